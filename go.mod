@@ -1,0 +1,3 @@
+module github.com/segmentd/segmentd
+
+go 1.26.8

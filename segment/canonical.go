@@ -1,0 +1,224 @@
+package segment
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"time"
+)
+
+// The canonical form is JSON with a fixed field order, defaults written
+// out (aggregate count, op gte 1, window all, reached = number of steps),
+// times in UTC with the shortest fraction, and numbers in their shortest
+// round-tripping form. It is the input of cache keys, so equal meanings
+// must print equally.
+
+func (n *And) String() string        { return canonical(n) }
+func (n *Or) String() string         { return canonical(n) }
+func (n *Not) String() string        { return canonical(n) }
+func (n *Attribute) String() string  { return canonical(n) }
+func (n *Event) String() string      { return canonical(n) }
+func (n *Funnel) String() string     { return canonical(n) }
+func (n *SegmentRef) String() string { return canonical(n) }
+
+func canonical(n Node) string {
+	var w writer
+	w.node(n)
+	return w.String()
+}
+
+type writer struct{ bytes.Buffer }
+
+// field writes ,"key": (the comma only after the first field).
+func (w *writer) field(key string) {
+	if b := w.Bytes(); len(b) > 0 && b[len(b)-1] != '{' {
+		w.WriteByte(',')
+	}
+	w.quote(key)
+	w.WriteByte(':')
+}
+
+func (w *writer) quote(s string) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+}
+
+func (w *writer) node(n Node) {
+	w.WriteByte('{')
+	switch n := n.(type) {
+	case *And:
+		w.field("type")
+		w.quote("and")
+		w.nodes(n.Children)
+	case *Or:
+		w.field("type")
+		w.quote("or")
+		w.nodes(n.Children)
+	case *Not:
+		w.field("type")
+		w.quote("not")
+		w.field("child")
+		w.node(n.Child)
+	case *Attribute:
+		w.field("type")
+		w.quote("attribute")
+		w.field("field")
+		w.quote(n.Field)
+		w.comparison(n.Op, n.Value)
+	case *Event:
+		w.field("type")
+		w.quote("event")
+		w.field("event")
+		w.quote(n.Event)
+		w.predicates(n.Where)
+		w.field("aggregate")
+		w.WriteByte('{')
+		w.field("fn")
+		w.quote(string(n.Aggregate.Fn))
+		if n.Aggregate.Property != "" {
+			w.field("property")
+			w.quote(n.Aggregate.Property)
+		}
+		w.WriteByte('}')
+		w.window(n.Window)
+		w.comparison(n.Op, n.Value)
+	case *Funnel:
+		w.field("type")
+		w.quote("funnel")
+		w.field("steps")
+		w.WriteByte('[')
+		for i, s := range n.Steps {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			w.WriteByte('{')
+			w.field("event")
+			w.quote(s.Event)
+			w.predicates(s.Where)
+			w.WriteByte('}')
+		}
+		w.WriteByte(']')
+		if n.Within != nil {
+			w.field("within")
+			w.quote(n.Within.String())
+		}
+		w.window(n.Window)
+		w.field("reached")
+		w.WriteString(strconv.Itoa(n.Reached))
+		w.field("exact")
+		w.WriteString(strconv.FormatBool(n.Exact))
+	case *SegmentRef:
+		w.field("type")
+		w.quote("segment")
+		w.field("segment_id")
+		w.quote(n.SegmentID)
+	}
+	w.WriteByte('}')
+}
+
+func (w *writer) nodes(ns []Node) {
+	w.field("children")
+	w.WriteByte('[')
+	for i, c := range ns {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.node(c)
+	}
+	w.WriteByte(']')
+}
+
+func (w *writer) predicates(ps []Predicate) {
+	if len(ps) == 0 {
+		return
+	}
+	w.field("where")
+	w.WriteByte('[')
+	for i, p := range ps {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.WriteByte('{')
+		w.field("property")
+		w.quote(p.Property)
+		w.comparison(p.Op, p.Value)
+		w.WriteByte('}')
+	}
+	w.WriteByte(']')
+}
+
+func (w *writer) comparison(op Op, v Value) {
+	w.field("op")
+	w.quote(string(op))
+	if op.TakesValue() {
+		w.field("value")
+		w.value(v)
+	}
+}
+
+func (w *writer) value(v Value) {
+	switch v.Kind {
+	case KindNumber:
+		w.WriteString(strconv.FormatFloat(v.Num, 'g', -1, 64))
+	case KindString:
+		w.quote(v.Str)
+	case KindBool:
+		w.WriteString(strconv.FormatBool(v.Bool))
+	case KindTime:
+		if v.Ago != nil {
+			w.WriteString(`{"ago":`)
+			w.quote(v.Ago.String())
+			w.WriteByte('}')
+		} else {
+			w.quote(FormatTime(v.At))
+		}
+	case KindList:
+		w.WriteByte('[')
+		for i, x := range v.List {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			w.value(x)
+		}
+		w.WriteByte(']')
+	default:
+		w.WriteString("null")
+	}
+}
+
+func (w *writer) window(win Window) {
+	w.field("window")
+	w.WriteByte('{')
+	switch win.Kind {
+	case WindowAll:
+		w.field("all")
+		w.WriteString("true")
+	case WindowLast:
+		w.field("last")
+		w.quote(win.Last.String())
+	case WindowCalendar:
+		w.field("calendar")
+		w.quote(win.Period)
+		w.field("offset")
+		w.WriteString(strconv.Itoa(win.Offset))
+	case WindowRange:
+		if !win.Since.IsZero() {
+			w.field("since")
+			w.quote(FormatTime(win.Since))
+		}
+		if !win.Until.IsZero() {
+			w.field("until")
+			w.quote(FormatTime(win.Until))
+		}
+	}
+	w.WriteByte('}')
+}
+
+// FormatTime prints a time in the canonical form: UTC, RFC 3339, with the
+// shortest fraction that keeps its microseconds.
+func FormatTime(t time.Time) string {
+	return t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
+}
