@@ -1,0 +1,689 @@
+package dataset
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/segmentd/segmentd/segment"
+)
+
+// Config says what Generate makes. The same Config always gives the same
+// Data.
+type Config struct {
+	// Users is the number of user profiles. A user ID is "u" and the user's
+	// index, zero-padded to at least six digits, so that byte order is
+	// index order.
+	Users int
+	// Events is the exact number of events. Every event belongs to one of
+	// the users; activity is heavy-tailed, and some users have no events.
+	Events int
+	// Seed fixes the data.
+	Seed uint64
+	// Start and End bound event times: Start <= time < End. Sign-ups fall
+	// between Start and AsOf.
+	Start, End time.Time
+	// AsOf is the instant the data is meant to be evaluated at (zero means
+	// End). Activity grows towards it, events cluster around the calendar
+	// boundaries just before it, and the events after it (up to End) are
+	// the ones an evaluation at AsOf must ignore.
+	AsOf time.Time
+	// TimeZone is the IANA zone of the app ("" means UTC): events cluster
+	// around its local midnights, Mondays, month and year starts near AsOf
+	// and around its DST changes between Start and End.
+	TimeZone string
+}
+
+// Canary is a value that breaks SQL built by pasting strings together.
+// Generate puts it into attribute and property values.
+const Canary = `'); DROP TABLE users; --`
+
+// oddStrings are values that quoting, escaping, LIKE patterns and encodings
+// get wrong.
+var oddStrings = []string{
+	Canary,
+	`O'Brien said "hi"`,
+	`back\slash \\ and \n`,
+	`ünïcödé 東京 🚀`,
+	`100% _off_ deal`,
+	"tab\tand\nnewline",
+}
+
+// Generate makes the users and events of a plausible shop app. Events come
+// in time order (ties in an arbitrary but fixed order) with UTC times of
+// millisecond precision; event IDs are unique, in no relation to time, so
+// that ties broken by event_id differ from ties broken by position.
+//
+// Events: $session {platform, duration_s, app-version}, $meta {isMember
+// (0 or 1), plan}, view_item {item_id, category, price}, add_to_cart
+// {item_id, price}, $buy {items: [{item_id, price, category}], total,
+// currency, coupon}, signup {source}. The data deliberately holds what a
+// segment engine gets wrong: equal timestamps for one user, nulls, missing
+// keys, prices given as strings, null array elements, odd strings (Canary
+// among them), events around DST changes and calendar boundaries, and
+// events after AsOf.
+//
+// Property maps of different events are distinct, but scalar values are
+// shared: treat the data as read-only. Generate panics on a Config it
+// cannot honour (an unknown TimeZone, End not after Start, events without
+// users).
+func Generate(cfg Config) *Data {
+	g := newGenerator(cfg)
+	counts := g.apportion()
+	offsets := make([]int, len(counts)+1)
+	for i, n := range counts {
+		offsets[i+1] = offsets[i] + n
+	}
+	users := make([]User, cfg.Users)
+	events := make([]Event, cfg.Events)
+
+	// Each user has its own random stream, so users can be made in parallel
+	// and the result does not depend on scheduling.
+	workers := min(runtime.GOMAXPROCS(0), max(1, cfg.Users/1000))
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*cfg.Users/workers, (w+1)*cfg.Users/workers
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				users[i] = g.user(i, events[offsets[i]:offsets[i+1]])
+			}
+		})
+	}
+	wg.Wait()
+
+	return &Data{Users: users, Events: g.finish(events)}
+}
+
+// finish sorts the events by time and gives them their IDs.
+func (g *generator) finish(events []Event) []Event {
+	type key struct {
+		ms int64
+		i  int32
+	}
+	keys := make([]key, len(events))
+	for i := range events {
+		keys[i] = key{events[i].Time.UnixMilli(), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.ms, b.ms), cmp.Compare(a.i, b.i))
+	})
+	out := make([]Event, len(events))
+	// All IDs live in one string: "e" and 16 hex digits of a bijective
+	// mix of the position, so they are unique and unordered.
+	const idLen = 17
+	buf := make([]byte, 0, idLen*len(events))
+	for k := range keys {
+		buf = append(buf, 'e')
+		h := mix(uint64(k) + g.cfg.Seed*0x9e3779b97f4a7c15)
+		for shift := 60; shift >= 0; shift -= 4 {
+			buf = append(buf, "0123456789abcdef"[h>>uint(shift)&0xf])
+		}
+	}
+	ids := string(buf)
+	for k, kk := range keys {
+		out[k] = events[kk.i]
+		out[k].EventID = ids[k*idLen : (k+1)*idLen]
+	}
+	return out
+}
+
+// mix is the SplitMix64 finalizer, a bijection on uint64.
+func mix(z uint64) uint64 {
+	z ^= z >> 30
+	z *= 0xbf58476d1ce4e5b9
+	z ^= z >> 27
+	z *= 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+type generator struct {
+	cfg                    Config
+	loc                    *time.Location
+	startMs, endMs, asOfMs int64
+	idWidth                int
+	// boundaries are instants that windows start or end at: events
+	// cluster around them.
+	boundaries []int64
+	catalog    []item
+	// boxed holds pre-converted values, so that filling a property map
+	// allocates the map only.
+	durations []any
+	zeroOne   [2]any
+}
+
+// item is a product of the shop; its values are boxed once.
+type item struct {
+	id, category, price, priceText any
+	priceNum                       float64
+}
+
+var (
+	categories = []string{"books", "shoes", "electronics", "games", "food", "beauty", "toys", "garden"}
+	platforms  = []any{"ios", "android", "web"}
+	plans      = []any{"free", "plus", "pro"}
+	versions   = []any{"3.1.0", "3.2.0", "3.2.1", "4.0.0-beta", "2.9.9"}
+	coupons    = []any{"WELCOME10", "SPRING", "vip-2026", "", Canary, `50% "off"`}
+	sources    = []any{"organic", "ads", "referral", "email", Canary, `ünïcödé 東京 🚀`}
+	queries    = []any{"shoes", "red dress", Canary, `O'Brien said "hi"`, `back\slash \\ and \n`, `100% _off_ deal`}
+	nicknames  = []string{"Aki", "Ben", "Chloé", "Dana", "Emi", "Finn", "Günther", "Hana", "민준", "Zoë"}
+	countries  = []struct {
+		code     string
+		weight   int
+		cities   []string
+		offset   int // hours east of UTC, for signup_at written in local time
+		currency any
+		locale   string
+	}{
+		{"JP", 30, []string{"Tokyo", "東京", "Osaka", "Sapporo"}, 9, "JPY", "ja-JP"},
+		{"US", 20, []string{"New York", "O'Fallon", "San José", "Austin"}, -5, "USD", "en-US"},
+		{"DE", 15, []string{"Berlin", "München", "Köln", "Hamburg"}, 1, "EUR", "de-DE"},
+		{"KR", 10, []string{"Seoul", "부산", "Incheon"}, 9, "KRW", "ko-KR"},
+		{"FR", 8, []string{"Paris", "Lyon"}, 1, "EUR", "fr-FR"},
+		{"GB", 7, []string{"London", "Manchester"}, 0, "GBP", "en-GB"},
+		{"BR", 5, []string{"São Paulo", "Rio de Janeiro"}, -3, "BRL", "pt-BR"},
+		{"IN", 5, []string{"Mumbai", "Bengaluru"}, 5, "INR", "en-IN"},
+	}
+	countryWeight = func() (w int) {
+		for _, c := range countries {
+			w += c.weight
+		}
+		return w
+	}()
+)
+
+func newGenerator(cfg Config) *generator {
+	if cfg.Users < 0 || cfg.Events < 0 || (cfg.Events > 0 && cfg.Users == 0) {
+		panic(fmt.Sprintf("dataset: cannot make %d events for %d users", cfg.Events, cfg.Users))
+	}
+	if cfg.Events > math.MaxInt32 {
+		panic("dataset: too many events")
+	}
+	if !cfg.Start.Before(cfg.End) {
+		panic("dataset: End must be after Start")
+	}
+	if cfg.AsOf.IsZero() {
+		cfg.AsOf = cfg.End
+	}
+	if cfg.AsOf.Before(cfg.Start) || cfg.AsOf.After(cfg.End) {
+		panic("dataset: AsOf must lie between Start and End")
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		panic("dataset: " + err.Error())
+	}
+	g := &generator{
+		cfg:     cfg,
+		loc:     loc,
+		startMs: cfg.Start.UnixMilli(),
+		endMs:   cfg.End.UnixMilli(),
+		asOfMs:  cfg.AsOf.UnixMilli(),
+		idWidth: max(6, len(strconv.Itoa(cfg.Users-1))),
+		zeroOne: [2]any{0.0, 1.0},
+	}
+	g.boundaries = g.findBoundaries()
+
+	r := rand.New(rand.NewPCG(cfg.Seed, 0xca7a1065))
+	g.catalog = make([]item, 400)
+	for i := range g.catalog {
+		// Prices are whole numbers, 100 to 50000, so every sum is exact.
+		p := math.Round(math.Exp(r.NormFloat64()+math.Log(3000))/10) * 10
+		p = min(max(p, 100), 50000)
+		g.catalog[i] = item{
+			id:        fmt.Sprintf("sku-%04d", i),
+			category:  categories[r.IntN(len(categories))],
+			price:     p,
+			priceText: strconv.FormatFloat(p, 'f', -1, 64),
+			priceNum:  p,
+		}
+	}
+	g.durations = make([]any, 3600)
+	for i := range g.durations {
+		g.durations[i] = float64(i + 1)
+	}
+	return g
+}
+
+// findBoundaries lists the instants calendar and last-duration windows at
+// AsOf start or end at, and the DST changes between Start and End with the
+// local midnights around them.
+func (g *generator) findBoundaries() []int64 {
+	asOf := g.cfg.AsOf
+	ts := []time.Time{asOf}
+	for _, p := range []string{segment.PeriodDay, segment.PeriodWeek, segment.PeriodMonth, segment.PeriodYear} {
+		for off := -2; off <= 1; off++ {
+			ts = append(ts, segment.PeriodStart(asOf, g.loc, p, off))
+		}
+	}
+	for _, d := range []time.Duration{90 * time.Minute, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 30 * 24 * time.Hour} {
+		ts = append(ts, asOf.Add(-d))
+	}
+	// DST changes: scan by the hour, then narrow to the second.
+	_, prev := g.cfg.Start.In(g.loc).Zone()
+	for t := g.cfg.Start; t.Before(g.cfg.End); t = t.Add(time.Hour) {
+		if _, off := t.In(g.loc).Zone(); off != prev {
+			lo := t.Add(-time.Hour)
+			n := sortSearch(3600, func(s int) bool {
+				_, o := lo.Add(time.Duration(s) * time.Second).In(g.loc).Zone()
+				return o != prev
+			})
+			change := lo.Add(time.Duration(n) * time.Second)
+			ts = append(ts, change,
+				segment.PeriodStart(change, g.loc, segment.PeriodDay, 0),
+				segment.PeriodStart(change, g.loc, segment.PeriodDay, 1),
+				segment.PeriodStart(change, g.loc, segment.PeriodWeek, 1))
+			prev = off
+		}
+	}
+	var out []int64
+	for _, t := range ts {
+		if ms := t.UnixMilli(); ms >= g.startMs && ms < g.endMs {
+			out = append(out, ms)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func sortSearch(n int, f func(int) bool) int {
+	lo, hi := 0, n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if !f(m) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// apportion decides how many events each user has: a log-normal activity
+// (a few very active users, many light ones) and about 5% of users with
+// none.
+func (g *generator) apportion() []int {
+	n := g.cfg.Users
+	counts := make([]int, n)
+	if g.cfg.Events == 0 {
+		return counts
+	}
+	r := rand.New(rand.NewPCG(g.cfg.Seed, 0xac71f17))
+	w := make([]float64, n)
+	total := 0.0
+	for i := range w {
+		if n >= 20 && r.IntN(100) < 5 {
+			continue
+		}
+		w[i] = math.Exp(1.5 * r.NormFloat64())
+		total += w[i]
+	}
+	if total == 0 {
+		w[0], total = 1, 1
+	}
+	given := 0
+	cum := make([]float64, n)
+	acc := 0.0
+	for i := range w {
+		counts[i] = int(float64(g.cfg.Events) * w[i] / total)
+		given += counts[i]
+		acc += w[i]
+		cum[i] = acc
+	}
+	for ; given < g.cfg.Events; given++ {
+		x := r.Float64() * acc
+		i, _ := slices.BinarySearch(cum, x)
+		for w[min(i, n-1)] == 0 { // a float edge: step to a user with weight
+			i = (i + 1) % n
+		}
+		counts[min(i, n-1)]++
+	}
+	return counts
+}
+
+// userGen makes one user's events.
+type userGen struct {
+	*generator
+	r        *rand.Rand
+	uid      string
+	out      []Event
+	n        int
+	minMs    int64
+	maxMs    int64
+	member   int
+	planIdx  int
+	currency any
+}
+
+func (u *userGen) full() bool { return u.n == len(u.out) }
+
+// emit adds an event unless the user's budget is spent.
+func (u *userGen) emit(name string, ms int64, props map[string]any) {
+	if u.full() {
+		return
+	}
+	ms = min(max(ms, u.startMs), u.endMs-1)
+	u.out[u.n] = Event{UserID: u.uid, Name: name, Time: time.UnixMilli(ms).UTC(), Properties: props}
+	u.n++
+	u.minMs, u.maxMs = min(u.minMs, ms), max(u.maxMs, ms)
+}
+
+func (u *userGen) chance(percent int) bool { return u.r.IntN(1000) < percent*10 }
+
+// user makes user i and fills out with its events.
+func (g *generator) user(i int, out []Event) User {
+	r := rand.New(rand.NewPCG(g.cfg.Seed^0x5e9d0000, uint64(i)))
+	u := &userGen{generator: g, r: r, out: out, minMs: math.MaxInt64, maxMs: math.MinInt64}
+	id := strconv.Itoa(i)
+	for len(id) < g.idWidth {
+		id = "0" + id
+	}
+	u.uid = "u" + id
+
+	// Sign-ups grow towards AsOf.
+	span := float64(g.asOfMs - g.startMs)
+	signup := g.startMs + int64(span*math.Sqrt(r.Float64()))
+	attrs := u.attributes(i, signup)
+
+	if len(out) > 0 && r.IntN(10) > 0 {
+		u.emit("signup", signup, map[string]any{"source": sources[r.IntN(len(sources))]})
+		if r.IntN(20) == 0 { // a $meta at the very instant of sign-up
+			u.meta(signup)
+		}
+	}
+	for !u.full() {
+		u.session(signup)
+	}
+
+	usr := User{UserID: u.uid, Attributes: attrs}
+	if u.n > 0 {
+		usr.FirstSeen = time.UnixMilli(u.minMs).UTC()
+		usr.LastSeen = time.UnixMilli(u.maxMs).UTC()
+	} else {
+		usr.FirstSeen = time.UnixMilli(signup).UTC()
+		usr.LastSeen = usr.FirstSeen
+	}
+	return usr
+}
+
+// attributes makes a profile; every attribute is sometimes missing and
+// most are sometimes null.
+func (u *userGen) attributes(i int, signup int64) map[string]any {
+	r := u.r
+	a := make(map[string]any, 12)
+	// missing: 0 = present, 1 = missing, 2 = null
+	absent := func(missing, null int) int {
+		x := r.IntN(100)
+		switch {
+		case x < missing:
+			return 1
+		case x < missing+null:
+			return 2
+		}
+		return 0
+	}
+	set := func(key string, how int, v any) {
+		switch how {
+		case 0:
+			a[key] = v
+		case 2:
+			a[key] = nil
+		}
+	}
+
+	x := r.IntN(countryWeight)
+	c := 0
+	for x >= countries[c].weight {
+		x -= countries[c].weight
+		c++
+	}
+	country := countries[c]
+	set("country", absent(3, 2), country.code)
+
+	u.planIdx = weighted(r, 60, 25, 15)
+	set("plan", absent(4, 0), plans[u.planIdx])
+
+	switch how := absent(5, 2); {
+	case how == 0 && r.IntN(100) == 0:
+		a["age"] = strconv.Itoa(16 + r.IntN(64)) // a number given as a string
+	default:
+		set("age", how, float64(16+r.IntN(64)))
+	}
+
+	member := r.IntN(100) < 35
+	if member {
+		u.member = 1
+	}
+	set("member", absent(4, 0), member)
+
+	switch x := r.IntN(10); {
+	case x < 5: // missing
+	case x < 6:
+		a["vip"] = nil
+	default:
+		a["vip"] = x == 6
+	}
+
+	switch x := r.IntN(100); {
+	case x < 10: // no address
+	case x < 12:
+		a["address"] = nil
+	case x < 15:
+		a["address"] = map[string]any{"zip": strconv.Itoa(10000 + r.IntN(90000))}
+	case x < 17:
+		a["address"] = map[string]any{"city": nil}
+	default:
+		a["address"] = map[string]any{"city": country.cities[r.IntN(len(country.cities))]}
+	}
+
+	if r.IntN(100) >= 3 {
+		domain := "example.com"
+		if country.code == "JP" {
+			domain = "mail.example.jp"
+		}
+		email := "user" + strconv.Itoa(i) + "@" + domain
+		if r.IntN(20) == 0 {
+			email = "User.Name+" + strconv.Itoa(i) + "@Example.COM"
+		}
+		a["email"] = email
+	}
+
+	// signup_at: an RFC 3339 string, mostly in UTC, sometimes with a
+	// fraction or the country's offset, rarely not a time at all.
+	t := time.UnixMilli(signup).UTC()
+	switch x := r.IntN(100); {
+	case x < 2: // missing
+	case x < 3:
+		a["signup_at"] = t.Format(time.DateOnly)
+	case x < 13:
+		a["signup_at"] = t.Format("2006-01-02T15:04:05.000Z07:00")
+	case x < 23:
+		a["signup_at"] = t.In(time.FixedZone("", country.offset*3600)).Format(time.RFC3339)
+	default:
+		a["signup_at"] = t.Truncate(time.Second).Format(time.RFC3339)
+	}
+
+	set("score", absent(5, 3), float64(r.IntN(2001))/2)
+
+	if x := r.IntN(100); x < 8 {
+		a["nickname"] = oddStrings[r.IntN(len(oddStrings))]
+	} else if x < 50 {
+		a["nickname"] = nicknames[r.IntN(len(nicknames))]
+	}
+	set("$locale", absent(10, 0), country.locale)
+
+	u.currency = country.currency
+	return a
+}
+
+// weighted picks an index with the given weights (percentages).
+func weighted(r *rand.Rand, ws ...int) int {
+	x := r.IntN(100)
+	for i, w := range ws {
+		if x < w {
+			return i
+		}
+		x -= w
+	}
+	return len(ws) - 1
+}
+
+// sessionStart picks when a session begins: mostly between sign-up and
+// AsOf, often in the last weeks, sometimes right at a window boundary or
+// after AsOf.
+func (u *userGen) sessionStart(signup int64) int64 {
+	r := u.r
+	x := r.IntN(1000)
+	if x < 50 && len(u.boundaries) > 0 {
+		b := u.boundaries[r.IntN(len(u.boundaries))]
+		var d int64
+		switch y := r.IntN(10); {
+		case y < 2:
+		case y < 4:
+			d = []int64{-1, 1}[r.IntN(2)]
+		case y < 7:
+			d = r.Int64N(2*3600_000) - 3600_000
+		default:
+			d = r.Int64N(8*3600_000) - 4*3600_000
+		}
+		if b+d >= signup {
+			return b + d
+		}
+	}
+	if x < 100 && u.endMs > u.asOfMs {
+		return u.asOfMs + r.Int64N(u.endMs-u.asOfMs)
+	}
+	if x < 300 {
+		back := int64(r.ExpFloat64() * 10 * 24 * 3600_000)
+		if t := u.asOfMs - back; t >= signup {
+			return t
+		}
+	}
+	return signup + r.Int64N(max(1, u.asOfMs-signup))
+}
+
+// gap is the time between two events of a session; sometimes none.
+func (u *userGen) gap(tiePercent int) int64 {
+	if u.chance(tiePercent) {
+		return 0
+	}
+	return 1000 + u.r.Int64N(240_000)
+}
+
+func (u *userGen) session(signup int64) {
+	r := u.r
+	t := u.sessionStart(signup)
+	props := map[string]any{
+		"platform":    platforms[r.IntN(len(platforms))],
+		"duration_s":  u.durations[r.IntN(len(u.durations))],
+		"app-version": versions[r.IntN(len(versions))],
+	}
+	if r.IntN(50) == 0 {
+		props["platform"] = nil
+	}
+	u.emit("$session", t, props)
+	if r.IntN(4) == 0 {
+		t += u.gap(20)
+		u.meta(t)
+	}
+	var cart []*item
+	views := 1
+	for views < 12 && r.IntN(100) < 65 {
+		views++
+	}
+	for range views {
+		if u.full() {
+			return
+		}
+		it := &u.catalog[int(float64(len(u.catalog))*math.Pow(r.Float64(), 2))]
+		t += u.gap(3)
+		v := map[string]any{"item_id": it.id, "category": it.category, "price": it.price}
+		switch r.IntN(50) {
+		case 0:
+			v["category"] = nil
+		case 1:
+			delete(v, "price")
+		case 2:
+			v["query"] = queries[r.IntN(len(queries))]
+		}
+		u.emit("view_item", t, v)
+		if r.IntN(10) < 3 {
+			t += u.gap(6) // equal times: a funnel must not advance
+			u.emit("add_to_cart", t, map[string]any{"item_id": it.id, "price": it.price})
+			cart = append(cart, it)
+		}
+	}
+	if len(cart) > 0 && r.IntN(100) < 45 {
+		t += u.gap(5)
+		u.buy(t, cart)
+		if r.IntN(30) == 0 { // a second purchase at the same instant
+			u.buy(t, cart[:1])
+		}
+	}
+}
+
+// meta emits a $meta event, sometimes a pair at one instant that
+// disagree, so that first/last must break the tie by event_id.
+func (u *userGen) meta(t int64) {
+	r := u.r
+	if r.IntN(10) == 0 {
+		u.member ^= 1
+	}
+	if r.IntN(20) == 0 {
+		u.planIdx = r.IntN(len(plans))
+	}
+	props := map[string]any{"isMember": u.zeroOne[u.member], "plan": plans[u.planIdx]}
+	switch r.IntN(100) {
+	case 0:
+		props["isMember"] = nil
+	case 1:
+		props["isMember"] = strconv.Itoa(u.member) // type mismatch: never a number
+	}
+	u.emit("$meta", t, props)
+	if r.IntN(100) < 8 {
+		u.emit("$meta", t, map[string]any{"isMember": u.zeroOne[1-u.member], "plan": plans[u.planIdx]})
+	}
+}
+
+// buy emits a purchase of the cart, with the odd shapes of real data: a
+// null element, an element without price, a price as a string, and rarely
+// no items at all.
+func (u *userGen) buy(t int64, cart []*item) {
+	r := u.r
+	items := make([]any, 0, len(cart)+1)
+	total := 0.0
+	for _, it := range cart {
+		el := map[string]any{"item_id": it.id, "price": it.price, "category": it.category}
+		switch r.IntN(40) {
+		case 0:
+			delete(el, "price")
+		case 1:
+			el["price"] = it.priceText
+		default:
+			total += it.priceNum
+		}
+		items = append(items, el)
+	}
+	if r.IntN(30) == 0 {
+		items = append(items, nil)
+	}
+	props := map[string]any{"items": items, "total": total, "currency": u.currency}
+	switch r.IntN(100) {
+	case 0:
+		props["items"] = []any{}
+		props["total"] = 0.0
+	case 1:
+		delete(props, "items")
+	}
+	switch x := r.IntN(100); {
+	case x < 5:
+		props["coupon"] = nil
+	case x < 35:
+		props["coupon"] = coupons[r.IntN(len(coupons))]
+	}
+	u.emit("$buy", t, props)
+}

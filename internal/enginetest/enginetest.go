@@ -1,0 +1,106 @@
+// Package enginetest checks that an engine agrees with the reference
+// evaluator: every tree of a corpus, over the same data and as_of, must
+// select exactly the users the evaluator selects, under every strategy.
+package enginetest
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/engine"
+	"github.com/segmentd/segmentd/internal/evaluate"
+	"github.com/segmentd/segmentd/segment"
+)
+
+// Case is one tree of a corpus.
+type Case struct {
+	Name string
+	JSON []byte
+}
+
+// Setup is what the trees run over: the data already loaded into the
+// engine under AppID.
+type Setup struct {
+	AppID    string
+	Data     *dataset.Data
+	AsOf     time.Time
+	Location *time.Location
+	Lookup   segment.Lookup
+}
+
+// Expected evaluates an expanded tree with the reference evaluator over
+// every user, returning the members in ascending order.
+func Expected(tree segment.Node, s Setup) []string {
+	byUser := s.Data.EventsByUser()
+	opt := evaluate.Options{AsOf: s.AsOf, Location: s.Location}
+	var ids []string
+	for _, u := range s.Data.Users {
+		if evaluate.Member(tree, u, byUser[u.UserID], opt) {
+			ids = append(ids, u.UserID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Agreement runs every case on the engine under each strategy and fails
+// the test, per case, on any difference from the reference evaluator.
+func Agreement(t *testing.T, eng engine.Engine, s Setup, cases []Case, strategies ...compile.Strategy) {
+	ctx := context.Background()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			tree, err := segment.Decode(c.JSON, "")
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if tree, err = segment.Expand(ctx, tree, "", s.Lookup); err != nil {
+				t.Fatalf("expand: %v", err)
+			}
+			want := Expected(tree, s)
+			for _, st := range strategies {
+				opt := compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: s.Location, Strategy: st}
+				q, err := compile.Compile(tree, eng.Dialect(), opt, eng.Tables())
+				if err != nil {
+					t.Fatalf("%s: compile: %v", st, err)
+				}
+				got, err := eng.Members(ctx, q)
+				if err != nil {
+					t.Fatalf("%s: run: %v\n%s", st, err, q.Text)
+				}
+				if missing, extra := diff(want, got); len(missing)+len(extra) > 0 {
+					t.Errorf("%s on %s: %d members, want %d\nmissing (first 10): %v\nextra (first 10): %v\nSQL:\n%s",
+						st, eng.Dialect().Name, len(got), len(want), first(missing), first(extra), q.Text)
+				}
+			}
+		})
+	}
+}
+
+func diff(want, got []string) (missing, extra []string) {
+	i, j := 0, 0
+	for i < len(want) || j < len(got) {
+		switch {
+		case j == len(got) || i < len(want) && want[i] < got[j]:
+			missing = append(missing, want[i])
+			i++
+		case i == len(want) || got[j] < want[i]:
+			extra = append(extra, got[j])
+			j++
+		default:
+			i, j = i+1, j+1
+		}
+	}
+	return missing, extra
+}
+
+func first(ids []string) string {
+	if len(ids) > 10 {
+		ids = ids[:10]
+	}
+	return strings.Join(ids, " ")
+}
