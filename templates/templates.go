@@ -4,7 +4,8 @@ package templates
 
 import "embed"
 
-// FS holds templates/<dialect>/*.sql.tmpl.
+// FS holds common/*.sql.tmpl, the query skeleton every dialect shares,
+// and <dialect>/*.sql.tmpl, the pieces written in each dialect's own SQL.
 //
-//go:embed duckdb/*.sql.tmpl trino/*.sql.tmpl
+//go:embed common/*.sql.tmpl duckdb/*.sql.tmpl trino/*.sql.tmpl
 var FS embed.FS

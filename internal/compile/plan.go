@@ -89,7 +89,7 @@ type Filter struct {
 type FunnelPlan struct {
 	Alias  string
 	Steps  []Filter // Steps[0] carries the funnel's window
-	Within int64    // microseconds; 0 means no bound
+	Within time.Duration // 0 means no bound
 }
 
 // Expr is a boolean expression over a user's row.
@@ -300,7 +300,7 @@ func (p *planner) funnel(n *segment.Funnel) Expr {
 		f.Steps = append(f.Steps, p.filter(s.Event, s.Where, w))
 	}
 	if n.Within != nil {
-		f.Within = n.Within.Std().Microseconds()
+		f.Within = n.Within.Std()
 	}
 	p.funnels = append(p.funnels, f)
 	return &FunnelCond{Funnel: f, Reached: n.Reached, Exact: n.Exact}

@@ -2,7 +2,6 @@ package compile
 
 import (
 	"fmt"
-	"io/fs"
 	"regexp"
 	"strings"
 	"text/template"
@@ -43,8 +42,11 @@ var funcs = template.FuncMap{
 	"operand":  func(x string, zero bool, c Comparison) operand { return operand{X: x, Zero: zero, Cmp: c} },
 	"arg":      func(c Comparison, i int) any { return c.Args[i] },
 	"inc":      func(i int) int { return i + 1 },
-	"jsonpath": jsonPath,
-	"rfc3339":  func() string { return Literal(segment.RFC3339Pattern) },
+	"key":      pathKey,
+	"lit":      Literal,
+	"micros":   func(d time.Duration) int64 { return d.Microseconds() },
+	"millis":   func(d time.Duration) int64 { return d.Milliseconds() },
+	"rfc3339":  func() string { return segment.RFC3339Pattern },
 	"fail":     func(msg string, v any) (string, error) { return "", fmt.Errorf("%s %v", msg, v) },
 	"param":    func(any) string { panic("unbound") },
 	"params":   func(any) string { panic("unbound") },
@@ -54,11 +56,8 @@ var funcs = template.FuncMap{
 }
 
 func mustDialect(name string) *Dialect {
-	sub, err := fs.Sub(templates.FS, name)
-	if err != nil {
-		panic(err)
-	}
-	t, err := template.New(name).Option("missingkey=error").Funcs(funcs).ParseFS(sub, "*.sql.tmpl")
+	t, err := template.New(name).Option("missingkey=error").Funcs(funcs).
+		ParseFS(templates.FS, "common/*.sql.tmpl", name+"/*.sql.tmpl")
 	if err != nil {
 		panic(fmt.Sprintf("templates/%s: %v", name, err))
 	}
@@ -217,11 +216,12 @@ func steps(s *Source) pathSteps {
 	return pathSteps{Root: root, Keys: s.Path}
 }
 
-// jsonPath is the JSON path literal of one key ($."key"), with a suffix
-// such as [*].
-func jsonPath(key, suffix string) (string, error) {
+// pathKey quotes one key of a property path for a JSON path ("key").
+// Keys were validated when the tree was decoded; checking again here keeps
+// anything else out of SQL text.
+func pathKey(key string) (string, error) {
 	if !segment.ValidPath(key) || strings.Contains(key, ".") {
 		return "", fmt.Errorf("compile: %q is not a valid path key", key)
 	}
-	return Literal(`$."` + key + `"` + suffix), nil
+	return `"` + key + `"`, nil
 }
