@@ -1,0 +1,39 @@
+package duckdb_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/corpus"
+	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/engine/duckdb"
+	"github.com/segmentd/segmentd/internal/enginetest"
+)
+
+// TestCorpusAgreement runs every corpus tree, fused and naive, on the
+// embedded engine and compares the members with the reference evaluator.
+func TestCorpusAgreement(t *testing.T) {
+	ctx := context.Background()
+	eng, err := duckdb.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	data := corpus.Dataset()
+	if err := eng.Load(ctx, "corpus", data); err != nil {
+		t.Fatal(err)
+	}
+	// Another app's data, generated from another seed, must never show.
+	other := corpus.Config
+	other.Seed++
+	if err := eng.Load(ctx, "other", dataset.Generate(other)); err != nil {
+		t.Fatal(err)
+	}
+	var cases []enginetest.Case
+	for _, c := range corpus.Cases() {
+		cases = append(cases, enginetest.Case{Name: c.Name, JSON: c.JSON})
+	}
+	s := enginetest.Setup{AppID: "corpus", Data: data, AsOf: corpus.AsOf, Location: corpus.Location(), Lookup: corpus.Lookup()}
+	enginetest.Agreement(t, eng, s, cases, compile.Fused, compile.Naive)
+}
