@@ -7,6 +7,7 @@ package compile
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/segmentd/segmentd/segment"
@@ -33,8 +34,24 @@ type Options struct {
 	Strategy Strategy       // "" is Fused
 }
 
-// Plan is a query before rendering: a *Query or a *SetOp.
-type Plan interface{ plan() }
+// Plan is a query before rendering. Values never appear in it: each is a
+// Param, a slot of Params, which the SQL reads as a positional parameter.
+type Plan struct {
+	Root   Relation
+	Params []any
+}
+
+// Param is a slot of Plan.Params.
+type Param int
+
+// The first two slots of every plan.
+const (
+	ParamApp  Param = 0 // the app ID
+	ParamAsOf Param = 1 // as_of
+)
+
+// Relation is a set of users: a *Query or a *SetOp.
+type Relation interface{ relation() }
 
 // Query selects the app's users that satisfy Cond, with the event
 // aggregates of Scan and the funnels' reached steps joined in.
@@ -48,19 +65,19 @@ type Query struct {
 // (the app's users less the one input: Inputs then holds one plan).
 type SetOp struct {
 	Op     string
-	Inputs []Plan
+	Inputs []Relation
 }
 
-func (*Query) plan() {}
-func (*SetOp) plan() {}
+func (*Query) relation() {}
+func (*SetOp) relation() {}
 
 // Scan is the one pass over the events of the app up to as_of.
 type Scan struct {
 	// Names are the event names any aggregate reads; the scan reads no
 	// other events.
-	Names []string
-	// From is the earliest instant any aggregate reads (zero: unbounded).
-	From time.Time
+	Names []Param
+	// From is the earliest instant any aggregate reads (nil: unbounded).
+	From *Param
 	Aggs []*Agg
 }
 
@@ -78,18 +95,20 @@ func (a *Agg) ZeroWhenEmpty() bool { return segment.Aggregate{Fn: a.Fn}.ZeroWhen
 
 // Filter selects the events of one condition or funnel step.
 type Filter struct {
-	Name   string
-	From   time.Time // zero: unbounded
-	FromEx bool      // From is exclusive
-	Until  time.Time // zero: only as_of
+	Name   Param
+	From   *Param // nil: unbounded
+	FromEx bool   // From is exclusive
+	Until  *Param // nil: only as_of
 	Where  []*Cond
+
+	from time.Time // From's value, for the scan's bound
 }
 
 // FunnelPlan computes, per user, the most steps reached.
 type FunnelPlan struct {
 	Alias  string
 	Steps  []Filter // Steps[0] carries the funnel's window
-	Within time.Duration // 0 means no bound
+	Within *Param   // milliseconds; nil means no bound
 }
 
 // Expr is a boolean expression over a user's row.
@@ -116,7 +135,7 @@ type Cond struct {
 // FunnelCond tests a funnel's reached steps.
 type FunnelCond struct {
 	Funnel  *FunnelPlan
-	Reached int
+	Reached Param
 	Exact   bool
 }
 
@@ -137,43 +156,54 @@ type Source struct {
 // absolute, and the operands of in and not_in are split by type.
 type Comparison struct {
 	Op   segment.Op
-	Kind string // number, string, bool or time: the type a value needs
-	Args []any  // scalar operands (two for between)
-	Strs []any  // in, not_in: the string operands
-	Nums []any  // in, not_in: the number operands
+	Kind string  // number, string, bool or time: the type a value needs
+	Args []Param // scalar operands (two for between)
+	Strs []Param // in, not_in: the string operands
+	Nums []Param // in, not_in: the number operands
 }
 
 // MakePlan plans an expanded, valid tree.
-func MakePlan(tree segment.Node, opt Options) (Plan, error) {
+func MakePlan(tree segment.Node, opt Options) (*Plan, error) {
 	if opt.Location == nil {
 		opt.Location = time.UTC
 	}
+	pl := &Plan{Params: []any{opt.AppID, opt.AsOf.UTC()}}
+	var root Relation
+	var err error
 	if opt.Strategy == Naive {
-		return naive(tree, opt)
+		root, err = naive(tree, opt, pl)
+	} else {
+		root, err = query(tree, opt, pl)
 	}
-	p := &planner{opt: opt}
-	cond, err := p.expr(tree)
 	if err != nil {
 		return nil, err
 	}
-	return p.query(cond), nil
+	pl.Root = root
+	return pl, nil
+}
+
+// query plans the fused query of a tree.
+func query(n segment.Node, opt Options, pl *Plan) (*Query, error) {
+	p := &planner{opt: opt, plan: pl}
+	cond, err := p.expr(n)
+	if err != nil {
+		return nil, err
+	}
+	q := &Query{Funnels: p.funnels, Cond: cond}
+	if len(p.scan.Aggs) > 0 {
+		p.scan.From = p.instant(p.from)
+		q.Scan = &p.scan
+	}
+	return q, nil
 }
 
 // naive plans one fused query per leaf and combines them with set
 // operations.
-func naive(n segment.Node, opt Options) (Plan, error) {
-	leaf := func(n segment.Node) (Plan, error) {
-		p := &planner{opt: opt}
-		cond, err := p.expr(n)
-		if err != nil {
-			return nil, err
-		}
-		return p.query(cond), nil
-	}
-	combine := func(op string, ns []segment.Node) (Plan, error) {
+func naive(n segment.Node, opt Options, pl *Plan) (Relation, error) {
+	combine := func(op string, ns []segment.Node) (Relation, error) {
 		s := &SetOp{Op: op}
 		for _, c := range ns {
-			in, err := naive(c, opt)
+			in, err := naive(c, opt, pl)
 			if err != nil {
 				return nil, err
 			}
@@ -189,22 +219,32 @@ func naive(n segment.Node, opt Options) (Plan, error) {
 	case *segment.Not:
 		return combine("EXCEPT", []segment.Node{n.Child})
 	}
-	return leaf(n)
+	return query(n, opt, pl)
 }
 
 // planner builds one Query.
 type planner struct {
 	opt     Options
+	plan    *Plan
 	scan    Scan
 	funnels []*FunnelPlan
+	names   []string  // the scan's event names
+	from    time.Time // the scan's lower bound
 }
 
-func (p *planner) query(cond Expr) *Query {
-	q := &Query{Funnels: p.funnels, Cond: cond}
-	if len(p.scan.Aggs) > 0 {
-		q.Scan = &p.scan
+// param puts a value in a new slot.
+func (p *planner) param(v any) Param {
+	p.plan.Params = append(p.plan.Params, v)
+	return Param(len(p.plan.Params) - 1)
+}
+
+// instant puts a time in a new slot, nil for the zero time.
+func (p *planner) instant(t time.Time) *Param {
+	if t.IsZero() {
+		return nil
 	}
-	return q
+	x := p.param(t.UTC())
+	return &x
 }
 
 func (p *planner) expr(n segment.Node) (Expr, error) {
@@ -246,7 +286,7 @@ func (p *planner) boolOp(op string, ns []segment.Node) (Expr, error) {
 
 func (p *planner) filter(name string, where []segment.Predicate, w segment.Window) Filter {
 	b := w.Resolve(p.opt.AsOf, p.opt.Location)
-	f := Filter{Name: name, From: b.From, FromEx: b.FromExclusive, Until: b.Until}
+	f := Filter{Name: p.param(name), From: p.instant(b.From), FromEx: b.FromExclusive, Until: p.instant(b.Until), from: b.From}
 	for _, pr := range where {
 		f.Where = append(f.Where, &Cond{
 			Source: &Source{Root: "properties", Path: segment.PathSegments(pr.Property)},
@@ -266,28 +306,20 @@ func (p *planner) agg(n *segment.Event) *Agg {
 		a.Source = &Source{Root: "properties", Path: segment.PathSegments(n.Aggregate.Property)}
 	}
 	s := &p.scan
-	if !contains(s.Names, n.Event) {
-		s.Names = append(s.Names, n.Event)
+	if !slices.Contains(p.names, n.Event) {
+		p.names = append(p.names, n.Event)
+		s.Names = append(s.Names, p.param(n.Event))
 	}
 	// The scan starts at the earliest bound of all its aggregates; one
 	// unbounded aggregate leaves it unbounded.
 	switch {
 	case len(s.Aggs) == 0:
-		s.From = a.Filter.From
-	case a.Filter.From.IsZero() || a.Filter.From.Before(s.From):
-		s.From = a.Filter.From
+		p.from = a.Filter.from
+	case a.Filter.from.IsZero() || a.Filter.from.Before(p.from):
+		p.from = a.Filter.from
 	}
 	s.Aggs = append(s.Aggs, a)
 	return a
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *planner) funnel(n *segment.Funnel) Expr {
@@ -300,40 +332,40 @@ func (p *planner) funnel(n *segment.Funnel) Expr {
 		f.Steps = append(f.Steps, p.filter(s.Event, s.Where, w))
 	}
 	if n.Within != nil {
-		f.Within = n.Within.Std()
+		ms := p.param(n.Within.Std().Milliseconds())
+		f.Within = &ms
 	}
 	p.funnels = append(p.funnels, f)
-	return &FunnelCond{Funnel: f, Reached: n.Reached, Exact: n.Exact}
+	return &FunnelCond{Funnel: f, Reached: p.param(int64(n.Reached)), Exact: n.Exact}
 }
 
 // comparison resolves operands: times to instants at as_of (at microsecond
 // precision, the engines' own), the values of in and not_in split by type.
 func (p *planner) comparison(op segment.Op, v segment.Value) Comparison {
 	c := Comparison{Op: op}
-	scalar := func(v segment.Value) any {
+	scalar := func(v segment.Value) Param {
 		switch v.Kind {
 		case segment.KindNumber:
 			c.Kind = "number"
-			return v.Num
+			return p.param(v.Num)
 		case segment.KindString:
 			c.Kind = "string"
-			return v.Str
+			return p.param(v.Str)
 		case segment.KindBool:
 			c.Kind = "bool"
-			return v.Bool
-		case segment.KindTime:
+			return p.param(v.Bool)
+		default: // segment.KindTime: decoding admits nothing else here
 			c.Kind = "time"
-			return v.Instant(p.opt.AsOf).UTC().Truncate(time.Microsecond)
+			return p.param(v.Instant(p.opt.AsOf).UTC().Truncate(time.Microsecond))
 		}
-		return nil
 	}
 	switch {
 	case op == segment.OpIn || op == segment.OpNotIn:
 		for _, x := range v.List {
 			if x.Kind == segment.KindString {
-				c.Strs = append(c.Strs, x.Str)
+				c.Strs = append(c.Strs, p.param(x.Str))
 			} else {
-				c.Nums = append(c.Nums, x.Num)
+				c.Nums = append(c.Nums, p.param(x.Num))
 			}
 		}
 	case v.Kind == segment.KindList:
@@ -341,7 +373,7 @@ func (p *planner) comparison(op segment.Op, v segment.Value) Comparison {
 			c.Args = append(c.Args, scalar(x))
 		}
 	case op.TakesValue():
-		c.Args = []any{scalar(v)}
+		c.Args = []Param{scalar(v)}
 	}
 	return c
 }

@@ -3,9 +3,9 @@ package compile
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
-	"time"
 
 	"github.com/segmentd/segmentd/segment"
 	"github.com/segmentd/segmentd/templates"
@@ -34,25 +34,45 @@ func DialectByName(name string) *Dialect {
 	return nil
 }
 
-// funcs are the template functions. Those that depend on one rendering
-// (param, app, asof, table) are placeholders here and bound per call.
+// Rendering writes markers where parameters and tables go, and Render
+// replaces them afterwards. So the template functions are pure, and the
+// templates are shared by every rendering without cloning. The marker
+// bytes cannot occur otherwise: values never enter the text, and names
+// and literals hold no control characters.
+const (
+	paramMark = '\x00' // \x00<slot>\x00 becomes ?
+	tableMark = '\x01' // \x01users\x01 becomes the quoted table name
+)
+
+func marker(p Param) string { return "\x00" + strconv.Itoa(int(p)) + "\x00" }
+
+// funcs are the template functions.
 var funcs = template.FuncMap{
-	"kind":     kind,
-	"steps":    steps,
-	"operand":  func(x string, zero bool, c Comparison) operand { return operand{X: x, Zero: zero, Cmp: c} },
-	"arg":      func(c Comparison, i int) any { return c.Args[i] },
-	"inc":      func(i int) int { return i + 1 },
-	"key":      pathKey,
-	"lit":      Literal,
-	"micros":   func(d time.Duration) int64 { return d.Microseconds() },
-	"millis":   func(d time.Duration) int64 { return d.Milliseconds() },
-	"rfc3339":  func() string { return segment.RFC3339Pattern },
-	"fail":     func(msg string, v any) (string, error) { return "", fmt.Errorf("%s %v", msg, v) },
-	"param":    func(any) string { panic("unbound") },
-	"params":   func(any) string { panic("unbound") },
-	"app":      func() string { panic("unbound") },
-	"asof":     func() string { panic("unbound") },
-	"table":    func(string) string { panic("unbound") },
+	"kind":    kind,
+	"steps":   steps,
+	"operand": func(x string, zero bool, c Comparison) operand { return operand{X: x, Zero: zero, Cmp: c} },
+	"arg":     func(c Comparison, i int) Param { return c.Args[i] },
+	"inc":     func(i int) int { return i + 1 },
+	"key":     pathKey,
+	"lit":     Literal,
+	"rfc3339": func() string { return segment.RFC3339Pattern },
+	"fail":    func(msg string, v any) (string, error) { return "", fmt.Errorf("%s %v", msg, v) },
+	"param": func(p any) string {
+		if ptr, ok := p.(*Param); ok {
+			p = *ptr
+		}
+		return marker(p.(Param))
+	},
+	"params": func(ps []Param) string {
+		marks := make([]string, len(ps))
+		for i, p := range ps {
+			marks[i] = marker(p)
+		}
+		return strings.Join(marks, ", ")
+	},
+	"app":   func() string { return marker(ParamApp) },
+	"asof":  func() string { return marker(ParamAsOf) },
+	"table": func(key string) string { return "\x01" + key + "\x01" },
 }
 
 func mustDialect(name string) *Dialect {
@@ -105,60 +125,46 @@ type SQL struct {
 }
 
 // Render writes a plan in a dialect.
-func Render(p Plan, d *Dialect, opt Options, tables Tables) (*SQL, error) {
-	r := &renderer{out: &SQL{}}
-	names := map[string]string{}
-	for key, name := range map[string]string{"users": tables.Users, "events": tables.Events} {
-		q, err := QuoteName(name)
-		if err != nil {
-			return nil, err
-		}
-		names[key] = q
-	}
-	t, err := d.tmpl.Clone()
+func Render(p *Plan, d *Dialect, tables Tables) (*SQL, error) {
+	users, err := QuoteName(tables.Users)
 	if err != nil {
 		return nil, err
 	}
-	t.Funcs(template.FuncMap{
-		"param":  r.param,
-		"params": r.params,
-		"app":    func() string { return r.param(opt.AppID) },
-		"asof":   func() string { return r.param(opt.AsOf.UTC()) },
-		"table":  func(key string) string { return names[key] },
-	})
+	events, err := QuoteName(tables.Events)
+	if err != nil {
+		return nil, err
+	}
 	var b strings.Builder
-	if err := t.ExecuteTemplate(&b, "plan", p); err != nil {
+	if err := d.tmpl.ExecuteTemplate(&b, "plan", p.Root); err != nil {
 		return nil, fmt.Errorf("compile: rendering %s: %w", d.Name, err)
 	}
-	r.out.Text = b.String()
-	return r.out, nil
-}
-
-type renderer struct{ out *SQL }
-
-func (r *renderer) param(v any) string {
-	if t, ok := v.(time.Time); ok {
-		v = t.UTC()
-	}
-	r.out.Params = append(r.out.Params, v)
-	return "?"
-}
-
-func (r *renderer) params(vs any) string {
-	var list []any
-	switch vs := vs.(type) {
-	case []string:
-		for _, v := range vs {
-			list = append(list, v)
+	// Replace the markers, in text order, which is the parameters' order.
+	text := b.String()
+	out := &SQL{}
+	var sb strings.Builder
+	sb.Grow(len(text))
+	for {
+		i := strings.IndexAny(text, "\x00\x01")
+		if i < 0 {
+			sb.WriteString(text)
+			break
 		}
-	case []any:
-		list = vs
+		sb.WriteString(text[:i])
+		end := i + 1 + strings.IndexByte(text[i+1:], text[i])
+		body := text[i+1 : end]
+		if text[i] == paramMark {
+			slot, _ := strconv.Atoi(body) // written by marker
+			out.Params = append(out.Params, p.Params[slot])
+			sb.WriteByte('?')
+		} else if body == "users" {
+			sb.WriteString(users)
+		} else {
+			sb.WriteString(events)
+		}
+		text = text[end+1:]
 	}
-	marks := make([]string, len(list))
-	for i, v := range list {
-		marks[i] = r.param(v)
-	}
-	return strings.Join(marks, ", ")
+	out.Text = sb.String()
+	return out, nil
 }
 
 // Compile plans and renders an expanded tree.
@@ -167,11 +173,11 @@ func Compile(tree segment.Node, d *Dialect, opt Options, tables Tables) (*SQL, e
 	if err != nil {
 		return nil, err
 	}
-	return Render(p, d, opt, tables)
+	return Render(p, d, tables)
 }
 
-// operand is what the cmp template compares: the value struct X (Zero:
-// its number is 0 when NULL) and the comparison.
+// operand is what the cmp template compares: the value row X (Zero: its
+// number is 0 when NULL) and the comparison.
 type operand struct {
 	X    string
 	Zero bool
