@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -69,16 +70,24 @@ var oddStrings = []string{
 // among them), events around DST changes and calendar boundaries, and
 // events after AsOf.
 //
+// Users: country, plan, age, member, vip, address {city}, email, signup_at
+// (an RFC 3339 string), score, nickname and $locale, each sometimes missing
+// and most sometimes null. FirstSeen and LastSeen span the user's events
+// (those after AsOf included), or are the sign-up time for a user without
+// events. About 1% of users are window shoppers, members with expensive
+// taste who come daily lately but have stopped buying (the spec's worked
+// example).
+//
 // Property maps of different events are distinct, but scalar values are
 // shared: treat the data as read-only. Generate panics on a Config it
 // cannot honour (an unknown TimeZone, End not after Start, events without
 // users).
 func Generate(cfg Config) *Data {
 	g := newGenerator(cfg)
-	counts := g.apportion()
-	offsets := make([]int, len(counts)+1)
-	for i, n := range counts {
-		offsets[i+1] = offsets[i] + n
+	plans := g.plan()
+	offsets := make([]int, len(plans)+1)
+	for i, p := range plans {
+		offsets[i+1] = offsets[i] + p.events
 	}
 	users := make([]User, cfg.Users)
 	events := make([]Event, cfg.Events)
@@ -91,7 +100,7 @@ func Generate(cfg Config) *Data {
 		lo, hi := w*cfg.Users/workers, (w+1)*cfg.Users/workers
 		wg.Go(func() {
 			for i := lo; i < hi; i++ {
-				users[i] = g.user(i, events[offsets[i]:offsets[i+1]])
+				users[i] = g.user(i, plans[i], events[offsets[i]:offsets[i+1]])
 			}
 		})
 	}
@@ -142,6 +151,8 @@ func mix(z uint64) uint64 {
 	return z ^ z>>31
 }
 
+// generator holds what all users share; it is read-only once made, so
+// users can be made in parallel.
 type generator struct {
 	cfg                    Config
 	loc                    *time.Location
@@ -151,8 +162,10 @@ type generator struct {
 	// cluster around them.
 	boundaries []int64
 	catalog    []item
-	// boxed holds pre-converted values, so that filling a property map
-	// allocates the map only.
+	// dear lists the dearest items, which luxury shoppers look at.
+	dear []int
+	// durations (1 to 3600) and zeroOne are numbers boxed once, so that
+	// filling a property map allocates little more than the map.
 	durations []any
 	zeroOne   [2]any
 }
@@ -242,6 +255,12 @@ func newGenerator(cfg Config) *generator {
 			priceNum:  p,
 		}
 	}
+	byPrice := make([]int, len(g.catalog))
+	for i := range byPrice {
+		byPrice[i] = i
+	}
+	slices.SortStableFunc(byPrice, func(a, b int) int { return cmp.Compare(g.catalog[b].priceNum, g.catalog[a].priceNum) })
+	g.dear = byPrice[:len(byPrice)*15/100]
 	g.durations = make([]any, 3600)
 	for i := range g.durations {
 		g.durations[i] = float64(i + 1)
@@ -268,7 +287,7 @@ func (g *generator) findBoundaries() []int64 {
 	for t := g.cfg.Start; t.Before(g.cfg.End); t = t.Add(time.Hour) {
 		if _, off := t.In(g.loc).Zone(); off != prev {
 			lo := t.Add(-time.Hour)
-			n := sortSearch(3600, func(s int) bool {
+			n := sort.Search(3600, func(s int) bool {
 				_, o := lo.Add(time.Duration(s) * time.Second).In(g.loc).Zone()
 				return o != prev
 			})
@@ -290,37 +309,42 @@ func (g *generator) findBoundaries() []int64 {
 	return slices.Compact(out)
 }
 
-func sortSearch(n int, f func(int) bool) int {
-	lo, hi := 0, n
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if !f(m) {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
+// userPlan is what is decided about a user before its events are made.
+type userPlan struct {
+	events int
+	signup int64
+	// shopper marks a window shopper: a member with expensive taste who
+	// browses a lot lately and rarely buys (the spec's worked example).
+	shopper bool
 }
 
-// apportion decides how many events each user has: a log-normal activity
-// (a few very active users, many light ones) and about 5% of users with
-// none.
-func (g *generator) apportion() []int {
+// plan decides when each user signs up and how many events each has:
+// activity proportional to the time since sign-up, times a log-normal
+// factor (a few very active users, many light ones), and about 5% of users
+// with no events at all.
+func (g *generator) plan() []userPlan {
 	n := g.cfg.Users
-	counts := make([]int, n)
-	if g.cfg.Events == 0 {
-		return counts
-	}
+	plans := make([]userPlan, n)
 	r := rand.New(rand.NewPCG(g.cfg.Seed, 0xac71f17))
 	w := make([]float64, n)
 	total := 0.0
-	for i := range w {
-		if n >= 20 && r.IntN(100) < 5 {
-			continue
+	span := float64(g.asOfMs - g.startMs)
+	for i := range plans {
+		p := &plans[i]
+		p.signup = g.startMs + int64(span*r.Float64())
+		p.shopper = r.IntN(100) == 0
+		tenure := float64(g.asOfMs-p.signup) / span
+		w[i] = math.Exp(1.5*r.NormFloat64()) * (0.05 + tenure)
+		if p.shopper {
+			w[i] = 15 // about nine times the mean
 		}
-		w[i] = math.Exp(1.5 * r.NormFloat64())
+		if n >= 20 && r.IntN(100) < 5 {
+			w[i] = 0
+		}
 		total += w[i]
+	}
+	if g.cfg.Events == 0 {
+		return plans
 	}
 	if total == 0 {
 		w[0], total = 1, 1
@@ -329,21 +353,24 @@ func (g *generator) apportion() []int {
 	cum := make([]float64, n)
 	acc := 0.0
 	for i := range w {
-		counts[i] = int(float64(g.cfg.Events) * w[i] / total)
-		given += counts[i]
+		plans[i].events = int(float64(g.cfg.Events) * w[i] / total)
+		given += plans[i].events
 		acc += w[i]
 		cum[i] = acc
 	}
 	for ; given < g.cfg.Events; given++ {
-		x := r.Float64() * acc
-		i, _ := slices.BinarySearch(cum, x)
-		for w[min(i, n-1)] == 0 { // a float edge: step to a user with weight
+		i, _ := slices.BinarySearch(cum, r.Float64()*acc)
+		i = min(i, n-1)
+		for w[i] == 0 { // a float edge: step to a user with weight
 			i = (i + 1) % n
 		}
-		counts[min(i, n-1)]++
+		plans[i].events++
 	}
-	return counts
+	return plans
 }
+
+// dailySpan is the time before AsOf in which daily users come every day.
+const dailySpan = 14 * 24 * 3600_000
 
 // userGen makes one user's events.
 type userGen struct {
@@ -357,6 +384,14 @@ type userGen struct {
 	member   int
 	planIdx  int
 	currency any
+	// Traits: luxury shoppers look at dear items; buyPct is the chance
+	// (percent) that a session with a full cart ends in a purchase;
+	// recentPml is the share (per mille) of sessions drawn close to AsOf.
+	luxury    bool
+	buyPct    int
+	recentPml int
+	// daily users come back every day of the last dailySpan.
+	daily bool
 }
 
 func (u *userGen) full() bool { return u.n == len(u.out) }
@@ -372,10 +407,10 @@ func (u *userGen) emit(name string, ms int64, props map[string]any) {
 	u.minMs, u.maxMs = min(u.minMs, ms), max(u.maxMs, ms)
 }
 
-func (u *userGen) chance(percent int) bool { return u.r.IntN(1000) < percent*10 }
+func (u *userGen) chance(percent int) bool { return u.r.IntN(100) < percent }
 
 // user makes user i and fills out with its events.
-func (g *generator) user(i int, out []Event) User {
+func (g *generator) user(i int, p userPlan, out []Event) User {
 	r := rand.New(rand.NewPCG(g.cfg.Seed^0x5e9d0000, uint64(i)))
 	u := &userGen{generator: g, r: r, out: out, minMs: math.MaxInt64, maxMs: math.MinInt64}
 	id := strconv.Itoa(i)
@@ -384,10 +419,15 @@ func (g *generator) user(i int, out []Event) User {
 	}
 	u.uid = "u" + id
 
-	// Sign-ups grow towards AsOf.
-	span := float64(g.asOfMs - g.startMs)
-	signup := g.startMs + int64(span*math.Sqrt(r.Float64()))
+	signup := p.signup
 	attrs := u.attributes(i, signup)
+	u.luxury = r.IntN(10) == 0
+	u.buyPct = 5 + r.IntN(66)
+	u.recentPml = 100 + r.IntN(300)
+	if p.shopper {
+		u.luxury, u.buyPct, u.recentPml, u.member, u.daily = true, 40, 800, 1, true
+		attrs["member"] = true
+	}
 
 	if len(out) > 0 && r.IntN(10) > 0 {
 		u.emit("signup", signup, map[string]any{"source": sources[r.IntN(len(sources))]})
@@ -448,7 +488,7 @@ func (u *userGen) attributes(i int, signup int64) map[string]any {
 	set("plan", absent(4, 0), plans[u.planIdx])
 
 	switch how := absent(5, 2); {
-	case how == 0 && r.IntN(100) == 0:
+	case how == 0 && r.IntN(50) == 0:
 		a["age"] = strconv.Itoa(16 + r.IntN(64)) // a number given as a string
 	default:
 		set("age", how, float64(16+r.IntN(64)))
@@ -557,8 +597,11 @@ func (u *userGen) sessionStart(signup int64) int64 {
 	if x < 100 && u.endMs > u.asOfMs {
 		return u.asOfMs + r.Int64N(u.endMs-u.asOfMs)
 	}
-	if x < 300 {
+	if x < u.recentPml {
 		back := int64(r.ExpFloat64() * 10 * 24 * 3600_000)
+		if u.daily {
+			back = r.Int64N(dailySpan)
+		}
 		if t := u.asOfMs - back; t >= signup {
 			return t
 		}
@@ -574,6 +617,9 @@ func (u *userGen) gap(tiePercent int) int64 {
 	return 1000 + u.r.Int64N(240_000)
 }
 
+// session emits one visit: a $session, often a $meta, and unless the
+// visit is a glance, item views, some added to the cart, and sometimes a
+// purchase of the cart.
 func (u *userGen) session(signup int64) {
 	r := u.r
 	t := u.sessionStart(signup)
@@ -586,13 +632,16 @@ func (u *userGen) session(signup int64) {
 		props["platform"] = nil
 	}
 	u.emit("$session", t, props)
-	if r.IntN(4) == 0 {
+	if r.IntN(2) == 0 {
 		t += u.gap(20)
 		u.meta(t)
 	}
+	if r.IntN(10) < 3 { // a glance: the app opened and closed
+		return
+	}
 	var cart []*item
 	views := 1
-	for views < 12 && r.IntN(100) < 65 {
+	for views < 12 && r.IntN(100) < 60 {
 		views++
 	}
 	for range views {
@@ -600,6 +649,9 @@ func (u *userGen) session(signup int64) {
 			return
 		}
 		it := &u.catalog[int(float64(len(u.catalog))*math.Pow(r.Float64(), 2))]
+		if u.luxury && r.IntN(10) > 0 {
+			it = &u.catalog[u.dear[r.IntN(len(u.dear))]]
+		}
 		t += u.gap(3)
 		v := map[string]any{"item_id": it.id, "category": it.category, "price": it.price}
 		switch r.IntN(50) {
@@ -617,7 +669,11 @@ func (u *userGen) session(signup int64) {
 			cart = append(cart, it)
 		}
 	}
-	if len(cart) > 0 && r.IntN(100) < 45 {
+	buyPct := u.buyPct
+	if u.daily && t > u.asOfMs-dailySpan {
+		buyPct = 2 // lately, a window shopper mostly looks
+	}
+	if len(cart) > 0 && r.IntN(100) < buyPct {
 		t += u.gap(5)
 		u.buy(t, cart)
 		if r.IntN(30) == 0 { // a second purchase at the same instant
@@ -630,7 +686,7 @@ func (u *userGen) session(signup int64) {
 // disagree, so that first/last must break the tie by event_id.
 func (u *userGen) meta(t int64) {
 	r := u.r
-	if r.IntN(10) == 0 {
+	if r.IntN(20) == 0 {
 		u.member ^= 1
 	}
 	if r.IntN(20) == 0 {
