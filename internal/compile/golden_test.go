@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/corpus"
@@ -67,4 +70,36 @@ func expanded(t testing.TB, data []byte) segment.Node {
 		t.Fatal(err)
 	}
 	return tree
+}
+
+// TestRenderCache checks the premise of the render cache: plans of the same
+// shape render alike. Every corpus tree is compiled at two instants and
+// with another app, once through the cache (warmed by the first) and once
+// straight from the templates; text and parameters must match.
+func TestRenderCache(t *testing.T) {
+	for _, c := range corpus.Cases() {
+		tree := expanded(t, c.JSON)
+		for _, d := range []*compile.Dialect{compile.DuckDB, compile.Trino} {
+			for _, st := range []compile.Strategy{compile.Fused, compile.Naive} {
+				for i, asOf := range []time.Time{corpus.AsOf, corpus.AsOf.Add(-400 * time.Hour)} {
+					opt := compile.Options{AppID: fmt.Sprint("app", i), AsOf: asOf, Location: corpus.Location(), Strategy: st}
+					p, err := compile.MakePlan(tree, opt)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cached, err := compile.Render(p, d, compile.DefaultTables)
+					if err != nil {
+						t.Fatal(err)
+					}
+					direct, err := compile.RenderUncached(p, d, compile.DefaultTables)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if cached.Text != direct.Text || !reflect.DeepEqual(cached.Params, direct.Params) {
+						t.Fatalf("%s %s %s: the cached rendering differs from the templates'", c.Name, d.Name, st)
+					}
+				}
+			}
+		}
+	}
 }

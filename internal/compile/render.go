@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -13,9 +14,13 @@ import (
 
 // Dialect is a SQL dialect: its name and its templates, parsed once.
 type Dialect struct {
-	Name string
-	tmpl *template.Template
+	Name  string
+	tmpl  *template.Template
+	cache *renderCache
 }
+
+// renderCacheSize bounds each dialect's cache of rendered plan shapes.
+const renderCacheSize = 1024
 
 // The dialects segmentd renders.
 var (
@@ -81,7 +86,7 @@ func mustDialect(name string) *Dialect {
 	if err != nil {
 		panic(fmt.Sprintf("templates/%s: %v", name, err))
 	}
-	return &Dialect{Name: name, tmpl: t}
+	return &Dialect{Name: name, tmpl: t, cache: newRenderCache(renderCacheSize)}
 }
 
 // Tables names the tables a query reads, each a dotted name of plain
@@ -126,6 +131,17 @@ type SQL struct {
 
 // Render writes a plan in a dialect.
 func Render(p *Plan, d *Dialect, tables Tables) (*SQL, error) {
+	text, err := d.render(p.Root)
+	if err != nil {
+		return nil, err
+	}
+	return substitute(text, p, tables)
+}
+
+// substitute replaces the markers of rendered text: parameters by ?, in
+// text order, which is the order of the returned parameters, and tables by
+// their quoted names.
+func substitute(text string, p *Plan, tables Tables) (*SQL, error) {
 	users, err := QuoteName(tables.Users)
 	if err != nil {
 		return nil, err
@@ -134,12 +150,6 @@ func Render(p *Plan, d *Dialect, tables Tables) (*SQL, error) {
 	if err != nil {
 		return nil, err
 	}
-	var b strings.Builder
-	if err := d.tmpl.ExecuteTemplate(&b, "plan", p.Root); err != nil {
-		return nil, fmt.Errorf("compile: rendering %s: %w", d.Name, err)
-	}
-	// Replace the markers, in text order, which is the parameters' order.
-	text := b.String()
 	out := &SQL{}
 	var sb strings.Builder
 	sb.Grow(len(text))
@@ -152,19 +162,46 @@ func Render(p *Plan, d *Dialect, tables Tables) (*SQL, error) {
 		sb.WriteString(text[:i])
 		end := i + 1 + strings.IndexByte(text[i+1:], text[i])
 		body := text[i+1 : end]
-		if text[i] == paramMark {
+		switch {
+		case text[i] == paramMark:
 			slot, _ := strconv.Atoi(body) // written by marker
 			out.Params = append(out.Params, p.Params[slot])
 			sb.WriteByte('?')
-		} else if body == "users" {
+		case body == "users":
 			sb.WriteString(users)
-		} else {
+		default:
 			sb.WriteString(events)
 		}
 		text = text[end+1:]
 	}
 	out.Text = sb.String()
 	return out, nil
+}
+
+// render executes the templates for a plan's relation, or finds the text
+// of an earlier plan of the same shape.
+func (d *Dialect) render(root Relation) (string, error) {
+	shape, err := json.Marshal(root)
+	if err != nil {
+		return "", fmt.Errorf("compile: plan shape: %w", err)
+	}
+	if text, ok := d.cache.get(string(shape)); ok {
+		return text, nil
+	}
+	text, err := d.execute(root)
+	if err == nil {
+		d.cache.put(string(shape), text)
+	}
+	return text, err
+}
+
+// execute runs the templates.
+func (d *Dialect) execute(root Relation) (string, error) {
+	var b strings.Builder
+	if err := d.tmpl.ExecuteTemplate(&b, "plan", root); err != nil {
+		return "", fmt.Errorf("compile: rendering %s: %w", d.Name, err)
+	}
+	return b.String(), nil
 }
 
 // Compile plans and renders an expanded tree.

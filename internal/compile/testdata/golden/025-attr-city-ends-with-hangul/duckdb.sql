@@ -1,0 +1,15 @@
+SELECT u.user_id
+FROM "users" AS u
+WHERE u.app_id = ?
+  AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(flatten(list_transform([u.attributes], lambda x: CASE
+    WHEN json_type(x, '$."address"') = 'ARRAY' THEN json_extract(x, '$."address"[*]')
+    WHEN json_type(x, '$."address"') <> 'NULL' THEN [json_extract(x, '$."address"')]
+    ELSE []::JSON[] END)), lambda x: CASE
+    WHEN json_type(x, '$."city"') = 'ARRAY' THEN json_extract(x, '$."city"[*]')
+    WHEN json_type(x, '$."city"') <> 'NULL' THEN [json_extract(x, '$."city"')]
+    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
+    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
+    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
+    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    't': NULL::TIMESTAMPTZ}), lambda y: ends_with(y.s, ?))) > 0, false)
+-- params: ["corpus","산"]

@@ -1,0 +1,5 @@
+SELECT u.user_id
+FROM "users" AS u
+WHERE u.app_id = ?
+  AND coalesce(any_match(ARRAY[CAST(ROW(NULL, u.user_id, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))], y -> y.s < ?), false)
+-- params: ["corpus","u000500"]

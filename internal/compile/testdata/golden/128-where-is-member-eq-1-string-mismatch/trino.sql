@@ -1,0 +1,19 @@
+WITH s AS (
+  SELECT e.user_id,
+    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND coalesce(any_match(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."isMember"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v) <> 'null'), v -> CAST(ROW(
+    CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
+    CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
+    CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n = ?), false))) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
+  FROM "events" AS e
+  WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
+  GROUP BY e.user_id
+)
+SELECT u.user_id
+FROM "users" AS u
+LEFT JOIN s ON s.user_id = u.user_id
+WHERE u.app_id = ?
+  AND coalesce(coalesce(s.a0.n, 0) >= ?, false)
+-- params: ["$meta",1,"corpus","2026-10-28T14:30:00Z","$meta","corpus",2]

@@ -1,0 +1,12 @@
+SELECT u.user_id
+FROM "users" AS u
+WHERE u.app_id = ?
+  AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([u.attributes], lambda x: CASE
+    WHEN json_type(x, '$."age"') = 'ARRAY' THEN json_extract(x, '$."age"[*]')
+    WHEN json_type(x, '$."age"') <> 'NULL' THEN [json_extract(x, '$."age"')]
+    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
+    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
+    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
+    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    't': NULL::TIMESTAMPTZ}), lambda y: (y.s IN (?, ?) OR y.n IN (?)))) > 0, false)
+-- params: ["corpus","42","abc",42]
