@@ -103,7 +103,7 @@ func (w *writer) node(n Node) {
 		w.WriteByte(']')
 		if n.Within != nil {
 			w.field("within")
-			w.quote(n.Within.String())
+			w.quote(durationText(*n.Within))
 		}
 		w.window(n.Window)
 		w.field("reached")
@@ -162,7 +162,11 @@ func (w *writer) comparison(op Op, v Value) {
 func (w *writer) value(v Value) {
 	switch v.Kind {
 	case KindNumber:
-		w.WriteString(strconv.FormatFloat(v.Num, 'g', -1, 64))
+		n := v.Num
+		if n == 0 {
+			n = 0 // -0 compares equal to 0 and prints as 0
+		}
+		w.WriteString(strconv.FormatFloat(n, 'g', -1, 64))
 	case KindString:
 		w.quote(v.Str)
 	case KindBool:
@@ -170,7 +174,7 @@ func (w *writer) value(v Value) {
 	case KindTime:
 		if v.Ago != nil {
 			w.WriteString(`{"ago":`)
-			w.quote(v.Ago.String())
+			w.quote(durationText(*v.Ago))
 			w.WriteByte('}')
 		} else {
 			w.quote(FormatTime(v.At))
@@ -198,7 +202,7 @@ func (w *writer) window(win Window) {
 		w.WriteString("true")
 	case WindowLast:
 		w.field("last")
-		w.quote(win.Last.String())
+		w.quote(durationText(win.Last))
 	case WindowCalendar:
 		w.field("calendar")
 		w.quote(win.Period)
@@ -215,6 +219,18 @@ func (w *writer) window(win Window) {
 		}
 	}
 	w.WriteByte('}')
+}
+
+// durationText prints a duration in the largest unit that divides it, so
+// that equal spans ("7d", "1w", "168h") print alike.
+func durationText(d Duration) string {
+	span := d.Std()
+	for _, u := range []byte("wdh") {
+		if span%unitLength[u] == 0 {
+			return Duration{N: int64(span / unitLength[u]), Unit: u}.String()
+		}
+	}
+	return d.String()
 }
 
 // FormatTime prints a time in the canonical form: UTC, RFC 3339, with the

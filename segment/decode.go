@@ -150,7 +150,7 @@ func (d *decoder) node(raw any, path string) Node {
 	case "segment":
 		obj = d.object(raw, path, "type", "segment_id")
 		id := d.str(obj, "segment_id", path, true)
-		if _, ok := obj["segment_id"]; ok && id == "" {
+		if isString(obj["segment_id"]) && id == "" {
 			d.problems.add(Pointer(path, "segment_id"), "must not be empty")
 		}
 		return &SegmentRef{SegmentID: id}
@@ -280,7 +280,8 @@ func (d *decoder) operand(op Op, raw any, path string, rule operandRule) Value {
 		case lo.Kind != hi.Kind:
 			d.problems.add(path, "low and high must both be numbers or both be times")
 		case lo.Kind == KindNumber && lo.Num > hi.Num,
-			lo.Kind == KindTime && lo.Ago == nil && hi.Ago == nil && lo.At.After(hi.At):
+			lo.Kind == KindTime && lo.Ago == nil && hi.Ago == nil && lo.At.After(hi.At),
+			lo.Kind == KindTime && lo.Ago != nil && hi.Ago != nil && lo.Ago.Std() < hi.Ago.Std():
 			d.problems.add(path, "low must not be greater than high")
 		}
 		return List(lo, hi)
@@ -473,16 +474,23 @@ func (d *decoder) aggregate(raw any, path string) Aggregate {
 		return Aggregate{Fn: AggCount}
 	}
 	a := Aggregate{Fn: AggCount}
+	known := true
 	if fn, present := obj["fn"]; present {
 		s, _ := fn.(string)
 		if !aggFns[AggFn(s)] {
 			d.problems.add(Pointer(path, "fn"), "unknown aggregate %s", jsonText(fn))
+			known = false
 		} else {
 			a.Fn = AggFn(s)
 		}
 	}
 	_, hasProp := obj["property"]
 	switch {
+	case !known:
+		// Whether a property belongs here depends on the function.
+		if hasProp {
+			d.path(obj, "property", path)
+		}
 	case a.Fn == AggCount && hasProp:
 		d.problems.add(Pointer(path, "property"), "count counts events and takes no property")
 	case a.Fn != AggCount:
@@ -564,6 +572,9 @@ func (d *decoder) windowTime(obj map[string]any, key, path string) time.Time {
 	t, ok := ParseTime(s)
 	if !ok {
 		d.problems.add(Pointer(path, key), "%s is not an RFC 3339 time (at most microsecond precision)", jsonText(raw))
+	} else if t.IsZero() {
+		// A zero bound means "no bound" in Window and Bounds.
+		d.problems.add(Pointer(path, key), "%s must be after 0001-01-01T00:00:00Z", key)
 	}
 	return t
 }

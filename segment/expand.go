@@ -31,6 +31,10 @@ func (f LookupFunc) Segment(ctx context.Context, id string) (Node, error) { retu
 func Expand(ctx context.Context, n Node, base string, lookup Lookup) (Node, error) {
 	x := &expander{ctx: ctx, lookup: lookup, size: map[Node]size{}}
 	out, err := x.expand(n, base, nil)
+	if errors.Is(err, errTooLarge) {
+		x.problems.add(base, "the tree has more than %d nodes once references are expanded", MaxNodes)
+		return nil, x.problems.err()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +60,15 @@ type expander struct {
 	problems problems
 	// size records, for each reference of the top tree, what it expands to.
 	size map[Node]size
+	// lookups counts the segments looked up so far. Each one becomes at
+	// least one node of the expanded tree, so past MaxNodes the tree is
+	// over the limit: stopping there keeps references that fan out at every
+	// level from expanding exponentially before the limits are checked.
+	lookups int
 }
+
+// errTooLarge stops an expansion that is over MaxNodes already.
+var errTooLarge = errors.New("expansion over the node limit")
 
 // expand rewrites n, whose references are located by base when n is the
 // top tree; chain is the list of segment IDs being expanded (empty at the
@@ -99,7 +111,13 @@ func (x *expander) resolve(ref *SegmentRef, ptr string, chain []string) (Node, e
 	if x.lookup == nil {
 		return report("segment %q cannot be resolved here", ref.SegmentID)
 	}
+	if x.lookups++; x.lookups > MaxNodes {
+		return nil, errTooLarge
+	}
 	tree, err := x.lookup.Segment(x.ctx, ref.SegmentID)
+	if err == nil && tree == nil {
+		err = ErrNotFound // a lookup that found nothing, said otherwise
+	}
 	if errors.Is(err, ErrNotFound) {
 		if top {
 			x.problems.add(Pointer(ptr, "segment_id"), "segment %q does not exist in this app", ref.SegmentID)

@@ -104,7 +104,8 @@ func ParseDuration(s string) (Duration, error) {
 	if n == 0 {
 		return Duration{}, fmt.Errorf("duration %q must be positive", s)
 	}
-	if d.Std() > maxDuration || d.Std() <= 0 {
+	// Compare N before multiplying, which could overflow.
+	if n > int64(maxDuration/unitLength[d.Unit]) || d.Std() > maxDuration {
 		return Duration{}, fmt.Errorf("duration %q is longer than 100 years", s)
 	}
 	return d, nil

@@ -78,19 +78,49 @@ func (w Window) Resolve(asOf time.Time, loc *time.Location) Bounds {
 // PeriodStart returns the first instant of the calendar period that is
 // offset periods from the one containing t, in loc. Weeks are ISO weeks,
 // starting on Monday. Periods start at local midnight; where a DST change
-// skips midnight, time.Date moves the start to the first instant that exists.
+// skips midnight, at the first instant of the day that exists.
 func PeriodStart(t time.Time, loc *time.Location, period string, offset int) time.Time {
 	l := t.In(loc)
 	y, m, d := l.Date()
 	switch period {
 	case PeriodDay:
-		return time.Date(y, m, d+offset, 0, 0, 0, 0, loc)
+		return startOfDay(y, m, d+offset, loc)
 	case PeriodWeek:
 		sinceMonday := (int(l.Weekday()) + 6) % 7
-		return time.Date(y, m, d-sinceMonday+7*offset, 0, 0, 0, 0, loc)
+		return startOfDay(y, m, d-sinceMonday+7*offset, loc)
 	case PeriodMonth:
-		return time.Date(y, m+time.Month(offset), 1, 0, 0, 0, 0, loc)
+		return startOfDay(y, m+time.Month(offset), 1, loc)
 	default: // PeriodYear; decoding admits no other period
-		return time.Date(y+offset, 1, 1, 0, 0, 0, 0, loc)
+		return startOfDay(y+offset, 1, 1, loc)
 	}
+}
+
+// startOfDay returns the first instant of the local date y-m-d (normalized
+// as time.Date normalizes it) in loc.
+func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
+	start := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	wy, wm, wd := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Date()
+	isMidnight := func(t time.Time) bool {
+		ty, tm, td := t.Date()
+		return ty == wy && tm == wm && td == wd && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0
+	}
+	// Where a DST change skips midnight, time.Date may give an instant of
+	// the day before (it does in zones west of UTC, e.g. America/Santiago:
+	// 23:00 -04 for the missing 00:00 -03). The day then begins when the
+	// zone changes.
+	if sy, sm, sd := start.Date(); sy != wy || sm != wm || sd != wd {
+		if _, end := start.ZoneBounds(); !end.IsZero() {
+			start = end
+		}
+	}
+	// Where a change back repeats midnight, time.Date may give the later
+	// one (e.g. Asia/Gaza on 2020-10-24); the day begins at the earlier.
+	if zoneStart, _ := start.ZoneBounds(); !zoneStart.IsZero() {
+		_, off := zoneStart.Add(-time.Nanosecond).Zone()
+		early := time.Date(wy, wm, wd, 0, 0, 0, 0, time.FixedZone("", off)).In(loc)
+		if early.Before(start) && isMidnight(early) {
+			start = early
+		}
+	}
+	return start
 }
