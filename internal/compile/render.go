@@ -41,14 +41,10 @@ func DialectByName(name string) *Dialect {
 
 // Rendering writes markers where parameters and tables go, and Render
 // replaces them afterwards. So the template functions are pure, and the
-// templates are shared by every rendering without cloning. The marker
-// bytes cannot occur otherwise: values never enter the text, and names
-// and literals hold no control characters.
-const (
-	paramMark = '\x00' // \x00<slot>\x00 becomes ?
-	tableMark = '\x01' // \x01users\x01 becomes the quoted table name
-)
-
+// templates are shared by every rendering without cloning. A marker is
+// \x00<slot>\x00 for a parameter and \x00users\x00 or \x00events\x00 for a
+// table. NUL cannot occur otherwise: values never enter the text, and
+// names and literals hold no control characters.
 func marker(p Param) string { return "\x00" + strconv.Itoa(int(p)) + "\x00" }
 
 // funcs are the template functions.
@@ -77,7 +73,7 @@ var funcs = template.FuncMap{
 	},
 	"app":   func() string { return marker(ParamApp) },
 	"asof":  func() string { return marker(ParamAsOf) },
-	"table": func(key string) string { return "\x01" + key + "\x01" },
+	"table": func(key string) string { return "\x00" + key + "\x00" },
 }
 
 func mustDialect(name string) *Dialect {
@@ -154,23 +150,22 @@ func substitute(text string, p *Plan, tables Tables) (*SQL, error) {
 	var sb strings.Builder
 	sb.Grow(len(text))
 	for {
-		i := strings.IndexAny(text, "\x00\x01")
+		i := strings.IndexByte(text, 0)
 		if i < 0 {
 			sb.WriteString(text)
 			break
 		}
 		sb.WriteString(text[:i])
-		end := i + 1 + strings.IndexByte(text[i+1:], text[i])
-		body := text[i+1 : end]
-		switch {
-		case text[i] == paramMark:
+		end := i + 1 + strings.IndexByte(text[i+1:], 0)
+		switch body := text[i+1 : end]; body {
+		case "users":
+			sb.WriteString(users)
+		case "events":
+			sb.WriteString(events)
+		default:
 			slot, _ := strconv.Atoi(body) // written by marker
 			out.Params = append(out.Params, p.Params[slot])
 			sb.WriteByte('?')
-		case body == "users":
-			sb.WriteString(users)
-		default:
-			sb.WriteString(events)
 		}
 		text = text[end+1:]
 	}
