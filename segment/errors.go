@@ -53,11 +53,17 @@ func (ps problems) err() error {
 
 // Pointer extends a JSON Pointer by one reference token, escaping it.
 func Pointer(base string, token any) string {
+	var s string
 	switch t := token.(type) {
 	case int:
 		return base + "/" + strconv.Itoa(t)
+	case string:
+		s = t
 	default:
-		s := strings.ReplaceAll(fmt.Sprint(t), "~", "~0")
-		return base + "/" + strings.ReplaceAll(s, "/", "~1")
+		s = fmt.Sprint(t)
 	}
+	if strings.ContainsAny(s, "~/") {
+		s = strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+	}
+	return base + "/" + s
 }

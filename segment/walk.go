@@ -82,3 +82,18 @@ func Children(n Node) []Node {
 	}
 	return nil
 }
+
+// References returns the IDs of the segments n references directly, in
+// order, each once.
+func References(n Node) []string {
+	var ids []string
+	seen := map[string]bool{}
+	Walk(n, "", func(c Node, _ string, _ int) bool {
+		if ref, ok := c.(*SegmentRef); ok && !seen[ref.SegmentID] {
+			seen[ref.SegmentID] = true
+			ids = append(ids, ref.SegmentID)
+		}
+		return true
+	})
+	return ids
+}
