@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds migrations/<store>/*.sql, applied in name order.
 //
-//go:embed duckdb/*.sql
+//go:embed duckdb/*.sql sqlite/*.sql mysql/*.sql
 var FS embed.FS

@@ -5,6 +5,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -12,10 +14,69 @@ import (
 var (
 	// ErrNotFound: no such app, key, segment or version in the app.
 	ErrNotFound = errors.New("not found")
-	// ErrConflict: the app already exists, or the segment is referenced by
-	// another segment's current version and cannot be deleted.
+	// ErrConflict: the app (or key ID, or segment ID in its app) already
+	// exists, or the segment is referenced by another segment's current
+	// version and cannot be deleted.
 	ErrConflict = errors.New("conflict")
+	// ErrInvalid: an argument the store cannot keep: an empty ID, or an ID
+	// longer than MaxAppIDLen, MaxSegmentIDLen or MaxKeyIDLen bytes.
+	ErrInvalid = errors.New("invalid argument")
 )
+
+// Longest IDs, in bytes, that every backend keeps (MySQL columns are
+// VARBINARY of these sizes; SQLite is held to the same limits).
+const (
+	MaxAppIDLen     = 64
+	MaxSegmentIDLen = 128
+	MaxKeyIDLen     = 128
+)
+
+// MissingRefsError is returned by CreateSegment and UpdateSegment when the
+// segment references segments that do not exist in its app (or were deleted
+// concurrently). It matches ErrNotFound with errors.Is; errors.As gives the
+// missing IDs, so a caller can tell it from a missing app or segment.
+type MissingRefsError struct {
+	AppID string
+	IDs   []string // ascending
+}
+
+func (e *MissingRefsError) Error() string {
+	return fmt.Sprintf("referenced segment%s %s not found in app %q", plural(len(e.IDs)), quoteList(e.IDs), e.AppID)
+}
+
+// Unwrap makes errors.Is(err, ErrNotFound) true.
+func (e *MissingRefsError) Unwrap() error { return ErrNotFound }
+
+// ReferencedError is returned by DeleteSegment while the current version of
+// another segment references the segment. It matches ErrConflict with
+// errors.Is; errors.As gives the referrers.
+type ReferencedError struct {
+	AppID     string
+	ID        string
+	Referrers []string // ascending
+}
+
+func (e *ReferencedError) Error() string {
+	return fmt.Sprintf("segment %q is referenced by segment%s %s", e.ID, plural(len(e.Referrers)), quoteList(e.Referrers))
+}
+
+// Unwrap makes errors.Is(err, ErrConflict) true.
+func (e *ReferencedError) Unwrap() error { return ErrConflict }
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func quoteList(ids []string) string {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = fmt.Sprintf("%q", id)
+	}
+	return strings.Join(q, ", ")
+}
 
 // App is a tenant.
 type App struct {
@@ -35,7 +96,8 @@ type Key struct {
 
 // Segment is one version of a saved segment. Tree is the canonical text of
 // the tree as saved (references unexpanded); Refs are the IDs of the
-// segments it references directly.
+// segments it references directly, ascending and without duplicates as
+// returned by the store (never nil).
 type Segment struct {
 	AppID       string    `db:"app_id"`
 	ID          string    `db:"segment_id"`

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+)
+
+type appRow struct {
+	ID        string `db:"app_id"`
+	TimeZone  string `db:"time_zone"`
+	CreatedAt dbTime `db:"created_at"`
+}
+
+// CreateApp stores a new app; its CreatedAt is set here. ErrConflict if the
+// ID exists.
+func (s *SQL) CreateApp(ctx context.Context, a App) (App, error) {
+	if err := checkID("app ID", a.ID, MaxAppIDLen); err != nil {
+		return App{}, err
+	}
+	a.CreatedAt = now()
+	err := s.write(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO apps (app_id, time_zone, created_at) VALUES (?, ?, ?)`,
+			a.ID, a.TimeZone, s.timeArg(a.CreatedAt))
+		return err
+	})
+	if isDuplicate(err) {
+		return App{}, fmt.Errorf("store: app %q already exists: %w", a.ID, ErrConflict)
+	}
+	if err != nil {
+		return App{}, fmt.Errorf("store: create app %q: %w", a.ID, err)
+	}
+	return a, nil
+}
+
+// GetApp returns an app; ErrNotFound if there is none with that ID.
+func (s *SQL) GetApp(ctx context.Context, appID string) (App, error) {
+	var r appRow
+	err := s.r.GetContext(ctx, &r, `SELECT app_id, time_zone, created_at FROM apps WHERE app_id = ?`, appID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return App{}, fmt.Errorf("store: app %q: %w", appID, ErrNotFound)
+	}
+	if err != nil {
+		return App{}, fmt.Errorf("store: get app %q: %w", appID, err)
+	}
+	return App{ID: r.ID, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt.Time}, nil
+}
+
+// appExists fails with ErrNotFound unless the app exists.
+func (s *SQL) appExists(ctx context.Context, tx *sqlx.Tx, appID string) error {
+	var one int
+	err := tx.GetContext(ctx, &one, `SELECT 1 FROM apps WHERE app_id = ?`, appID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: app %q: %w", appID, ErrNotFound)
+	}
+	return err
+}
+
+type keyRow struct {
+	ID         string `db:"key_id"`
+	AppID      string `db:"app_id"`
+	SecretHash []byte `db:"secret_hash"`
+	CreatedAt  dbTime `db:"created_at"`
+}
+
+// CreateKey stores an API key of an existing app (ErrNotFound otherwise);
+// its CreatedAt is set here. ErrConflict if the key ID exists.
+func (s *SQL) CreateKey(ctx context.Context, k Key) error {
+	if err := checkID("key ID", k.ID, MaxKeyIDLen); err != nil {
+		return err
+	}
+	if err := checkID("app ID", k.AppID, MaxAppIDLen); err != nil {
+		return err
+	}
+	if len(k.SecretHash) == 0 || len(k.SecretHash) > 64 {
+		return fmt.Errorf("store: key %q: secret hash of %d bytes: %w", k.ID, len(k.SecretHash), ErrInvalid)
+	}
+	err := s.write(ctx, func(tx *sqlx.Tx) error {
+		if err := s.appExists(ctx, tx, k.AppID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (key_id, app_id, secret_hash, created_at) VALUES (?, ?, ?, ?)`,
+			k.ID, k.AppID, k.SecretHash, s.timeArg(now()))
+		return err
+	})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return err
+	case isDuplicate(err):
+		return fmt.Errorf("store: key %q already exists: %w", k.ID, ErrConflict)
+	case isForeignKey(err):
+		return fmt.Errorf("store: app %q: %w", k.AppID, ErrNotFound)
+	}
+	return fmt.Errorf("store: create key %q: %w", k.ID, err)
+}
+
+// GetKey returns a key by its ID, whatever its app; ErrNotFound if none.
+func (s *SQL) GetKey(ctx context.Context, keyID string) (Key, error) {
+	var r keyRow
+	err := s.r.GetContext(ctx, &r, `SELECT key_id, app_id, secret_hash, created_at FROM api_keys WHERE key_id = ?`, keyID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Key{}, fmt.Errorf("store: key %q: %w", keyID, ErrNotFound)
+	}
+	if err != nil {
+		return Key{}, fmt.Errorf("store: get key %q: %w", keyID, err)
+	}
+	return Key{ID: r.ID, AppID: r.AppID, SecretHash: r.SecretHash, CreatedAt: r.CreatedAt.Time}, nil
+}
