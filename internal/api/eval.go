@@ -1,0 +1,152 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/segment"
+)
+
+// evalRequest is what compile and count read: a tree and an instant.
+type evalRequest struct {
+	app  store.App
+	loc  *time.Location
+	tree segment.Node // expanded
+	asOf time.Time
+}
+
+// evalFields are the body fields compile and count share.
+type evalFields struct {
+	Tree json.RawMessage `json:"tree"`
+	AsOf *string         `json:"as_of"`
+}
+
+// readEval decodes a body into in (a struct embedding evalFields), expands
+// the tree in the app and resolves as_of (default: now, to the second).
+func (s *Server) readEval(r *http.Request, in any, fields *evalFields) (evalRequest, error) {
+	var req evalRequest
+	app, err := s.app(r)
+	if err != nil {
+		return req, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return req, err
+	}
+	if err := decodeStrict(body, in); err != nil {
+		return req, err
+	}
+	if len(fields.Tree) == 0 || string(fields.Tree) == "null" {
+		return req, errorf(CodeInvalidTree, "/tree", "tree is required")
+	}
+	req.app = app
+	req.asOf = s.now().UTC().Truncate(time.Second)
+	if fields.AsOf != nil {
+		t, ok := segment.ParseTime(*fields.AsOf)
+		if !ok {
+			return req, errorf(CodeInvalidArgument, "/as_of", "as_of must be an RFC 3339 time (at most microsecond precision)")
+		}
+		req.asOf = t
+	}
+	if req.loc, err = time.LoadLocation(app.TimeZone); err != nil {
+		return req, fmt.Errorf("app %s has time zone %q: %w", app.ID, app.TimeZone, err)
+	}
+	tree, err := segment.Decode(fields.Tree, "/tree")
+	if err != nil {
+		return req, err
+	}
+	req.tree, err = segment.Expand(r.Context(), tree, "/tree", lookup{store: s.store, appID: app.ID})
+	return req, err
+}
+
+func (s *Server) compileTree(r *http.Request) (reply, error) {
+	var extra struct {
+		evalFields
+		Engine   string `json:"engine"`
+		Strategy string `json:"strategy"`
+	}
+	req, err := s.readEval(r, &extra, &extra.evalFields)
+	if err != nil {
+		return reply{}, err
+	}
+	if extra.Engine == "" {
+		extra.Engine = s.data.Dialect().Name
+	}
+	d := compile.DialectByName(extra.Engine)
+	if d == nil {
+		return reply{}, errorf(CodeInvalidArgument, "/engine", "engine is duckdb or trino")
+	}
+	tables := s.data.Tables()
+	if d == compile.Trino {
+		tables = s.trinoTables
+	}
+	st := compile.Strategy(extra.Strategy)
+	switch st {
+	case "":
+		st = compile.Fused
+	case compile.Fused, compile.Naive:
+	default:
+		return reply{}, errorf(CodeInvalidArgument, "/strategy", "strategy is fused or naive")
+	}
+	q, err := compile.Compile(req.tree, d, s.compileOptions(req, st), tables)
+	if err != nil {
+		return reply{}, err
+	}
+	params := q.Params
+	if params == nil {
+		params = []any{}
+	}
+	return ok(map[string]any{"sql": q.Text, "params": params, "engine": d.Name, "strategy": st, "as_of": req.asOf}), nil
+}
+
+func (s *Server) compileOptions(req evalRequest, st compile.Strategy) compile.Options {
+	return compile.Options{AppID: req.app.ID, AsOf: req.asOf, Location: req.loc, Strategy: st}
+}
+
+type countReply struct {
+	Count     int64      `json:"count"`
+	AsOf      time.Time  `json:"as_of"`
+	Watermark *time.Time `json:"watermark"`
+	Cached    bool       `json:"cached"`
+	ElapsedMS int64      `json:"elapsed_ms"`
+}
+
+func (s *Server) count(r *http.Request) (reply, error) {
+	start := time.Now()
+	var in evalFields
+	req, err := s.readEval(r, &in, &in)
+	if err != nil {
+		return reply{}, err
+	}
+	// The watermark is read first: the count reflects at least the writes
+	// it covers.
+	wm, err := s.data.Watermark(r.Context(), req.app.ID)
+	if err != nil {
+		return reply{}, err
+	}
+	q, err := compile.Compile(req.tree, s.data.Dialect(), s.compileOptions(req, compile.Fused), s.data.Tables())
+	if err != nil {
+		return reply{}, err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.queryTimeout)
+	defer cancel()
+	n, err := s.data.Count(ctx, q)
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil {
+			return reply{}, errorf(CodeTimeout, "", "the count took longer than %s", s.queryTimeout)
+		}
+		return reply{}, err
+	}
+	out := countReply{Count: n, AsOf: req.asOf, ElapsedMS: time.Since(start).Milliseconds()}
+	if !wm.IsZero() {
+		wm = wm.UTC()
+		out.Watermark = &wm
+	}
+	return ok(out), nil
+}

@@ -1,0 +1,112 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/ingest"
+)
+
+func (s *Server) postEvents(r *http.Request) (reply, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return reply{}, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return reply{}, err
+	}
+	events, err := ingest.DecodeEvents(body)
+	if err != nil {
+		return reply{}, err
+	}
+	inserted, err := s.data.WriteEvents(r.Context(), app.ID, events)
+	if err != nil {
+		return reply{}, err
+	}
+	return reply{http.StatusAccepted, map[string]int{"accepted": len(events), "inserted": inserted}}, nil
+}
+
+type userReply struct {
+	UserID     string         `json:"user_id"`
+	Attributes map[string]any `json:"attributes"`
+	FirstSeen  *time.Time     `json:"first_seen"`
+	LastSeen   *time.Time     `json:"last_seen"`
+}
+
+func toUserReply(u dataset.User) userReply {
+	at := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		t = t.UTC()
+		return &t
+	}
+	attrs := u.Attributes
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	return userReply{UserID: u.UserID, Attributes: attrs, FirstSeen: at(u.FirstSeen), LastSeen: at(u.LastSeen)}
+}
+
+// userID returns the {user_id} of the path, validated as ingestion
+// validates it.
+func userID(r *http.Request) (string, error) {
+	id := chi.URLParam(r, "user_id")
+	if !ingest.ValidUserID(id) {
+		return "", errorf(CodeInvalidArgument, "", "user_id must be 1 to 256 bytes of UTF-8 without control characters")
+	}
+	return id, nil
+}
+
+func (s *Server) getUser(r *http.Request) (reply, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return reply{}, err
+	}
+	id, err := userID(r)
+	if err != nil {
+		return reply{}, err
+	}
+	u, err := s.data.GetUser(r.Context(), app.ID, id)
+	if err != nil {
+		return reply{}, err
+	}
+	return ok(toUserReply(u)), nil
+}
+
+func (s *Server) putUser(r *http.Request) (reply, error) {
+	return s.writeUser(r, s.data.PutUser)
+}
+
+func (s *Server) patchUser(r *http.Request) (reply, error) {
+	return s.writeUser(r, s.data.PatchUser)
+}
+
+func (s *Server) writeUser(r *http.Request, write func(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)) (reply, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return reply{}, err
+	}
+	id, err := userID(r)
+	if err != nil {
+		return reply{}, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return reply{}, err
+	}
+	attrs, err := ingest.DecodeAttributes(body)
+	if err != nil {
+		return reply{}, err
+	}
+	u, err := write(r.Context(), app.ID, id, attrs)
+	if err != nil {
+		return reply{}, err
+	}
+	return ok(toUserReply(u)), nil
+}

@@ -1,0 +1,246 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/segment"
+)
+
+// Limits of a segment's metadata.
+const (
+	maxNameBytes        = 256
+	maxDescriptionBytes = 4096
+	defaultListLimit    = 100
+	maxListLimit        = 1000
+)
+
+type segmentBody struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Tree        json.RawMessage `json:"tree"`
+}
+
+type segmentReply struct {
+	ID          string          `json:"id"`
+	Version     int             `json:"version"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Tree        json.RawMessage `json:"tree"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+func toSegmentReply(seg store.Segment) segmentReply {
+	return segmentReply{ID: seg.ID, Version: seg.Version, Name: seg.Name, Description: seg.Description,
+		Tree: json.RawMessage(seg.Tree), CreatedAt: seg.CreatedAt, UpdatedAt: seg.UpdatedAt}
+}
+
+func newSegmentID() string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return "seg_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// lookup resolves references within one app. self, when set, stands for
+// the segment being saved with its new tree, so that saving it cannot
+// close a cycle through segments that reference it.
+type lookup struct {
+	store    Store
+	appID    string
+	self     string
+	selfTree segment.Node
+}
+
+func (l lookup) Segment(ctx context.Context, id string) (segment.Node, error) {
+	if l.self != "" && id == l.self {
+		return l.selfTree, nil
+	}
+	seg, err := l.store.GetSegment(ctx, l.appID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, segment.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return segment.Decode([]byte(seg.Tree), "")
+}
+
+// readSegment decodes and validates a segment body, reporting every
+// problem at once, and checks its references within the app.
+func (s *Server) readSegment(r *http.Request, appID, selfID string) (store.Segment, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return store.Segment{}, err
+	}
+	var in segmentBody
+	if err := decodeStrict(body, &in); err != nil {
+		return store.Segment{}, err
+	}
+	var problems []segment.Problem
+	bad := func(path, msg string) {
+		problems = append(problems, segment.Problem{Code: CodeInvalidArgument, Path: path, Message: msg})
+	}
+	if in.Name == "" || len(in.Name) > maxNameBytes || !utf8.ValidString(in.Name) {
+		bad("/name", "name must be 1 to 256 bytes of UTF-8")
+	}
+	if len(in.Description) > maxDescriptionBytes || !utf8.ValidString(in.Description) {
+		bad("/description", "description may hold at most 4096 bytes of UTF-8")
+	}
+	var tree segment.Node
+	if len(in.Tree) == 0 || string(in.Tree) == "null" {
+		problems = append(problems, segment.Problem{Code: CodeInvalidTree, Path: "/tree", Message: "tree is required"})
+	} else {
+		var segErr *segment.Error
+		tree, err = segment.Decode(in.Tree, "/tree")
+		if errors.As(err, &segErr) {
+			problems = append(problems, segErr.Problems...)
+		} else if err == nil {
+			l := lookup{store: s.store, appID: appID, self: selfID, selfTree: tree}
+			_, err = segment.Expand(r.Context(), tree, "/tree", l)
+			if errors.As(err, &segErr) {
+				problems = append(problems, segErr.Problems...)
+			} else if err != nil {
+				return store.Segment{}, err
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return store.Segment{}, &segment.Error{Problems: problems}
+	}
+	return store.Segment{AppID: appID, ID: selfID, Name: in.Name, Description: in.Description,
+		Tree: tree.String(), Refs: segment.References(tree)}, nil
+}
+
+func (s *Server) createSegment(r *http.Request) (reply, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return reply{}, err
+	}
+	seg, err := s.readSegment(r, app.ID, "")
+	if err != nil {
+		return reply{}, err
+	}
+	seg.ID = newSegmentID()
+	saved, err := s.store.CreateSegment(r.Context(), seg)
+	if err != nil {
+		return reply{}, err
+	}
+	return created(toSegmentReply(saved)), nil
+}
+
+func (s *Server) updateSegment(r *http.Request) (reply, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return reply{}, err
+	}
+	id := chi.URLParam(r, "id")
+	if _, err := s.store.GetSegment(r.Context(), app.ID, id); err != nil {
+		return reply{}, err
+	}
+	seg, err := s.readSegment(r, app.ID, id)
+	if err != nil {
+		return reply{}, err
+	}
+	saved, err := s.store.UpdateSegment(r.Context(), seg)
+	if err != nil {
+		return reply{}, err
+	}
+	return ok(toSegmentReply(saved)), nil
+}
+
+func (s *Server) getSegment(r *http.Request) (reply, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return reply{}, err
+	}
+	seg, err := s.store.GetSegment(r.Context(), app.ID, chi.URLParam(r, "id"))
+	if err != nil {
+		return reply{}, err
+	}
+	return ok(toSegmentReply(seg)), nil
+}
+
+func (s *Server) getSegmentVersion(r *http.Request) (reply, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return reply{}, err
+	}
+	n, err := strconv.Atoi(chi.URLParam(r, "n"))
+	if err != nil || n < 1 {
+		return reply{}, errorf(CodeInvalidArgument, "", "a version is a whole number from 1")
+	}
+	seg, err := s.store.GetSegmentVersion(r.Context(), app.ID, chi.URLParam(r, "id"), n)
+	if err != nil {
+		return reply{}, err
+	}
+	return ok(toSegmentReply(seg)), nil
+}
+
+func (s *Server) deleteSegment(r *http.Request) (reply, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return reply{}, err
+	}
+	if err := s.store.DeleteSegment(r.Context(), app.ID, chi.URLParam(r, "id")); err != nil {
+		return reply{}, err
+	}
+	return reply{status: http.StatusNoContent}, nil
+}
+
+// A list cursor is the last ID of the page, opaque to clients.
+func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
+
+func decodeCursor(c string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", errorf(CodeInvalidArgument, "", "the cursor is not one this server returned")
+	}
+	return string(b), nil
+}
+
+func (s *Server) listSegments(r *http.Request) (reply, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return reply{}, err
+	}
+	q := r.URL.Query()
+	limit := defaultListLimit
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxListLimit {
+			return reply{}, errorf(CodeInvalidArgument, "", "limit is a whole number from 1 to %d", maxListLimit)
+		}
+	}
+	after, err := decodeCursor(q.Get("cursor"))
+	if err != nil {
+		return reply{}, err
+	}
+	segs, err := s.store.ListSegments(r.Context(), app.ID, after, limit+1)
+	if err != nil {
+		return reply{}, err
+	}
+	out := struct {
+		Segments   []segmentReply `json:"segments"`
+		NextCursor string         `json:"next_cursor,omitempty"`
+	}{Segments: []segmentReply{}}
+	if len(segs) > limit {
+		segs = segs[:limit]
+		out.NextCursor = encodeCursor(segs[limit-1].ID)
+	}
+	for _, seg := range segs {
+		out.Segments = append(out.Segments, toSegmentReply(seg))
+	}
+	return ok(out), nil
+}

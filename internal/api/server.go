@@ -1,0 +1,317 @@
+// Package api is segmentd's HTTP API (shared/spec/api.md) on go-chi.
+// Handlers return a result or an error; one adapter writes the JSON
+// envelope, and toAPIError alone decides status codes.
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/store"
+)
+
+// MaxBodyBytes bounds every request body (spec: 1 MiB).
+const MaxBodyBytes = 1 << 20
+
+// Store is what the API keeps apps, keys and segments in (internal/store).
+type Store interface {
+	Ping(ctx context.Context) error
+	CreateApp(ctx context.Context, a store.App) (store.App, error)
+	GetApp(ctx context.Context, appID string) (store.App, error)
+	CreateKey(ctx context.Context, k store.Key) error
+	GetKey(ctx context.Context, keyID string) (store.Key, error)
+	CreateSegment(ctx context.Context, seg store.Segment) (store.Segment, error)
+	UpdateSegment(ctx context.Context, seg store.Segment) (store.Segment, error)
+	GetSegment(ctx context.Context, appID, id string) (store.Segment, error)
+	GetSegmentVersion(ctx context.Context, appID, id string, version int) (store.Segment, error)
+	ListSegments(ctx context.Context, appID, after string, limit int) ([]store.Segment, error)
+	DeleteSegment(ctx context.Context, appID, id string) error
+}
+
+// Data is where events and profiles live and segments run (the embedded
+// DuckDB engine).
+type Data interface {
+	Dialect() *compile.Dialect
+	Tables() compile.Tables
+	Ping(ctx context.Context) error
+	Count(ctx context.Context, q *compile.SQL) (int64, error)
+	Watermark(ctx context.Context, appID string) (time.Time, error)
+	WriteEvents(ctx context.Context, appID string, events []dataset.Event) (int, error)
+	PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)
+	PatchUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)
+	GetUser(ctx context.Context, appID, userID string) (dataset.User, error)
+}
+
+// Config is what a Server needs.
+type Config struct {
+	Store  Store
+	Data   Data
+	Logger *slog.Logger
+	// AdminKey manages apps; empty disables the admin routes but for --dev.
+	AdminKey string
+	// Dev lets unauthenticated requests from loopback act as admin.
+	Dev bool
+	// TrinoTables are the tables compile names for the trino engine.
+	TrinoTables compile.Tables
+	// QueryTimeout bounds one count.
+	QueryTimeout time.Duration
+	// Now is the clock (tests fix it); nil is time.Now.
+	Now func() time.Time
+}
+
+// Server serves the API.
+type Server struct {
+	store        Store
+	data         Data
+	log          *slog.Logger
+	adminHash    []byte
+	dev          bool
+	trinoTables  compile.Tables
+	queryTimeout time.Duration
+	now          func() time.Time
+	router       chi.Router
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	s := &Server{
+		store: cfg.Store, data: cfg.Data, log: cfg.Logger, dev: cfg.Dev,
+		trinoTables: cfg.TrinoTables, queryTimeout: cfg.QueryTimeout, now: cfg.Now,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.queryTimeout == 0 {
+		s.queryTimeout = time.Minute
+	}
+	if s.trinoTables == (compile.Tables{}) {
+		s.trinoTables = compile.DefaultTables
+	}
+	if cfg.AdminKey != "" {
+		s.adminHash = hashSecret(cfg.AdminKey)
+	}
+	s.router = s.routes()
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Routes lists every route as "METHOD /path", for the OpenAPI test.
+func (s *Server) Routes() []string {
+	var out []string
+	_ = chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		out = append(out, method+" "+route)
+		return nil
+	})
+	return out
+}
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(s.recoverer, s.limitBody)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errorf(CodeNotFound, "", "no route %s %s", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errorf(CodeNotFound, "", "no route %s %s", r.Method, r.URL.Path))
+	})
+	r.Get("/healthz", s.handle(s.healthz))
+	r.Get("/readyz", s.handle(s.readyz))
+	r.Get("/v1/openapi.json", s.openAPI)
+	r.Group(func(r chi.Router) {
+		r.Use(s.withAuth)
+		r.With(s.adminOnly).Post("/v1/apps", s.handle(s.createApp))
+		r.Route("/v1/apps/{app}", func(r chi.Router) {
+			r.Use(s.appScoped)
+			r.Get("/", s.handle(s.getApp))
+			r.With(s.adminOnly).Post("/keys", s.handle(s.createKey))
+			r.Post("/events", s.handle(s.postEvents))
+			r.Get("/users/{user_id}", s.handle(s.getUser))
+			r.Put("/users/{user_id}", s.handle(s.putUser))
+			r.Patch("/users/{user_id}", s.handle(s.patchUser))
+			r.Post("/segments", s.handle(s.createSegment))
+			r.Get("/segments", s.handle(s.listSegments))
+			r.Get("/segments/{id}", s.handle(s.getSegment))
+			r.Put("/segments/{id}", s.handle(s.updateSegment))
+			r.Delete("/segments/{id}", s.handle(s.deleteSegment))
+			r.Get("/segments/{id}/versions/{n}", s.handle(s.getSegmentVersion))
+			r.Post("/compile", s.handle(s.compileTree))
+			r.Post("/count", s.handle(s.count))
+		})
+	})
+	return r
+}
+
+// reply is what a handler returns on success.
+type reply struct {
+	status int
+	body   any
+}
+
+func ok(body any) reply      { return reply{http.StatusOK, body} }
+func created(body any) reply { return reply{http.StatusCreated, body} }
+
+// handle adapts a handler that returns its result to an http.HandlerFunc.
+func (s *Server) handle(h func(r *http.Request) (reply, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		res, err := h(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if res.body == nil {
+			w.WriteHeader(res.status)
+			return
+		}
+		writeJSON(w, res.status, res.body)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(body); err != nil {
+		status, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"error":{"code":"internal","message":"encoding the response failed"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e, internal := toAPIError(err)
+	if internal {
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(e.RetryAfter))
+	}
+	writeJSON(w, statusOf[e.Code], map[string]*Error{"error": e})
+}
+
+// recoverer turns a panic in a handler into a logged 500.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				writeJSON(w, http.StatusInternalServerError, map[string]*Error{"error": errorf(CodeInternal, "", "internal error")})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody bounds every request body.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readBody reads the whole body (bounded by limitBody).
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, errorf(CodeInvalidJSON, "", "reading the body: %v", err)
+	}
+	return b, nil
+}
+
+// decodeStrict decodes a JSON object into v, refusing unknown fields, and
+// reports problems with JSON Pointers.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return errorf(CodeInvalidJSON, "", "the body is not valid JSON: %v", err)
+		case errors.As(err, &typ) && typ.Field == "":
+			return errorf(CodeInvalidArgument, "", "the body must be a JSON object")
+		case errors.As(err, &typ):
+			return errorf(CodeInvalidArgument, "/"+strings.ReplaceAll(typ.Field, ".", "/"), "%s must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind()))
+		default:
+			if field, ok := unknownField(err); ok {
+				return errorf(CodeInvalidArgument, "/"+field, "unknown field %q", field)
+			}
+			return errorf(CodeInvalidJSON, "", "%v", err)
+		}
+	}
+	if dec.More() {
+		return errorf(CodeInvalidJSON, "", "unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// jsonKind names a Go kind as the JSON type it decodes from.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	}
+	return "number"
+}
+
+// unknownField extracts the field of encoding/json's "unknown field" error.
+func unknownField(err error) (string, bool) {
+	var field string
+	if _, scanErr := fmt.Sscanf(err.Error(), "json: unknown field %q", &field); scanErr != nil {
+		return "", false
+	}
+	return field, true
+}
+
+func (s *Server) healthz(*http.Request) (reply, error) {
+	return ok(map[string]string{"status": "ok"}), nil
+}
+
+func (s *Server) readyz(r *http.Request) (reply, error) {
+	checks := map[string]string{}
+	down := false
+	for name, ping := range map[string]func(context.Context) error{"store": s.store.Ping, "engine": s.data.Ping} {
+		if err := ping(r.Context()); err != nil {
+			checks[name], down = err.Error(), true
+			continue
+		}
+		checks[name] = "ok"
+	}
+	if down {
+		return reply{http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "checks": checks}}, nil
+	}
+	return ok(map[string]any{"status": "ok", "checks": checks}), nil
+}
