@@ -3,12 +3,27 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: test vet fuzz bench golden
+.PHONY: run build test test-integration vet fuzz bench golden
+
+## run: the server on the embedded default (DuckDB and SQLite in ./data),
+## with the demo app generated on first start and its key printed
+run:
+	$(GO) run ./cmd/segmentd serve
+
+build:
+	$(GO) build -o bin/segmentd ./cmd/segmentd
 
 ## test: everything that needs no external server (unit, golden, fuzz seeds,
 ## the corpus on embedded DuckDB against the reference evaluator)
 test: vet
 	$(GO) test -count=1 ./...
+
+## test-integration: starts the real servers on loopback (installing them
+## when missing) and runs the whole suite with them, tests tagged
+## integration included: a server that cannot be reached fails the run
+test-integration:
+	bash deploy/local/mariadb.sh start
+	SEGMENTD_TEST_MYSQL_DSN="$$(bash deploy/local/mariadb.sh dsn)" $(GO) test -count=1 -tags integration ./...
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
