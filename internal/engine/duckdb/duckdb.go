@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -23,6 +25,19 @@ import (
 // Engine is a DuckDB database holding the users and events tables.
 type Engine struct {
 	db *sql.DB
+
+	// writeMu serializes the engine's writes (see write).
+	writeMu sync.Mutex
+	// serialize is whether writes take writeMu; only tests turn it off,
+	// to measure the alternative of retrying conflicts.
+	serialize bool
+	// now is the clock of watermarks.
+	now func() time.Time
+	// beforeCommit, when set by a test, runs just before a write commits;
+	// an error fails the write.
+	beforeCommit func() error
+	// The statements of every write, prepared once (see prepare).
+	stmts statements
 }
 
 // Open opens (creating if needed) the database at path, "" for an
@@ -36,9 +51,13 @@ func Open(ctx context.Context, path string) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: open %q: %w", path, err)
 	}
-	e := &Engine{db: sql.OpenDB(connector)}
+	e := &Engine{db: sql.OpenDB(connector), serialize: true, now: time.Now}
 	if err := e.migrate(ctx); err != nil {
 		e.db.Close()
+		return nil, err
+	}
+	if err := e.prepare(ctx); err != nil {
+		e.Close()
 		return nil, err
 	}
 	return e, nil
@@ -63,7 +82,14 @@ func (e *Engine) migrate(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (e *Engine) Close() error { return e.db.Close() }
+func (e *Engine) Close() error {
+	for _, st := range e.stmts.all() {
+		if *st != nil {
+			(*st).Close()
+		}
+	}
+	return e.db.Close()
+}
 
 // DB is the underlying database, for the stores that share it.
 func (e *Engine) DB() *sql.DB { return e.db }
@@ -97,11 +123,21 @@ func (e *Engine) Members(ctx context.Context, q *compile.SQL) ([]string, error) 
 }
 
 // Load appends an app's users and events in bulk, through DuckDB's
-// appender. It is for generated and imported data; the ingestion API
-// writes one batch at a time. The appender would store JSON text as a JSON
-// string, so rows go through staging tables with text columns and are
-// parsed on the way in.
+// appender. It is for an app's initial, generated or imported data; the
+// ingestion API writes one batch at a time (WriteEvents). The appender
+// would store JSON text as a JSON string, so rows go through staging
+// tables with text columns and are parsed on the way in.
+//
+// Load is one transaction, which also advances the app's watermark: it
+// stores everything or nothing. Users keep the first_seen and last_seen
+// of d as given. A user or event ID already stored in the app (or given
+// twice in d) fails the whole load: use WriteEvents to add to an app.
+// Load holds the write lock while it runs, so ingestion waits for it.
 func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error {
+	if e.serialize {
+		e.writeMu.Lock()
+		defer e.writeMu.Unlock()
+	}
 	conn, err := e.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -113,19 +149,20 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 	if _, err := conn.ExecContext(ctx, stage); err != nil {
 		return fmt.Errorf("duckdb: staging: %w", err)
 	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS users_load; DROP TABLE IF EXISTS events_load")
 	err = conn.Raw(func(dc any) error {
 		c, ok := dc.(driver.Conn)
 		if !ok {
 			return fmt.Errorf("duckdb: unexpected connection %T", dc)
 		}
-		if err := appendAll(c, "users_load", len(d.Users), func(i int) ([]driver.Value, error) {
+		if err := appendAll(ctx, c, "users_load", len(d.Users), func(i int) ([]driver.Value, error) {
 			u := d.Users[i]
 			attrs, err := jsonText(u.Attributes)
 			return []driver.Value{appID, u.UserID, attrs, nullTime(u.FirstSeen), nullTime(u.LastSeen)}, err
 		}); err != nil {
 			return err
 		}
-		return appendAll(c, "events_load", len(d.Events), func(i int) ([]driver.Value, error) {
+		return appendAll(ctx, c, "events_load", len(d.Events), func(i int) ([]driver.Value, error) {
 			ev := d.Events[i]
 			props, err := jsonText(ev.Properties)
 			return []driver.Value{appID, ev.EventID, ev.UserID, ev.Name, ev.Time.UTC(), props}, err
@@ -134,24 +171,81 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 	if err != nil {
 		return err
 	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("duckdb: loading: %w", err)
+	}
+	defer tx.Rollback()
 	const insert = `
 		INSERT INTO users SELECT app_id, user_id, attributes::JSON, first_seen, last_seen FROM users_load;
-		INSERT INTO events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load;
-		DROP TABLE users_load; DROP TABLE events_load`
-	if _, err := conn.ExecContext(ctx, insert); err != nil {
+		INSERT INTO events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load`
+	if _, err := tx.ExecContext(ctx, insert); err != nil {
+		return fmt.Errorf("duckdb: loading: %w", err)
+	}
+	if _, err := e.advance(ctx, tx, appID); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("duckdb: loading: %w", err)
 	}
 	return nil
 }
 
-func appendAll(c driver.Conn, table string, n int, row func(int) ([]driver.Value, error)) error {
+// appendAll appends n rows to table. The rows are made in chunks on every
+// CPU (marshaling JSON is most of the work) while the appender, which is
+// single-threaded, takes the chunks in order.
+func appendAll(ctx context.Context, c driver.Conn, table string, n int, row func(int) ([]driver.Value, error)) error {
 	a, err := duckdb.NewAppenderFromConn(c, "", table)
 	if err != nil {
 		return fmt.Errorf("duckdb: appender for %s: %w", table, err)
 	}
-	for i := range n {
-		vals, err := row(i)
+	const chunk = 8192
+	type result struct {
+		rows [][]driver.Value
+		err  error
+	}
+	chunks := (n + chunk - 1) / chunk
+	results := make([]chan result, chunks)
+	for k := range results {
+		results[k] = make(chan result, 1)
+	}
+	// Chunks being made or made and not yet appended, at most.
+	ahead := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for k := range chunks {
+			select {
+			case ahead <- struct{}{}:
+			case <-stop:
+				return
+			}
+			go func() {
+				lo, hi := k*chunk, min((k+1)*chunk, n)
+				rows := make([][]driver.Value, 0, hi-lo)
+				for i := lo; i < hi; i++ {
+					vals, err := row(i)
+					if err != nil {
+						results[k] <- result{err: err}
+						return
+					}
+					rows = append(rows, vals)
+				}
+				results[k] <- result{rows: rows}
+			}()
+		}
+	}()
+	for k := range chunks {
+		r := <-results[k]
+		<-ahead
+		err := r.err
 		if err == nil {
+			err = ctx.Err()
+		}
+		for _, vals := range r.rows {
+			if err != nil {
+				break
+			}
 			err = a.AppendRow(vals...)
 		}
 		if err != nil {

@@ -1,0 +1,208 @@
+// Package cli is segmentd's command line: serve, migrate and version.
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/segmentd/segmentd/internal/api"
+	"github.com/segmentd/segmentd/internal/demo"
+	"github.com/segmentd/segmentd/internal/engine/duckdb"
+	"github.com/segmentd/segmentd/internal/store"
+)
+
+// Version is set at build time (-ldflags "-X .../cli.Version=…").
+var Version = "dev"
+
+const usage = `usage: segmentd <command> [flags]
+
+commands:
+  serve     run the server (with no configuration: embedded DuckDB and
+            SQLite in ./data, and a demo app)
+  migrate   apply the segment store's schema and exit
+  version   print the version
+
+Run "segmentd serve -h" for the flags; each is also a SEGMENTD_* variable.
+`
+
+// Main runs the command line and returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = withConfig(args, stderr, func(c *Config, log *slog.Logger) error { return serve(ctx, c, log, stdout) })
+	case "migrate":
+		err = withConfig(args, stderr, func(c *Config, log *slog.Logger) error {
+			if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+				return err
+			}
+			if err := store.Migrate(ctx, c.Store); err != nil {
+				return err
+			}
+			log.Info("store migrated")
+			return nil
+		})
+	case "version":
+		fmt.Fprintln(stdout, "segmentd", Version)
+		return 0
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "segmentd: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "segmentd:", err)
+		return 1
+	}
+	return 0
+}
+
+func withConfig(args []string, stderr io.Writer, run func(*Config, *slog.Logger) error) error {
+	c, fs, err := parse("segmentd "+args[0], args[1:], os.Getenv)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	return run(c, log)
+}
+
+func newLogger(c *Config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: text or json", c.LogFormat)
+}
+
+func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) error {
+	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+		return err
+	}
+	adminKey, err := c.adminKey()
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, c.Store)
+	if err != nil {
+		return fmt.Errorf("segment store: %w", err)
+	}
+	defer st.Close()
+	eng, err := duckdb.Open(ctx, filepath.Join(c.DataDir, "events.duckdb"))
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+
+	var demoKey string
+	if c.Demo {
+		start := time.Now()
+		res, err := demo.Ensure(ctx, st, eng, demo.Config{Users: c.DemoUsers, Events: c.DemoEvents, KeyFile: filepath.Join(c.DataDir, "demo.key")}, log)
+		if err != nil {
+			return fmt.Errorf("demo app: %w", err)
+		}
+		if res.Created {
+			log.Info("demo app created", "users", res.Users, "events", res.Events, "seconds", time.Since(start).Seconds())
+		}
+		demoKey = res.Key
+	}
+
+	srv := &http.Server{
+		Handler: api.New(api.Config{
+			Store: st, Data: eng, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "segmentd %s serving %s\n", Version, url)
+	if demoKey != "" {
+		fmt.Fprintf(stdout, "demo app key:  %s\n", demoKey)
+	}
+	if c.AdminKey == "" {
+		fmt.Fprintf(stdout, "admin key:     %s (kept in %s)\n", adminKey, filepath.Join(c.DataDir, "admin.key"))
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight", "timeout", c.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// adminKey is the configured admin key or, without one, a key generated
+// once and kept in the data directory (readable by its owner only).
+func (c *Config) adminKey() (string, error) {
+	if c.AdminKey != "" {
+		return c.AdminKey, nil
+	}
+	return readOrCreateSecret(filepath.Join(c.DataDir, "admin.key"), func() string {
+		b := make([]byte, 24)
+		_, _ = rand.Read(b) // crypto/rand.Read never fails
+		return "sgd_admin_" + base64.RawURLEncoding.EncodeToString(b)
+	})
+}
+
+// readOrCreateSecret returns the secret kept in file, creating it with
+// make when there is none.
+func readOrCreateSecret(file string, make func() string) (string, error) {
+	b, err := os.ReadFile(file)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	secret := make()
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return secret, nil
+}

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration. Each field is a flag and a
+// SEGMENTD_* environment variable; a flag on the command line wins over
+// the variable, which wins over the default. docs/configuration.md lists
+// them all.
+type Config struct {
+	Addr            string
+	DataDir         string
+	Store           string
+	AdminKey        string
+	Dev             bool
+	Demo            bool
+	DemoUsers       int
+	DemoEvents      int
+	QueryTimeout    time.Duration
+	ShutdownTimeout time.Duration
+	LogLevel        string
+	LogFormat       string
+}
+
+// flags binds the configuration to a flag set.
+func (c *Config) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.DataDir, "data-dir", "./data", "directory of the embedded databases and keys")
+	fs.StringVar(&c.Store, "store", "", `segment store: "sqlite:<file>" or "mysql://user:pass@tcp(host:port)/db" (default: SQLite in the data directory)`)
+	fs.StringVar(&c.AdminKey, "admin-key", "", "admin API key (default: generated once and kept in the data directory)")
+	fs.BoolVar(&c.Dev, "dev", false, "accept unauthenticated requests from loopback as admin")
+	fs.BoolVar(&c.Demo, "demo", true, "create the demo app with generated data on first start")
+	fs.IntVar(&c.DemoUsers, "demo-users", 100_000, "users of the demo app")
+	fs.IntVar(&c.DemoEvents, "demo-events", 2_000_000, "events of the demo app")
+	fs.DurationVar(&c.QueryTimeout, "query-timeout", time.Minute, "longest a count may run")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for requests in flight")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+}
+
+// envName is the variable of a flag: --query-timeout is
+// SEGMENTD_QUERY_TIMEOUT.
+func envName(flagName string) string {
+	return "SEGMENTD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parse reads args and the environment.
+func parse(name string, args []string, getenv func(string) string) (*Config, *flag.FlagSet, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, fs, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); v != "" && !set[f.Name] && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
+			}
+		}
+	})
+	if err != nil {
+		return nil, fs, err
+	}
+	if c.Store == "" {
+		c.Store = "sqlite:" + filepath.Join(c.DataDir, "segmentd.db")
+	}
+	return c, fs, nil
+}

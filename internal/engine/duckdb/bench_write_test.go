@@ -1,0 +1,95 @@
+package duckdb_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/engine/duckdb"
+)
+
+// BenchmarkWriteEvents writes batches of 1000 new events (of 1000 users
+// out of 100,000) and reports events/s, in memory and in a database file
+// (where a commit is durable).
+func BenchmarkWriteEvents(b *testing.B) {
+	for _, where := range []string{"memory", "file"} {
+		b.Run(where, func(b *testing.B) {
+			path := ""
+			if where == "file" {
+				path = filepath.Join(b.TempDir(), "bench.db")
+			}
+			eng, err := duckdb.Open(context.Background(), path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer eng.Close()
+			const size = 1000
+			ctx := context.Background()
+			next := 0
+			batch := func() []dataset.Event {
+				evs := make([]dataset.Event, size)
+				for i := range evs {
+					evs[i] = dataset.Event{EventID: fmt.Sprintf("e%09d", next), UserID: fmt.Sprintf("u%06d", (next*7919)%100000),
+						Name: "$buy", Time: t0.Add(time.Duration(next) * time.Second),
+						Properties: map[string]any{"items": []any{map[string]any{"price": 1200.0, "sku": "sku-1"}}, "total": 1200.0}}
+					next++
+				}
+				return evs
+			}
+			for b.Loop() {
+				b.StopTimer()
+				evs := batch()
+				b.StartTimer()
+				if n, err := eng.WriteEvents(ctx, "bench", evs); err != nil || n != size {
+					b.Fatal(n, err)
+				}
+			}
+			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkConcurrentWrites has 8 writers write batches of 100 events of
+// one app at once, with the write lock (the engine's way) and without it
+// (relying on retrying DuckDB's transaction conflicts), and reports
+// events/s and the share of batches that failed after every retry.
+func BenchmarkConcurrentWrites(b *testing.B) {
+	for _, lock := range []bool{true, false} {
+		name := map[bool]string{true: "lock", false: "retry"}[lock]
+		b.Run(name, func(b *testing.B) {
+			eng, err := duckdb.Open(context.Background(), "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer eng.Close()
+			duckdb.SetSerialize(eng, lock)
+			const writers, size = 8, 100
+			var next, failed, stored atomic.Int64
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for range writers {
+					wg.Go(func() {
+						evs := make([]dataset.Event, size)
+						for i := range evs {
+							k := next.Add(1)
+							evs[i] = dataset.Event{EventID: fmt.Sprint("e", k), UserID: fmt.Sprint("u", k%500), Name: "n", Time: t0.Add(time.Duration(k) * time.Second)}
+						}
+						n, err := eng.WriteEvents(context.Background(), "bench", evs)
+						if err != nil {
+							failed.Add(1)
+						}
+						stored.Add(int64(n))
+					})
+				}
+				wg.Wait()
+			}
+			b.ReportMetric(float64(stored.Load())/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(failed.Load())/float64(b.N*writers), "failed/batch")
+		})
+	}
+}
