@@ -387,6 +387,31 @@ func runSuite(t *testing.T, newStore func(t *testing.T) *store.SQL) {
 	})
 }
 
+// TestTimeoutAndReadiness: a count over its time limit is 504, and a
+// closed engine makes /readyz 503 naming it.
+func TestTimeoutAndReadiness(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eng, err := duckdb.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(Config{Store: st, Data: eng, AdminKey: adminKey, QueryTimeout: time.Nanosecond}))
+	defer srv.Close()
+	c := client{t: t, base: srv.URL}
+	c.want(c.do("POST", "/v1/apps", adminKey, map[string]any{"app_id": "shop"}), 201, "", "")
+	c.want(c.do("POST", "/v1/apps/shop/count", adminKey, map[string]any{"tree": attrTree}), 504, CodeTimeout, "")
+	eng.Close()
+	m := c.want(c.do("GET", "/readyz", "", nil), 503, "", "")
+	if checks := m["checks"].(map[string]any); checks["engine"] == "ok" || checks["store"] != "ok" {
+		t.Fatalf("%v", m)
+	}
+}
+
 var attrTree = map[string]any{"type": "attribute", "field": "country", "op": "eq", "value": "JP"}
 
 func event(id, user, name, at string, props map[string]any) map[string]any {
