@@ -140,6 +140,12 @@ func runSuite(t *testing.T, newStore func(t *testing.T) *store.SQL) {
 		}
 		c.want(c.do("GET", "/v1/openapi.json", "", nil), 200, "", "")
 		c.want(c.do("GET", "/nowhere", adminKey, nil), 404, CodeNotFound, "")
+		metrics := string(c.do("GET", "/metrics", "", nil).body)
+		for _, want := range []string{`segmentd_http_requests_total{code="200",method="GET",route="/readyz"} 1`, `route="unmatched"`, "segmentd_events_inserted_total 0", "go_goroutines"} {
+			if !strings.Contains(metrics, want) {
+				t.Fatalf("/metrics lacks %s:\n%s", want, metrics)
+			}
+		}
 	})
 
 	t.Run("apps and keys", func(t *testing.T) {

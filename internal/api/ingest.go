@@ -28,6 +28,7 @@ func (s *Server) postEvents(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	s.metrics.events.Add(float64(inserted))
 	return reply{http.StatusAccepted, map[string]int{"accepted": len(events), "inserted": inserted}}, nil
 }
 

@@ -83,6 +83,7 @@ type Server struct {
 	trinoTables  compile.Tables
 	queryTimeout time.Duration
 	now          func() time.Time
+	metrics      *metrics
 	router       chi.Router
 }
 
@@ -107,6 +108,7 @@ func New(cfg Config) *Server {
 	if cfg.AdminKey != "" {
 		s.adminHash = hashSecret(cfg.AdminKey)
 	}
+	s.metrics = newMetrics()
 	s.router = s.routes()
 	return s
 }
@@ -125,7 +127,7 @@ func (s *Server) Routes() []string {
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.limitBody)
+	r.Use(s.metrics.instrument, s.recoverer, s.limitBody)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(CodeNotFound, "", "no route %s %s", r.Method, r.URL.Path))
 	})
@@ -135,6 +137,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
 	r.Get("/v1/openapi.json", s.openAPI)
+	r.Method("GET", "/metrics", s.metrics.handler())
 	r.Group(func(r chi.Router) {
 		r.Use(s.withAuth)
 		r.With(s.adminOnly).Post("/v1/apps", s.handle(s.createApp))
