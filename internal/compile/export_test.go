@@ -7,5 +7,5 @@ func RenderUncached(p *Plan, d *Dialect, tables Tables) (*SQL, error) {
 	if err != nil {
 		return nil, err
 	}
-	return substitute(text, p, tables)
+	return d.substitute(text, p, tables)
 }

@@ -35,26 +35,31 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got := q.Text + "\n-- params: " + string(params) + "\n"
-				file := filepath.Join("testdata", "golden", c.Name, d.Name+".sql")
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(file)
-				if err != nil {
-					t.Fatalf("%v (run go test -update to create it)", err)
-				}
-				if got != string(want) {
-					t.Errorf("%s: the SQL differs from %s (run go test -update and read the diff)\ngot:\n%s", d.Name, file, got)
-				}
+				checkGolden(t, filepath.Join("testdata", "golden", c.Name, d.Name+".sql"), q.Text+"\n-- params: "+string(params)+"\n")
 			}
 		})
+	}
+}
+
+// checkGolden compares got with the golden file, or rewrites the file
+// under -update.
+func checkGolden(t *testing.T, file, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("the SQL differs from %s (run go test -update and read the diff)\ngot:\n%s", file, got)
 	}
 }
 
@@ -100,6 +105,37 @@ func TestRenderCache(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TrinoSplitTables are the tables of the distributed deployment
+// (deploy/trino): Cassandra for fresh events and users, Parquet on S3
+// through the hive catalog for history.
+var TrinoSplitTables = compile.Tables{
+	Users: "cassandra.segmentd.users", Events: "cassandra.segmentd.events",
+	History: "hive.segmentd.events_history", Late: "cassandra.segmentd.late_events",
+}
+
+// TestGoldenSplit renders a few corpus trees for Trino with events split
+// between history and the fresh store, into testdata/golden-split.
+func TestGoldenSplit(t *testing.T) {
+	split := &compile.Split{Boundary: "2026-10-20", FreshDays: []string{"2026-10-20", "2026-10-21"}, Buckets: 2}
+	for _, name := range []string{"160-worked-example", "140-funnel-2-steps", "003-attr-country-in"} {
+		var data []byte
+		for _, c := range corpus.Cases() {
+			if c.Name == name {
+				data = c.JSON
+			}
+		}
+		for _, st := range []compile.Strategy{compile.Fused, compile.Naive} {
+			opt := compile.Options{AppID: "corpus", AsOf: corpus.AsOf, Location: corpus.Location(), Strategy: st, Split: split}
+			q, err := compile.Compile(expanded(t, data), compile.Trino, opt, TrinoSplitTables)
+			if err != nil {
+				t.Fatal(err)
+			}
+			params, _ := json.Marshal(q.Params)
+			checkGolden(t, filepath.Join("testdata", "golden-split", name+"."+string(st)+".trino.sql"), q.Text+"\n-- params: "+string(params)+"\n")
 		}
 	}
 }

@@ -32,6 +32,22 @@ type Options struct {
 	AsOf     time.Time
 	Location *time.Location // the app's time zone; nil is UTC
 	Strategy Strategy       // "" is Fused
+	// Split, for an engine that keeps events in two stores (Trino over
+	// Parquet history and fresh Cassandra partitions), says which part is
+	// read where. nil: one events table.
+	Split *Split
+}
+
+// Split describes events kept in two stores with an exact boundary, so that
+// every event is read once: events of days before Boundary from history,
+// events of the fresh days from the fresh store, read by their partition
+// keys (app, day, bucket) so that the fresh store is never scanned whole,
+// and late events (which arrived for days already past the boundary) from
+// their own table, less those history or the fresh store already hold.
+type Split struct {
+	Boundary  string   // YYYY-MM-DD, UTC: the first day not in history
+	FreshDays []string // YYYY-MM-DD, UTC: the fresh store's days to read
+	Buckets   int      // partitions per app and day (and per app for users)
 }
 
 // Plan is a query before rendering. Values never appear in it: each is a
@@ -39,6 +55,16 @@ type Options struct {
 type Plan struct {
 	Root   Relation
 	Params []any
+	// Split holds the slots of Options.Split, rendered where the query
+	// names its events and users.
+	Split *SplitPlan
+}
+
+// SplitPlan is Options.Split in parameter slots.
+type SplitPlan struct {
+	Boundary Param
+	Days     []Param
+	Buckets  []Param
 }
 
 // Param is a slot of Plan.Params.
@@ -168,6 +194,19 @@ func MakePlan(tree segment.Node, opt Options) (*Plan, error) {
 		opt.Location = time.UTC
 	}
 	pl := &Plan{Params: []any{opt.AppID, opt.AsOf.UTC()}}
+	if sp := opt.Split; sp != nil {
+		slot := func(v any) Param {
+			pl.Params = append(pl.Params, v)
+			return Param(len(pl.Params) - 1)
+		}
+		pl.Split = &SplitPlan{Boundary: slot(sp.Boundary)}
+		for _, d := range sp.FreshDays {
+			pl.Split.Days = append(pl.Split.Days, slot(d))
+		}
+		for b := range sp.Buckets {
+			pl.Split.Buckets = append(pl.Split.Buckets, slot(int64(b)))
+		}
+	}
 	var root Relation
 	var err error
 	if opt.Strategy == Naive {

@@ -86,10 +86,14 @@ func mustDialect(name string) *Dialect {
 }
 
 // Tables names the tables a query reads, each a dotted name of plain
-// identifiers (catalog.schema.table on Trino).
+// identifiers (catalog.schema.table on Trino). With a Split, Users and
+// Events are the fresh store's tables, History the history of events and
+// Late the late events.
 type Tables struct {
-	Users  string
-	Events string
+	Users   string
+	Events  string
+	History string
+	Late    string
 }
 
 // DefaultTables are the tables of the embedded schema.
@@ -131,44 +135,62 @@ func Render(p *Plan, d *Dialect, tables Tables) (*SQL, error) {
 	if err != nil {
 		return nil, err
 	}
-	return substitute(text, p, tables)
+	return d.substitute(text, p, tables)
 }
 
 // substitute replaces the markers of rendered text: parameters by ?, in
 // text order, which is the order of the returned parameters, and tables by
-// their quoted names.
-func substitute(text string, p *Plan, tables Tables) (*SQL, error) {
-	users, err := QuoteName(tables.Users)
-	if err != nil {
-		return nil, err
+// their quoted names or, with a split, by the dialect's split sources
+// (themselves rendered with markers).
+func (d *Dialect) substitute(text string, p *Plan, tables Tables) (*SQL, error) {
+	names := map[string]string{}
+	for marker, name := range map[string]string{"users": tables.Users, "events": tables.Events,
+		"fresh_users": tables.Users, "fresh_events": tables.Events, "history_events": tables.History, "late_events": tables.Late} {
+		if name == "" && (p.Split != nil || marker == "users" || marker == "events") {
+			return nil, fmt.Errorf("compile: no table for %s", marker)
+		}
+		if name != "" {
+			q, err := QuoteName(name)
+			if err != nil {
+				return nil, err
+			}
+			names[marker] = q
+		}
 	}
-	events, err := QuoteName(tables.Events)
-	if err != nil {
-		return nil, err
+	if p.Split != nil {
+		for _, source := range []string{"users", "events"} {
+			var b strings.Builder
+			if err := d.tmpl.ExecuteTemplate(&b, source+"_split", p.Split); err != nil {
+				return nil, fmt.Errorf("compile: rendering %s: %w", d.Name, err)
+			}
+			names[source] = b.String()
+		}
 	}
 	out := &SQL{}
 	var sb strings.Builder
 	sb.Grow(len(text))
-	for {
-		i := strings.IndexByte(text, 0)
-		if i < 0 {
-			sb.WriteString(text)
-			break
+	var write func(text string)
+	write = func(text string) {
+		for {
+			i := strings.IndexByte(text, 0)
+			if i < 0 {
+				sb.WriteString(text)
+				return
+			}
+			sb.WriteString(text[:i])
+			end := i + 1 + strings.IndexByte(text[i+1:], 0)
+			body := text[i+1 : end]
+			if source, ok := names[body]; ok {
+				write(source) // a split source holds markers of its own
+			} else {
+				slot, _ := strconv.Atoi(body) // written by marker
+				out.Params = append(out.Params, p.Params[slot])
+				sb.WriteByte('?')
+			}
+			text = text[end+1:]
 		}
-		sb.WriteString(text[:i])
-		end := i + 1 + strings.IndexByte(text[i+1:], 0)
-		switch body := text[i+1 : end]; body {
-		case "users":
-			sb.WriteString(users)
-		case "events":
-			sb.WriteString(events)
-		default:
-			slot, _ := strconv.Atoi(body) // written by marker
-			out.Params = append(out.Params, p.Params[slot])
-			sb.WriteByte('?')
-		}
-		text = text[end+1:]
 	}
+	write(text)
 	out.Text = sb.String()
 	return out, nil
 }

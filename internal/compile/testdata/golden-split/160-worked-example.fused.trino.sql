@@ -1,0 +1,57 @@
+WITH s AS (
+  SELECT e.user_id,
+    element_at(array_agg(element_at(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."isMember"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v) <> 'null'), v -> CAST(ROW(
+    CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
+    CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
+    CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), 1) ORDER BY e.time DESC, e.event_id DESC) FILTER (WHERE e.name = ? AND e.time >= ?), 1) AS a0,
+    CAST(ROW(CAST((sum(reduce(filter(transform(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v) <> 'null'), v -> CAST(ROW(
+    CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
+    CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
+    CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n), x -> x IS NOT NULL), CAST(NULL AS DOUBLE), (acc, x) -> coalesce(acc, 0) + x, acc -> acc)) FILTER (WHERE e.name = ?)
+    / nullif(sum(cardinality(filter(transform(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v) <> 'null'), v -> CAST(ROW(
+    CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
+    CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
+    CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n), x -> x IS NOT NULL))) FILTER (WHERE e.name = ?), 0)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a1,
+    CAST(ROW(CAST((sum(reduce(filter(transform(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v) <> 'null'), v -> CAST(ROW(
+    CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
+    CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
+    CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n), x -> x IS NOT NULL), CAST(NULL AS DOUBLE), (acc, x) -> coalesce(acc, 0) + x, acc -> acc)) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a2,
+    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a3
+  FROM (
+  SELECT app_id, event_id, user_id, name, with_timezone(time, 'UTC') AS time, properties
+  FROM "hive"."segmentd"."events_history"
+  WHERE app_id = ? AND day < CAST(? AS DATE)
+  UNION ALL
+  SELECT app_id, event_id, user_id, name, time, properties
+  FROM "cassandra"."segmentd"."events"
+  WHERE app_id = ? AND day IN (CAST(? AS DATE), CAST(? AS DATE)) AND bucket IN (?, ?)
+  UNION ALL
+  SELECT l.app_id, l.event_id, l.user_id, l.name, l.time, l.properties
+  FROM "cassandra"."segmentd"."late_events" AS l
+  WHERE l.app_id = ? AND l.bucket IN (?, ?)
+    AND l.event_id NOT IN (SELECT h.event_id FROM "hive"."segmentd"."events_history" AS h WHERE h.app_id = ?)
+    AND l.event_id NOT IN (SELECT event_id FROM "cassandra"."segmentd"."events"
+      WHERE app_id = ? AND day IN (CAST(? AS DATE), CAST(? AS DATE)) AND bucket IN (?, ?))
+) AS e
+  WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?, ?, ?)
+  GROUP BY e.user_id
+)
+SELECT u.user_id
+FROM (
+  SELECT app_id, user_id, attributes, first_seen, last_seen
+  FROM "cassandra"."segmentd"."users"
+  WHERE app_id = ? AND bucket IN (?, ?)
+) AS u
+LEFT JOIN s ON s.user_id = u.user_id
+WHERE u.app_id = ?
+  AND (coalesce(s.a0.n = ?, false) AND coalesce(s.a1.n >= ?, false) AND coalesce(coalesce(s.a2.n, 0) <= ?, false) AND coalesce(coalesce(s.a3.n, 0) > ?, false))
+-- params: ["$meta","2026-10-27T23:00:00Z","$buy","$buy","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21",0,1,"corpus",0,1,"corpus","corpus","2026-10-20","2026-10-21",0,1,"corpus","2026-10-28T14:30:00Z","$meta","$buy","$session","corpus",0,1,"corpus",1,10000,100,10]
