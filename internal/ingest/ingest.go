@@ -117,7 +117,7 @@ var minTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // ParseTime parses an event time: RFC 3339 with an upper-case T, Z or a
 // ±hh:mm offset (hours 00–23), and any fractional precision, truncated
-// (not rounded) to microseconds; the result is in UTC. Impossible dates
+// (not rounded) to milliseconds; the result is in UTC. Impossible dates
 // (02-30) and leap seconds (:60) are refused, and so are instants before
 // 0001-01-01T00:00:00Z.
 func ParseTime(s string) (time.Time, bool) {
@@ -139,7 +139,7 @@ func ParseTime(s string) (time.Time, bool) {
 	if err != nil {
 		return time.Time{}, false
 	}
-	t = t.UTC().Truncate(time.Microsecond)
+	t = t.UTC().Truncate(time.Millisecond)
 	if t.Before(minTime) {
 		return time.Time{}, false
 	}
@@ -162,7 +162,7 @@ func ParseTime(s string) (time.Time, bool) {
 //   - event_id, user_id, name: strings of 1–256 bytes of valid UTF-8
 //     without control characters;
 //   - time: RFC 3339 (see ParseTime), stored in UTC truncated to
-//     microseconds, and not more than MaxFutureSkew after the server's
+//     milliseconds, and not more than MaxFutureSkew after the server's
 //     clock;
 //   - properties: a JSON object; absent or null means {}. Values are any
 //     JSON (nested objects and arrays), numbers as float64, at most

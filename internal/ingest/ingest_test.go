@@ -181,12 +181,12 @@ func TestDecodeEventsValues(t *testing.T) {
 			Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), Properties: map[string]any{}}},
 		{"properties null", map[string]string{"properties": "null"}, dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy",
 			Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), Properties: map[string]any{}}},
-		{"offset to UTC, nanoseconds truncated to microseconds", map[string]string{"time": `"2026-02-01T19:00:00.123456789+09:00"`, "properties": `{}`},
+		{"offset to UTC, nanoseconds truncated to milliseconds", map[string]string{"time": `"2026-02-01T19:00:00.123456789+09:00"`, "properties": `{}`},
 			dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy",
-				Time: time.Date(2026, 2, 1, 10, 0, 0, 123456000, time.UTC), Properties: map[string]any{}}},
+				Time: time.Date(2026, 2, 1, 10, 0, 0, 123000000, time.UTC), Properties: map[string]any{}}},
 		{"more than nine fractional digits", map[string]string{"time": `"2026-02-01T10:00:00.9999999999999Z"`, "properties": `{}`},
 			dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy",
-				Time: time.Date(2026, 2, 1, 10, 0, 0, 999999000, time.UTC), Properties: map[string]any{}}},
+				Time: time.Date(2026, 2, 1, 10, 0, 0, 999000000, time.UTC), Properties: map[string]any{}}},
 		{"one fractional digit, negative offset", map[string]string{"time": `"2026-02-01T05:30:00.5-04:30"`, "properties": `{}`},
 			dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy",
 				Time: time.Date(2026, 2, 1, 10, 0, 0, 500000000, time.UTC), Properties: map[string]any{}}},
@@ -386,7 +386,7 @@ func TestParseTime(t *testing.T) {
 	good := map[string]time.Time{
 		"2026-01-01T00:00:00Z":              time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		"2026-01-01T09:00:00+09:00":         time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		"2025-12-31T23:59:59.9999999-00:01": time.Date(2026, 1, 1, 0, 0, 59, 999999000, time.UTC),
+		"2025-12-31T23:59:59.9999999-00:01": time.Date(2026, 1, 1, 0, 0, 59, 999000000, time.UTC),
 		"2024-02-29T12:00:00.1Z":            time.Date(2024, 2, 29, 12, 0, 0, 100000000, time.UTC),
 	}
 	for s, want := range good {
