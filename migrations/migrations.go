@@ -1,10 +1,11 @@
 // Package migrations holds the schemas of segmentd's stores, embedded:
-// duckdb/ is the embedded engine's event and profile schema.
+// duckdb/ is the embedded engine's events and profiles, sqlite/ and mysql/
+// the segment store, cassandra/ the fresh store of the distributed path.
 package migrations
 
 import "embed"
 
-// FS holds migrations/<store>/*.sql, applied in name order.
+// FS holds migrations/<store>/*.sql (and *.cql), applied in name order.
 //
-//go:embed duckdb/*.sql sqlite/*.sql mysql/*.sql
+//go:embed duckdb/*.sql sqlite/*.sql mysql/*.sql cassandra/*.cql
 var FS embed.FS

@@ -1,0 +1,412 @@
+// Package cassandra is the fresh store of the distributed path: events
+// and profiles written by the ingestion API into Cassandra (gocql), read
+// by Trino for segments and directly for one user. The schema is
+// migrations/cassandra.
+package cassandra
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"maps"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/migrations"
+)
+
+// ErrNotFound is store.ErrNotFound, so that the API maps it to 404.
+var ErrNotFound = store.ErrNotFound
+
+// Config says where the store is and how it partitions.
+type Config struct {
+	Hosts    []string
+	Keyspace string
+	// Replication is the keyspace's replication map, used only when
+	// segmentd creates the keyspace; empty is SimpleStrategy with one
+	// replica (a single local node).
+	Replication string
+	// Buckets is the number of partitions per app and day (events) and per
+	// app (profiles). It is fixed for the life of the data.
+	Buckets int
+	// CompactAge is the age past which days are compacted into history:
+	// an event for an older day is a late event.
+	CompactAge time.Duration
+	// Timeout bounds each statement.
+	Timeout time.Duration
+}
+
+// Defaults of Config.
+const (
+	DefaultKeyspace   = "segmentd"
+	DefaultBuckets    = 16
+	DefaultCompactAge = 48 * time.Hour
+)
+
+// Store is the fresh store.
+type Store struct {
+	s   *gocql.Session
+	cfg Config
+	now func() time.Time
+}
+
+var keyspaceRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,47}$`)
+
+// Open connects, creates the keyspace if it is missing and applies the
+// schema.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Keyspace == "" {
+		cfg.Keyspace = DefaultKeyspace
+	}
+	if !keyspaceRE.MatchString(cfg.Keyspace) {
+		return nil, fmt.Errorf("cassandra: keyspace %q: want %s", cfg.Keyspace, keyspaceRE)
+	}
+	if cfg.Buckets <= 0 {
+		cfg.Buckets = DefaultBuckets
+	}
+	if cfg.CompactAge <= 0 {
+		cfg.CompactAge = DefaultCompactAge
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Replication == "" {
+		cfg.Replication = "{'class': 'SimpleStrategy', 'replication_factor': 1}"
+	}
+	cluster := gocql.NewCluster(cfg.Hosts...)
+	cluster.Timeout = cfg.Timeout
+	cluster.ConnectTimeout = cfg.Timeout
+	cluster.Consistency = gocql.Quorum
+	session, err := cluster.CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("cassandra at %s is unreachable: %w", strings.Join(cfg.Hosts, ","), err)
+	}
+	st := &Store{s: session, cfg: cfg, now: time.Now}
+	if err := st.migrate(ctx); err != nil {
+		session.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func (st *Store) migrate(ctx context.Context) error {
+	ks := "CREATE KEYSPACE IF NOT EXISTS " + st.cfg.Keyspace + " WITH replication = " + st.cfg.Replication
+	if err := st.s.Query(ks).ExecContext(ctx); err != nil {
+		return fmt.Errorf("cassandra: creating keyspace: %w", err)
+	}
+	files, err := fs.Glob(migrations.FS, "cassandra/*.cql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		b, err := fs.ReadFile(migrations.FS, f)
+		if err != nil {
+			return err
+		}
+		for _, stmt := range statements(string(b)) {
+			stmt = strings.ReplaceAll(stmt, "{{keyspace}}", st.cfg.Keyspace)
+			if err := st.s.Query(stmt).ExecContext(ctx); err != nil {
+				return fmt.Errorf("cassandra: applying %s: %w", f, err)
+			}
+		}
+	}
+	return nil
+}
+
+// statements splits a CQL file at semicolons, dropping comment lines.
+func statements(cql string) []string {
+	var lines []string
+	for _, l := range strings.Split(cql, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			lines = append(lines, l)
+		}
+	}
+	var out []string
+	for _, s := range strings.Split(strings.Join(lines, "\n"), ";") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Close closes the session.
+func (st *Store) Close() { st.s.Close() }
+
+// Ping checks that the cluster answers.
+func (st *Store) Ping(ctx context.Context) error {
+	return st.s.Query("SELECT release_version FROM system.local").ExecContext(ctx)
+}
+
+// Config returns the configuration in force (defaults filled in).
+func (st *Store) Config() Config { return st.cfg }
+
+// Bucket is the partition of a key (an event_id, or a user_id).
+func (st *Store) Bucket(key string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int(h.Sum32() % uint32(st.cfg.Buckets))
+}
+
+// Horizon is the first day that is not compacted yet at now: an event of
+// an earlier day is late.
+func (st *Store) Horizon(now time.Time) time.Time {
+	return Day(now.Add(-st.cfg.CompactAge))
+}
+
+// Day is the UTC day of t, at midnight.
+func Day(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// maxTimestamp inverts first_seen's write timestamp: the earliest event
+// gets the largest timestamp and so wins.
+const maxTimestamp = int64(1) << 62
+
+// WriteEvents stores a batch and acknowledges it only when every write has
+// succeeded (at QUORUM). Each event goes to its day's partition (or, for a
+// day older than the horizon, to late_events) and to its user's
+// partition; retrying writes the same rows, so it adds nothing. It returns
+// the number of events stored, retries included: Cassandra's upserts do
+// not tell a new row from a rewritten one.
+func (st *Store) WriteEvents(ctx context.Context, appID string, events []dataset.Event) (int, error) {
+	ks := st.cfg.Keyspace
+	horizon := st.Horizon(st.now())
+	type span struct{ first, last time.Time }
+	users := map[string]span{}
+	var stmts []*gocql.Query
+	for _, ev := range events {
+		props, err := json.Marshal(ev.Properties)
+		if err != nil {
+			return 0, err
+		}
+		if ev.Properties == nil {
+			props = []byte("{}")
+		}
+		t := ev.Time.UTC().Truncate(time.Millisecond)
+		day := Day(t)
+		if day.Before(horizon) {
+			stmts = append(stmts, st.s.Query("INSERT INTO "+ks+".late_events (app_id, bucket, event_id, day, time, user_id, name, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+				appID, st.Bucket(ev.EventID), ev.EventID, day, t, ev.UserID, ev.Name, string(props)))
+		} else {
+			stmts = append(stmts, st.s.Query("INSERT INTO "+ks+".events (app_id, day, bucket, time, event_id, user_id, name, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+				appID, day, st.Bucket(ev.EventID), t, ev.EventID, ev.UserID, ev.Name, string(props)))
+		}
+		stmts = append(stmts, st.s.Query("INSERT INTO "+ks+".events_by_user (app_id, user_id, time, event_id, name, properties) VALUES (?, ?, ?, ?, ?, ?)",
+			appID, ev.UserID, t, ev.EventID, ev.Name, string(props)))
+		sp, ok := users[ev.UserID]
+		if !ok || t.Before(sp.first) {
+			sp.first = t
+		}
+		if !ok || t.After(sp.last) {
+			sp.last = t
+		}
+		users[ev.UserID] = sp
+	}
+	for user, sp := range users {
+		b := st.Bucket(user)
+		stmts = append(stmts,
+			st.s.Query("UPDATE "+ks+".users SET last_seen = ? WHERE app_id = ? AND bucket = ? AND user_id = ?", sp.last, appID, b, user).
+				WithTimestamp(sp.last.UnixMicro()),
+			st.s.Query("UPDATE "+ks+".users SET first_seen = ? WHERE app_id = ? AND bucket = ? AND user_id = ?", sp.first, appID, b, user).
+				WithTimestamp(maxTimestamp-sp.first.UnixMicro()))
+	}
+	if err := st.execAll(ctx, stmts); err != nil {
+		return 0, err
+	}
+	return len(events), st.advance(ctx, appID)
+}
+
+// execAll runs statements concurrently, a bounded number at a time, and
+// returns the first error.
+func (st *Store) execAll(ctx context.Context, stmts []*gocql.Query) error {
+	const inFlight = 64
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for _, q := range stmts {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(q *gocql.Query) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := q.ExecContext(ctx); err != nil {
+				once.Do(func() { first = err; cancel() })
+			}
+		}(q)
+	}
+	wg.Wait()
+	if first != nil {
+		return fmt.Errorf("cassandra: write: %w", first)
+	}
+	return ctx.Err()
+}
+
+// advance moves the app's watermark to now (as the write timestamp too, so
+// that a late writer never moves it back).
+func (st *Store) advance(ctx context.Context, appID string) error {
+	now := st.now().UTC().Truncate(time.Millisecond)
+	return st.s.Query("UPDATE "+st.cfg.Keyspace+".watermarks SET at = ? WHERE app_id = ?", now, appID).
+		WithTimestamp(now.UnixMicro()).ExecContext(ctx)
+}
+
+// Watermark is the instant of the app's latest acknowledged write; zero if
+// none.
+func (st *Store) Watermark(ctx context.Context, appID string) (time.Time, error) {
+	var at time.Time
+	err := st.s.Query("SELECT at FROM "+st.cfg.Keyspace+".watermarks WHERE app_id = ?", appID).ScanContext(ctx, &at)
+	if errors.Is(err, gocql.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	return at.UTC(), err
+}
+
+// GetUser returns a profile.
+func (st *Store) GetUser(ctx context.Context, appID, userID string) (dataset.User, error) {
+	u, _, err := st.getUser(ctx, appID, userID)
+	return u, err
+}
+
+// getUser returns a profile and its attributes' stored text (nil for
+// none), which PatchUser compares and sets.
+func (st *Store) getUser(ctx context.Context, appID, userID string) (dataset.User, *string, error) {
+	var attrs *string
+	var first, last *time.Time
+	err := st.s.Query("SELECT attributes, first_seen, last_seen FROM "+st.cfg.Keyspace+".users WHERE app_id = ? AND bucket = ? AND user_id = ?",
+		appID, st.Bucket(userID), userID).ScanContext(ctx, &attrs, &first, &last)
+	if errors.Is(err, gocql.ErrNotFound) {
+		return dataset.User{}, nil, fmt.Errorf("user %q: %w", userID, ErrNotFound)
+	}
+	if err != nil {
+		return dataset.User{}, nil, err
+	}
+	u := dataset.User{UserID: userID, Attributes: map[string]any{}}
+	if attrs != nil {
+		if err := json.Unmarshal([]byte(*attrs), &u.Attributes); err != nil {
+			return u, nil, fmt.Errorf("cassandra: user %q: attributes: %w", userID, err)
+		}
+	}
+	if first != nil {
+		u.FirstSeen = first.UTC()
+	}
+	if last != nil {
+		u.LastSeen = last.UTC()
+	}
+	return u, attrs, nil
+}
+
+// PutUser replaces a profile's attributes (null values dropped), creating
+// the user.
+func (st *Store) PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error) {
+	clean := map[string]any{}
+	for k, v := range attrs {
+		if v != nil {
+			clean[k] = v
+		}
+	}
+	text, err := json.Marshal(clean)
+	if err != nil {
+		return dataset.User{}, err
+	}
+	if err := st.s.Query("UPDATE "+st.cfg.Keyspace+".users SET attributes = ? WHERE app_id = ? AND bucket = ? AND user_id = ?",
+		string(text), appID, st.Bucket(userID), userID).ExecContext(ctx); err != nil {
+		return dataset.User{}, err
+	}
+	if err := st.advance(ctx, appID); err != nil {
+		return dataset.User{}, err
+	}
+	return st.GetUser(ctx, appID, userID)
+}
+
+// PatchUser merges attributes into a profile (a nil value deletes the key),
+// creating the user. Concurrent patches of one user do not lose each
+// other's keys: the write is a compare-and-set on the attributes read,
+// retried.
+func (st *Store) PatchUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error) {
+	ks := st.cfg.Keyspace
+	for range 20 {
+		u, old, err := st.getUser(ctx, appID, userID)
+		exists := err == nil
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return dataset.User{}, err
+		}
+		merged := maps.Clone(u.Attributes)
+		if merged == nil {
+			merged = map[string]any{}
+		}
+		for k, v := range attrs {
+			if v == nil {
+				delete(merged, k)
+			} else {
+				merged[k] = v
+			}
+		}
+		text, err := json.Marshal(merged)
+		if err != nil {
+			return dataset.User{}, err
+		}
+		var q *gocql.Query
+		switch {
+		case !exists:
+			q = st.s.Query("INSERT INTO "+ks+".users (app_id, bucket, user_id, attributes) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+				appID, st.Bucket(userID), userID, string(text))
+		default:
+			q = st.s.Query("UPDATE "+ks+".users SET attributes = ? WHERE app_id = ? AND bucket = ? AND user_id = ? IF attributes = ?",
+				string(text), appID, st.Bucket(userID), userID, old)
+		}
+		applied, err := q.WithContext(ctx).MapScanCAS(map[string]any{})
+		if err != nil {
+			return dataset.User{}, err
+		}
+		if applied {
+			if err := st.advance(ctx, appID); err != nil {
+				return dataset.User{}, err
+			}
+			return st.GetUser(ctx, appID, userID)
+		}
+	}
+	return dataset.User{}, fmt.Errorf("cassandra: user %q: too many concurrent patches", userID)
+}
+
+// UserData returns a profile and every event of the user, oldest first,
+// from the user's own partition.
+func (st *Store) UserData(ctx context.Context, appID, userID string) (dataset.User, []dataset.Event, error) {
+	u, err := st.GetUser(ctx, appID, userID)
+	if err != nil {
+		return u, nil, err
+	}
+	iter := st.s.Query("SELECT time, event_id, name, properties FROM "+st.cfg.Keyspace+".events_by_user WHERE app_id = ? AND user_id = ?",
+		appID, userID).WithContext(ctx).Iter()
+	var events []dataset.Event
+	var t time.Time
+	var id, name, props string
+	for iter.Scan(&t, &id, &name, &props) {
+		ev := dataset.Event{EventID: id, UserID: userID, Name: name, Time: t.UTC()}
+		if err := json.Unmarshal([]byte(props), &ev.Properties); err != nil {
+			return u, nil, fmt.Errorf("cassandra: event %q: properties: %w", id, err)
+		}
+		events = append(events, ev)
+	}
+	return u, events, iter.Close()
+}
