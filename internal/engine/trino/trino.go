@@ -1,0 +1,244 @@
+// Package trino is the distributed engine: compiled segment SQL run on
+// Trino (trinodb/trino-go-client) over fresh events and profiles in
+// Cassandra and history as Parquet on S3.
+package trino
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/trinodb/trino-go-client/trino"
+
+	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/migrations"
+)
+
+// Config says where Trino is and what it may spend on one query.
+type Config struct {
+	// DSN is Trino's address as trino-go-client reads it:
+	// http://user@host:port (catalog and schema are named in Tables).
+	DSN string
+	// Tables are the fresh store's users and events (Cassandra), the
+	// history of events (hive) and the late events.
+	Tables compile.Tables
+	// HistoryLocation is the S3 location of the history schema
+	// (s3://bucket/prefix/).
+	HistoryLocation string
+	// QueryTimeout and MaxScanBytes become the session properties
+	// query_max_execution_time and query_max_scan_physical_bytes of every
+	// query, so that Trino itself stops a runaway query.
+	QueryTimeout time.Duration
+	MaxScanBytes int64
+}
+
+// DefaultTables are the tables of deploy/trino's catalogs.
+var DefaultTables = compile.Tables{
+	Users: "cassandra.segmentd.users", Events: "cassandra.segmentd.events",
+	History: "hive.segmentd.events_history", Late: "cassandra.segmentd.late_events",
+}
+
+// Engine runs queries on Trino.
+type Engine struct {
+	db  *sql.DB
+	cfg Config
+}
+
+// Open connects (checking that Trino answers), and creates the history
+// schema and table if they are missing.
+func Open(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Tables == (compile.Tables{}) {
+		cfg.Tables = DefaultTables
+	}
+	dsn, err := withSession(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("trino", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("trino: %w", err)
+	}
+	e := &Engine{db: db, cfg: cfg}
+	if err := e.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("trino at %s is unreachable: %w", redact(cfg.DSN), err)
+	}
+	if err := e.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// withSession adds the limits to the DSN as session properties.
+func withSession(cfg Config) (string, error) {
+	u, err := url.Parse(cfg.DSN)
+	if err != nil {
+		return "", fmt.Errorf("trino: DSN: %w", err)
+	}
+	q := u.Query()
+	var props []string
+	if cfg.QueryTimeout > 0 {
+		props = append(props, fmt.Sprintf("query_max_execution_time:%ds", int(cfg.QueryTimeout.Seconds())))
+	}
+	if cfg.MaxScanBytes > 0 {
+		props = append(props, fmt.Sprintf("query_max_scan_physical_bytes:%dB", cfg.MaxScanBytes))
+	}
+	if len(props) > 0 {
+		if old := q.Get("session_properties"); old != "" {
+			props = append([]string{old}, props...)
+		}
+		q.Set("session_properties", strings.Join(props, ";"))
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	return u.Redacted()
+}
+
+var nameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// migrate creates the history schema and table in the history's catalog.
+func (e *Engine) migrate(ctx context.Context) error {
+	parts := strings.Split(e.cfg.Tables.History, ".")
+	if len(parts) != 3 || !nameRE.MatchString(parts[0]) || !nameRE.MatchString(parts[1]) {
+		return fmt.Errorf("trino: history table %q: want catalog.schema.table", e.cfg.Tables.History)
+	}
+	if !regexp.MustCompile(`^s3://[a-z0-9.-]+/[A-Za-z0-9_./-]*$`).MatchString(e.cfg.HistoryLocation) {
+		return fmt.Errorf("trino: history location %q: want s3://bucket/prefix/", e.cfg.HistoryLocation)
+	}
+	files, err := fs.Glob(migrations.FS, "trino/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	r := strings.NewReplacer("{{catalog}}", parts[0], "{{schema}}", parts[1], "{{location}}", e.cfg.HistoryLocation)
+	for _, f := range files {
+		b, err := fs.ReadFile(migrations.FS, f)
+		if err != nil {
+			return err
+		}
+		for _, stmt := range strings.Split(r.Replace(string(b)), ";") {
+			if stmt = stripComments(stmt); stmt == "" {
+				continue
+			}
+			if _, err := e.db.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("trino: applying %s: %w", f, err)
+			}
+		}
+	}
+	return nil
+}
+
+func stripComments(stmt string) string {
+	var lines []string
+	for _, l := range strings.Split(stmt, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// Close closes the connections.
+func (e *Engine) Close() error { return e.db.Close() }
+
+// DB is the connection pool, for compaction.
+func (e *Engine) DB() *sql.DB { return e.db }
+
+// Ping checks that Trino answers a query.
+func (e *Engine) Ping(ctx context.Context) error {
+	var one int
+	return e.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Dialect implements engine.Engine.
+func (e *Engine) Dialect() *compile.Dialect { return compile.Trino }
+
+// Tables implements engine.Engine.
+func (e *Engine) Tables() compile.Tables { return e.cfg.Tables }
+
+// Progress receives a query's progress, from 0 to 1.
+type Progress func(fraction float64)
+
+type progressUpdater Progress
+
+func (p progressUpdater) Update(info trino.QueryProgressInfo) {
+	p(min(1, max(0, float64(info.QueryStats.ProgressPercentage)/100)))
+}
+
+// args are the query's parameters, with the progress callback when one is
+// given.
+func args(q *compile.SQL, progress Progress) []any {
+	a := slices.Clone(q.Params)
+	if progress != nil {
+		a = append(a,
+			sql.Named("X-Trino-Progress-Callback", trino.ProgressUpdater(progressUpdater(progress))),
+			sql.Named("X-Trino-Progress-Callback-Period", time.Second))
+	}
+	return a
+}
+
+// Members implements engine.Engine. Canceling ctx cancels the query in
+// Trino too (the client sends its DELETE).
+func (e *Engine) Members(ctx context.Context, q *compile.SQL) ([]string, error) {
+	return e.MembersProgress(ctx, q, nil)
+}
+
+// MembersProgress is Members reporting progress.
+func (e *Engine) MembersProgress(ctx context.Context, q *compile.SQL, progress Progress) ([]string, error) {
+	rows, err := e.db.QueryContext(ctx, q.Text, args(q, progress)...)
+	if err != nil {
+		return nil, fmt.Errorf("trino: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("trino: %w", err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// Count runs a compiled segment query and returns how many users it
+// selects.
+func (e *Engine) Count(ctx context.Context, q *compile.SQL) (int64, error) {
+	var n int64
+	err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM ("+q.Text+") AS segment", args(q, nil)...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("trino: %w", err)
+	}
+	return n, nil
+}
+
+// Split returns how a query at asOf reads the events of an app whose
+// history ends before boundary (a UTC day): the fresh days from the
+// boundary to as_of's day, every bucket of them.
+func Split(boundary, asOf time.Time, buckets int) *compile.Split {
+	s := &compile.Split{Boundary: boundary.Format(time.DateOnly), Buckets: buckets}
+	last := asOf.UTC()
+	for d := boundary; !d.After(last); d = d.AddDate(0, 0, 1) {
+		s.FreshDays = append(s.FreshDays, d.Format(time.DateOnly))
+	}
+	return s
+}
