@@ -43,6 +43,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 	run("TenantIsolation", func(t *testing.T) { testTenants(t, open(t)) })
 	run("Delete", func(t *testing.T) { testDelete(t, open(t)) })
 	run("Timestamps", func(t *testing.T) { testTimestamps(t, open(t)) })
+	run("Compactions", func(t *testing.T) { compactionSuite(t, open(t)) })
 	run("LongText", func(t *testing.T) { testLongText(t, open(t)) })
 	run("CanceledContext", func(t *testing.T) { testCanceled(t, open(t)) })
 	run("ConcurrentUpdates", func(t *testing.T) { testConcurrentUpdates(t, open(t)) })
@@ -903,4 +904,24 @@ func testConcurrentMigrate(t *testing.T, dsn string) {
 	}
 	mkApp(t, s, "shop")
 	mkSeg(t, s, "shop", "seg")
+}
+
+// compactionSuite is part of the conformance suite: the state never moves
+// back.
+func compactionSuite(t *testing.T, s *SQL) {
+	ctx := context.Background()
+	if _, err := s.GetCompaction(ctx, "a"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("before any compaction: %v", err)
+	}
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	if err := s.SetCompaction(ctx, Compaction{AppID: "a", Boundary: day("2026-10-20"), Cleaned: day("2026-10-18")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetCompaction(ctx, Compaction{AppID: "a", Boundary: day("2026-10-19"), Cleaned: day("2026-10-20")}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.GetCompaction(ctx, "a")
+	if err != nil || !c.Boundary.Equal(day("2026-10-20")) || !c.Cleaned.Equal(day("2026-10-20")) {
+		t.Fatalf("%+v %v", c, err)
+	}
 }
