@@ -5,7 +5,8 @@ package templates
 import "embed"
 
 // FS holds common/*.sql.tmpl, the query skeleton every dialect shares,
-// and <dialect>/*.sql.tmpl, the pieces written in each dialect's own SQL.
+// <dialect>/*.sql.tmpl, the pieces written in each dialect's own SQL, and
+// ops/*.sql.tmpl, the statements of operations such as compaction.
 //
-//go:embed common/*.sql.tmpl duckdb/*.sql.tmpl trino/*.sql.tmpl
+//go:embed common/*.sql.tmpl duckdb/*.sql.tmpl trino/*.sql.tmpl ops/*.sql.tmpl
 var FS embed.FS

@@ -141,6 +141,9 @@ func statements(cql string) []string {
 	return out
 }
 
+// SetNow replaces the clock (tests and tools that replay history).
+func (st *Store) SetNow(now func() time.Time) { st.now = now }
+
 // Close closes the session.
 func (st *Store) Close() { st.s.Close() }
 
@@ -409,4 +412,53 @@ func (st *Store) UserData(ctx context.Context, appID, userID string) (dataset.Us
 		events = append(events, ev)
 	}
 	return u, events, iter.Close()
+}
+
+// LateKey identifies a late event.
+type LateKey struct {
+	Bucket  int
+	EventID string
+	Day     time.Time
+}
+
+// LateKeys lists the app's late events.
+func (st *Store) LateKeys(ctx context.Context, appID string) ([]LateKey, error) {
+	iter := st.s.Query("SELECT bucket, event_id, day FROM "+st.cfg.Keyspace+".late_events WHERE app_id = ? AND bucket IN ?",
+		appID, st.buckets()).WithContext(ctx).Iter()
+	var out []LateKey
+	var k LateKey
+	for iter.Scan(&k.Bucket, &k.EventID, &k.Day) {
+		k.Day = k.Day.UTC()
+		out = append(out, k)
+	}
+	return out, iter.Close()
+}
+
+// DeleteLate deletes late events (compaction, once history holds them).
+func (st *Store) DeleteLate(ctx context.Context, appID string, keys []LateKey) error {
+	var stmts []*gocql.Query
+	for _, k := range keys {
+		stmts = append(stmts, st.s.Query("DELETE FROM "+st.cfg.Keyspace+".late_events WHERE app_id = ? AND bucket = ? AND event_id = ?",
+			appID, k.Bucket, k.EventID))
+	}
+	return st.execAll(ctx, stmts)
+}
+
+// DeleteDays deletes the app's fresh partitions of the days from from
+// (inclusive) to until (exclusive), once history holds them.
+func (st *Store) DeleteDays(ctx context.Context, appID string, from, until time.Time) error {
+	var stmts []*gocql.Query
+	for d := Day(from); d.Before(until); d = d.AddDate(0, 0, 1) {
+		stmts = append(stmts, st.s.Query("DELETE FROM "+st.cfg.Keyspace+".events WHERE app_id = ? AND day = ? AND bucket IN ?",
+			appID, d, st.buckets()))
+	}
+	return st.execAll(ctx, stmts)
+}
+
+func (st *Store) buckets() []int {
+	b := make([]int, st.cfg.Buckets)
+	for i := range b {
+		b[i] = i
+	}
+	return b
 }

@@ -31,6 +31,9 @@ type Setup struct {
 	AsOf     time.Time
 	Location *time.Location
 	Lookup   segment.Lookup
+	// Split is passed to the compiler, for an engine whose events live in
+	// two stores.
+	Split *compile.Split
 }
 
 // Expected evaluates an expanded tree with the reference evaluator over
@@ -63,7 +66,7 @@ func Agreement(t *testing.T, eng engine.Engine, s Setup, cases []Case, strategie
 			}
 			want := Expected(tree, s)
 			for _, st := range strategies {
-				opt := compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: s.Location, Strategy: st}
+				opt := compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: s.Location, Strategy: st, Split: s.Split}
 				q, err := compile.Compile(tree, eng.Dialect(), opt, eng.Tables())
 				if err != nil {
 					t.Fatalf("%s: compile: %v", st, err)

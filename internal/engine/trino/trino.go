@@ -77,6 +77,33 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// Session opens another connection pool whose session also sets props
+// (compaction's hive.insert_existing_partitions_behavior, say).
+func (e *Engine) Session(props map[string]string) (*sql.DB, error) {
+	cfg := e.cfg
+	u, err := url.Parse(cfg.DSN)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	var extra []string
+	for k, v := range props {
+		extra = append(extra, k+":"+v)
+	}
+	sort.Strings(extra)
+	if old := q.Get("session_properties"); old != "" {
+		extra = append([]string{old}, extra...)
+	}
+	q.Set("session_properties", strings.Join(extra, ";"))
+	u.RawQuery = q.Encode()
+	cfg.DSN = u.String()
+	dsn, err := withSession(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sql.Open("trino", dsn)
+}
+
 // withSession adds the limits to the DSN as session properties.
 func withSession(cfg Config) (string, error) {
 	u, err := url.Parse(cfg.DSN)
