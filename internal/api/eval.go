@@ -82,10 +82,6 @@ func (s *Server) compileTree(r *http.Request) (reply, error) {
 	if d == nil {
 		return reply{}, errorf(CodeInvalidArgument, "/engine", "engine is duckdb or trino")
 	}
-	tables := s.data.Tables()
-	if d == compile.Trino {
-		tables = s.trinoTables
-	}
 	st := compile.Strategy(extra.Strategy)
 	switch st {
 	case "":
@@ -94,7 +90,11 @@ func (s *Server) compileTree(r *http.Request) (reply, error) {
 	default:
 		return reply{}, errorf(CodeInvalidArgument, "/strategy", "strategy is fused or naive")
 	}
-	q, err := compile.Compile(req.tree, d, s.compileOptions(req, st), tables)
+	opt, tables, err := s.target(r.Context(), req, d, st)
+	if err != nil {
+		return reply{}, err
+	}
+	q, err := compile.Compile(req.tree, d, opt, tables)
 	if err != nil {
 		return reply{}, err
 	}
@@ -105,8 +105,20 @@ func (s *Server) compileTree(r *http.Request) (reply, error) {
 	return ok(map[string]any{"sql": q.Text, "params": params, "engine": d.Name, "strategy": st, "as_of": req.asOf}), nil
 }
 
-func (s *Server) compileOptions(req evalRequest, st compile.Strategy) compile.Options {
-	return compile.Options{AppID: req.app.ID, AsOf: req.asOf, Location: req.loc, Strategy: st}
+// target is what a query compiles against: the serving engine's tables
+// (and split) for its own dialect, or the configured tables of the other.
+func (s *Server) target(ctx context.Context, req evalRequest, d *compile.Dialect, st compile.Strategy) (compile.Options, compile.Tables, error) {
+	opt := compile.Options{AppID: req.app.ID, AsOf: req.asOf, Location: req.loc, Strategy: st}
+	switch {
+	case d == s.data.Dialect():
+		split, err := s.data.Split(ctx, req.app.ID, req.asOf)
+		opt.Split = split
+		return opt, s.data.Tables(), err
+	case d == compile.Trino:
+		return opt, s.trinoTables, nil
+	default:
+		return opt, compile.DefaultTables, nil
+	}
 }
 
 type countReply struct {
@@ -130,7 +142,11 @@ func (s *Server) count(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	q, err := compile.Compile(req.tree, s.data.Dialect(), s.compileOptions(req, compile.Fused), s.data.Tables())
+	opt, tables, err := s.target(r.Context(), req, s.data.Dialect(), compile.Fused)
+	if err != nil {
+		return reply{}, err
+	}
+	q, err := compile.Compile(req.tree, s.data.Dialect(), opt, tables)
 	if err != nil {
 		return reply{}, err
 	}

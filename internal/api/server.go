@@ -49,6 +49,9 @@ type Data interface {
 	Tables() compile.Tables
 	Ping(ctx context.Context) error
 	Count(ctx context.Context, q *compile.SQL) (int64, error)
+	// Split says how a query of the app at asOf reads events kept in two
+	// stores; nil for one.
+	Split(ctx context.Context, appID string, asOf time.Time) (*compile.Split, error)
 	Watermark(ctx context.Context, appID string) (time.Time, error)
 	WriteEvents(ctx context.Context, appID string, events []dataset.Event) (int, error)
 	PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)

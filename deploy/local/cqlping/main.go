@@ -50,10 +50,7 @@ func run(host string, port int, timeout time.Duration, quiet bool, exec []string
 	cluster.Timeout = timeout
 	cluster.ConnectTimeout = timeout
 	cluster.Consistency = gocql.One
-	cluster.ProtoVersion = 4
-	cluster.DisableInitialHostLookup = true
 	cluster.NumConns = 1
-	cluster.ReconnectionPolicy = &gocql.ConstantReconnectionPolicy{MaxRetries: 0, Interval: time.Second}
 	cluster.Logger = nopLogger{}
 
 	session, err := cluster.CreateSession()

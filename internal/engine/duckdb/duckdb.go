@@ -100,6 +100,10 @@ func (e *Engine) Dialect() *compile.Dialect { return compile.DuckDB }
 // Tables implements engine.Engine.
 func (e *Engine) Tables() compile.Tables { return compile.DefaultTables }
 
+// Split implements api.Data: the embedded engine keeps events in one
+// table.
+func (e *Engine) Split(context.Context, string, time.Time) (*compile.Split, error) { return nil, nil }
+
 // Members implements engine.Engine.
 func (e *Engine) Members(ctx context.Context, q *compile.SQL) ([]string, error) {
 	rows, err := e.db.QueryContext(ctx, q.Text, q.Params...)
