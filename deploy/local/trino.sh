@@ -88,8 +88,8 @@ unzip_to() { # ZIP DIR: unpack with the archive's top folder stripped
 # cassandra connector zips, each into plugin/<name>/. trino-cassandra is not
 # published to Maven Central after 368, so when a connector zip is missing the
 # plugin is taken from the full trino-server tarball instead (~820 MB
-# download, only plugin/<name> is unpacked; the tarball is then deleted from
-# .cache, Maven keeps its copy in ~/.m2).
+# download, unpacked to a scratch folder of which only plugin/<name> is kept;
+# the tarball is then deleted from .cache, Maven keeps its copy in ~/.m2).
 fetch() {
 	if [ -f "$SERVER/.complete" ]; then return 0; fi
 	command -v mvn >/dev/null || die "mvn is not installed (apt-get install -y maven)"
@@ -117,9 +117,15 @@ fetch() {
 			if [ ! -f "$full" ]; then
 				mvn_copy "io.trino:trino-server:$VERSION:tar.gz" "$DL" || { tail -n 20 "$BASE/fetch.log" >&2; die "fetching trino-server failed"; }
 			fi
-			mkdir -p "$tmp/plugin/$p"
-			tar xzf "$full" -C "$tmp/plugin/$p" --strip-components=3 "trino-server-$VERSION/plugin/$p" ||
-				die "plugin/$p not found in $full"
+			# The tarball stores jars shared between plugins as hard links to
+			# one copy elsewhere in the archive: unpack all of it, keep plugin/$p.
+			local all="$BASE/full.tmp"
+			rm -rf "$all"
+			mkdir -p "$all"
+			tar xzf "$full" -C "$all" --strip-components=1 || die "unpacking $full failed"
+			[ -d "$all/plugin/$p" ] || die "plugin/$p not found in $full"
+			mv "$all/plugin/$p" "$tmp/plugin/$p"
+			rm -rf "$all"
 		fi
 	done
 	rm -rf "$DL"

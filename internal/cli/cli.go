@@ -32,6 +32,7 @@ commands:
   serve     run the server (with no configuration: embedded DuckDB and
             SQLite in ./data, and a demo app)
   migrate   apply the segment store's schema and exit
+  compact   move old events of every app from Cassandra to history, once
   version   print the version
 
 Run "segmentd serve -h" for the flags; each is also a SEGMENTD_* variable.
@@ -57,6 +58,20 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 			log.Info("store migrated")
 			return nil
+		})
+	case "compact":
+		err = withConfig(args, stderr, func(c *Config, log *slog.Logger) error {
+			st, err := store.Open(ctx, c.Store)
+			if err != nil {
+				return fmt.Errorf("segment store: %w", err)
+			}
+			defer st.Close()
+			d, err := openDistributed(ctx, c, st)
+			if err != nil {
+				return err
+			}
+			defer d.close()
+			return compactAll(ctx, st, d.compactor, log)
 		})
 	case "version":
 		fmt.Fprintln(stdout, "segmentd", Version)
@@ -121,28 +136,41 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) e
 		return fmt.Errorf("segment store: %w", err)
 	}
 	defer st.Close()
-	eng, err := duckdb.Open(ctx, filepath.Join(c.DataDir, "events.duckdb"))
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-
+	var data api.Data
 	var demoKey string
-	if c.Demo {
-		start := time.Now()
-		res, err := demo.Ensure(ctx, st, eng, demo.Config{Users: c.DemoUsers, Events: c.DemoEvents, KeyFile: filepath.Join(c.DataDir, "demo.key")}, log)
+	if c.Distributed() {
+		d, err := openDistributed(ctx, c, st)
 		if err != nil {
-			return fmt.Errorf("demo app: %w", err)
+			return err
 		}
-		if res.Created {
-			log.Info("demo app created", "users", res.Users, "events", res.Events, "seconds", time.Since(start).Seconds())
+		defer d.close()
+		data = d.backend
+		if c.CompactInterval > 0 {
+			go compactLoop(ctx, st, d.compactor, c.CompactInterval, log)
 		}
-		demoKey = res.Key
+	} else {
+		eng, err := duckdb.Open(ctx, filepath.Join(c.DataDir, "events.duckdb"))
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		data = eng
+		if c.Demo {
+			start := time.Now()
+			res, err := demo.Ensure(ctx, st, eng, demo.Config{Users: c.DemoUsers, Events: c.DemoEvents, KeyFile: filepath.Join(c.DataDir, "demo.key")}, log)
+			if err != nil {
+				return fmt.Errorf("demo app: %w", err)
+			}
+			if res.Created {
+				log.Info("demo app created", "users", res.Users, "events", res.Events, "seconds", time.Since(start).Seconds())
+			}
+			demoKey = res.Key
+		}
 	}
 
 	srv := &http.Server{
 		Handler: api.New(api.Config{
-			Store: st, Data: eng, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout,
+			Store: st, Data: data, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,

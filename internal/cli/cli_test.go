@@ -109,3 +109,23 @@ func TestServeAndShutdown(t *testing.T) {
 		t.Fatalf("the admin key was not printed: %s", out.String())
 	}
 }
+
+// TestDistributedNamesWhatIsUnreachable: a server pointed at stores that
+// do not answer refuses to start and says which one.
+func TestDistributedNamesWhatIsUnreachable(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--trino", "http://segmentd@127.0.0.1:1"}, "needs both --trino and --cassandra"},
+		{[]string{"--trino", "http://segmentd@127.0.0.1:1", "--cassandra", "127.0.0.1:2", "--s3-endpoint", "http://127.0.0.1:3"}, "S3 endpoint http://127.0.0.1:3 is unreachable"},
+		{[]string{"--trino", "http://segmentd@127.0.0.1:1", "--cassandra", "127.0.0.1:2"}, "cassandra at 127.0.0.1:2 is unreachable"},
+	} {
+		var out, errOut bytes.Buffer
+		code := Main(context.Background(), append([]string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0"}, tc.args...), &out, &errOut)
+		if code != 1 || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %q", tc.args, code, errOut.String(), tc.want)
+		}
+	}
+}

@@ -25,7 +25,21 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        string
 	LogFormat       string
+
+	// The distributed path: all of Trino and Cassandra, or neither.
+	Trino             string
+	TrinoMaxScanBytes int64
+	Cassandra         string
+	CassandraKeyspace string
+	Buckets           int
+	HistoryLocation   string
+	S3Endpoint        string
+	CompactAge        time.Duration
+	CompactInterval   time.Duration
 }
+
+// Distributed reports whether the server runs on Trino and Cassandra.
+func (c *Config) Distributed() bool { return c.Trino != "" || c.Cassandra != "" }
 
 // flags binds the configuration to a flag set.
 func (c *Config) flags(fs *flag.FlagSet) {
@@ -41,6 +55,15 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for requests in flight")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.StringVar(&c.Trino, "trino", "", "Trino for queries, e.g. http://segmentd@127.0.0.1:8085 (with --cassandra: the distributed path)")
+	fs.Int64Var(&c.TrinoMaxScanBytes, "trino-max-scan-bytes", 0, "most bytes one Trino query may read (0: no limit)")
+	fs.StringVar(&c.Cassandra, "cassandra", "", "Cassandra contact points for fresh events and profiles, comma-separated host:port")
+	fs.StringVar(&c.CassandraKeyspace, "cassandra-keyspace", "segmentd", "Cassandra keyspace (also the schema of Trino's cassandra catalog)")
+	fs.IntVar(&c.Buckets, "buckets", 16, "Cassandra partitions per app and day; fixed for the life of the data")
+	fs.StringVar(&c.HistoryLocation, "history-location", "s3://segmentd/history/", "S3 location of the history, written by Trino's hive catalog")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", "", "S3 endpoint Trino's hive catalog uses, checked at start (e.g. http://127.0.0.1:9000)")
+	fs.DurationVar(&c.CompactAge, "compact-age", 48*time.Hour, "age past which days move from Cassandra to history")
+	fs.DurationVar(&c.CompactInterval, "compact-interval", 10*time.Minute, "how often serve compacts every app (0: never; see segmentd compact)")
 }
 
 // envName is the variable of a flag: --query-timeout is

@@ -44,7 +44,9 @@ func (b *Backend) Split(ctx context.Context, appID string, asOf time.Time) (*com
 }
 
 // Count runs on Trino.
-func (b *Backend) Count(ctx context.Context, q *compile.SQL) (int64, error) { return b.Trino.Count(ctx, q) }
+func (b *Backend) Count(ctx context.Context, q *compile.SQL) (int64, error) {
+	return b.Trino.Count(ctx, q)
+}
 
 // Watermark is the fresh store's.
 func (b *Backend) Watermark(ctx context.Context, appID string) (time.Time, error) {

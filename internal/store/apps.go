@@ -111,3 +111,16 @@ func (s *SQL) GetKey(ctx context.Context, keyID string) (Key, error) {
 	}
 	return Key{ID: r.ID, AppID: r.AppID, SecretHash: r.SecretHash, CreatedAt: r.CreatedAt.Time}, nil
 }
+
+// ListApps returns every app, by ID.
+func (s *SQL) ListApps(ctx context.Context) ([]App, error) {
+	var rows []appRow
+	if err := s.r.SelectContext(ctx, &rows, `SELECT app_id, time_zone, created_at FROM apps ORDER BY app_id`); err != nil {
+		return nil, fmt.Errorf("store: list apps: %w", err)
+	}
+	apps := make([]App, len(rows))
+	for i, r := range rows {
+		apps[i] = App{ID: r.ID, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt.Time}
+	}
+	return apps, nil
+}

@@ -142,6 +142,10 @@ func testApps(t *testing.T, s *SQL) {
 	if got.ID != a.ID || got.TimeZone != a.TimeZone || !got.CreatedAt.Equal(a.CreatedAt) {
 		t.Fatalf("GetApp = %+v, want %+v", got, a)
 	}
+	must(s.CreateApp(ctx, App{ID: "bakery", TimeZone: "UTC"}))
+	if apps := must(s.ListApps(ctx)); len(apps) != 2 || apps[0].ID != "bakery" || apps[1].ID != "shop" {
+		t.Fatalf("ListApps = %+v", apps)
+	}
 	_, err = s.CreateApp(ctx, App{ID: "shop", TimeZone: "UTC"})
 	wantErr(t, err, ErrConflict, "CreateApp duplicate")
 	if !strings.Contains(err.Error(), `"shop"`) {

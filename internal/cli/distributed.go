@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/segmentd/segmentd/internal/cassandra"
+	"github.com/segmentd/segmentd/internal/compact"
+	"github.com/segmentd/segmentd/internal/distributed"
+	"github.com/segmentd/segmentd/internal/engine/trino"
+	"github.com/segmentd/segmentd/internal/store"
+)
+
+// distributedPath is the production data path, opened.
+type distributedPath struct {
+	backend   *distributed.Backend
+	compactor *compact.Compactor
+	close     func()
+}
+
+// openDistributed connects to Cassandra, S3 and Trino, naming whichever is
+// unreachable.
+func openDistributed(ctx context.Context, c *Config, st *store.SQL) (*distributedPath, error) {
+	if c.Trino == "" || c.Cassandra == "" {
+		return nil, errors.New("the distributed path needs both --trino and --cassandra")
+	}
+	if c.S3Endpoint != "" {
+		if err := reachable(c.S3Endpoint); err != nil {
+			return nil, fmt.Errorf("S3 endpoint %s is unreachable: %w", c.S3Endpoint, err)
+		}
+	}
+	fresh, err := cassandra.Open(ctx, cassandra.Config{Hosts: strings.Split(c.Cassandra, ","), Keyspace: c.CassandraKeyspace,
+		Buckets: c.Buckets, CompactAge: c.CompactAge})
+	if err != nil {
+		return nil, err
+	}
+	tables := trino.DefaultTables
+	tables.Users = "cassandra." + c.CassandraKeyspace + ".users"
+	tables.Events = "cassandra." + c.CassandraKeyspace + ".events"
+	tables.Late = "cassandra." + c.CassandraKeyspace + ".late_events"
+	eng, err := trino.Open(ctx, trino.Config{DSN: c.Trino, Tables: tables, HistoryLocation: c.HistoryLocation,
+		QueryTimeout: c.QueryTimeout, MaxScanBytes: c.TrinoMaxScanBytes})
+	if err != nil {
+		fresh.Close()
+		return nil, err
+	}
+	overwrite, err := eng.Session(map[string]string{"hive.insert_existing_partitions_behavior": "OVERWRITE"})
+	if err != nil {
+		return nil, err
+	}
+	appendDB, err := eng.Session(map[string]string{"hive.insert_existing_partitions_behavior": "APPEND"})
+	if err != nil {
+		return nil, err
+	}
+	return &distributedPath{
+		backend: &distributed.Backend{Fresh: fresh, Trino: eng, State: st},
+		compactor: &compact.Compactor{Overwrite: overwrite, Append: appendDB, Tables: tables, Fresh: fresh, State: st,
+			Margin: time.Hour, Now: time.Now},
+		close: func() { overwrite.Close(); appendDB.Close(); eng.Close(); fresh.Close() },
+	}, nil
+}
+
+// reachable dials an endpoint's host.
+func reachable(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("not a URL")
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), map[string]string{"https": "443"}[u.Scheme])
+		if u.Scheme != "https" {
+			host = net.JoinHostPort(u.Hostname(), "80")
+		}
+	}
+	conn, err := net.DialTimeout("tcp", host, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	return conn.Close()
+}
+
+// compactAll runs one compaction of every app, logging each.
+func compactAll(ctx context.Context, st *store.SQL, comp *compact.Compactor, log *slog.Logger) error {
+	apps, err := st.ListApps(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, app := range apps {
+		res, err := comp.Run(ctx, app.ID)
+		if err != nil {
+			log.Error("compaction failed", "app", app.ID, "error", err)
+			errs = append(errs, fmt.Errorf("app %s: %w", app.ID, err))
+			continue
+		}
+		log.Info("compacted", "app", app.ID, "days", res.Days, "late_events", res.Late,
+			"boundary", res.Boundary.Format(time.DateOnly), "seconds", res.CopyDuration.Seconds())
+	}
+	return errors.Join(errs...)
+}
+
+// compactLoop compacts every interval until ctx ends.
+func compactLoop(ctx context.Context, st *store.SQL, comp *compact.Compactor, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = compactAll(ctx, st, comp, log) // logged per app
+		}
+	}
+}
