@@ -13,7 +13,10 @@
 #
 # Every command is idempotent. Environment: TRINO_PORT (default 8085),
 # TRINO_START_TIMEOUT seconds (default 420), TRINO_JAVA_HOME (default: a
-# Temurin/OpenJDK 24+ under /usr/lib/jvm; Trino 476 needs Java 24+).
+# Temurin/OpenJDK 24+ under /usr/lib/jvm; Trino 476 needs Java 24+),
+# TRINO_HIVE_METASTORE_DIR (default local:///, i.e. .cache/trino/metastore;
+# s3://segmentd/hive-metastore keeps the metastore, and so managed tables, in
+# MinIO as deploy/docker-compose.yml does).
 #
 # The catalogs point at MinIO (deploy/local/minio.sh, 127.0.0.1:9000) and
 # Cassandra (deploy/local/cassandra.sh, 127.0.0.1:9042). Trino starts without
@@ -40,7 +43,7 @@ TEMPLATES="$ROOT/deploy/trino/catalog"
 # Local values for the ${ENV:NAME} placeholders of the catalog templates
 # (the same as deploy/local/minio.sh env and cassandra.sh).
 declare -A LOCAL_ENV=(
-	[HIVE_METASTORE_DIR]="local:///"
+	[HIVE_METASTORE_DIR]="${TRINO_HIVE_METASTORE_DIR:-local:///}"
 	[S3_ENDPOINT]="http://127.0.0.1:9000"
 	[S3_REGION]="us-east-1"
 	[AWS_ACCESS_KEY_ID]="segmentd"
@@ -135,10 +138,11 @@ fetch() {
 	log "fetched and unpacked in $((SECONDS - t0))s ($(du -sh "$SERVER" | cut -f1))"
 }
 
-render_template() { # SRC DST: replace ${ENV:NAME} by the local values
+render_template() { # SRC DST: replace ${ENV:NAME} by the local values (comments are copied as they are)
 	local src="$1" dst="$2" line name
 	: >"$dst"
 	while IFS= read -r line || [ -n "$line" ]; do
+		if [[ "$line" =~ ^[[:space:]]*# ]]; then printf '%s\n' "$line" >>"$dst"; continue; fi
 		while [[ "$line" =~ \$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\} ]]; do
 			name="${BASH_REMATCH[1]}"
 			[ -n "${LOCAL_ENV[$name]+x}" ] || die "$src uses \${ENV:$name}, which has no local value in $0"
@@ -222,10 +226,26 @@ info() {
 		exec 3<>"/dev/tcp/$HOST/$PORT" || exit 1
 		printf 'GET /v1/info HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n\r\n' "$HOST" "$PORT" >&3
 		timeout 5 cat <&3
-	) | tr -d '\r' | sed -n '/^$/,$p'
+	) | tr -d '\r' | sed '1,/^$/d'
 }
 
 ready() { info | grep -q '"starting":false'; }
+
+# announced: the node's discovery announcement lists every catalog of
+# etc/catalog (GET /v1/service/trino).
+announced() {
+	local body c
+	body="$(
+		exec 2>/dev/null
+		exec 3<>"/dev/tcp/$HOST/$PORT" || exit 1
+		printf 'GET /v1/service/trino HTTP/1.1\r\nHost: %s:%s\r\nX-Trino-User: trino.sh\r\nConnection: close\r\n\r\n' "$HOST" "$PORT" >&3
+		timeout 5 cat <&3
+	)" || return 1
+	for c in "$ETC"/catalog/*.properties; do
+		c="$(basename "$c" .properties)"
+		[[ "$body" == *"$c:"* ]] || return 1
+	done
+}
 
 tail_logs() {
 	tail -n 40 "$LOGDIR/server.log" >&2 2>/dev/null || true
@@ -271,6 +291,19 @@ start_server() {
 		fi
 		sleep 1
 	done
+	# "starting":false comes a few seconds before queries can read from a
+	# connector: the coordinator learns which nodes serve which catalog from
+	# the announcements, in a refresh every 5 s, and until then scans fail
+	# with NO_NODES_AVAILABLE. Wait for the announcement, then for one refresh.
+	until announced; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			log "Trino did not announce its catalogs within ${START_TIMEOUT}s; last lines of $LOGDIR/server.log:"
+			tail_logs
+			exit 1
+		fi
+		sleep 0.5
+	done
+	sleep 6
 	log "up (pid $pid): $(info)"
 }
 

@@ -1,12 +1,14 @@
 // Command mkbucket creates an S3 bucket (idempotently) on an S3-compatible
 // server such as the local MinIO, using one AWS Signature V4 signed,
 // path-style PUT and nothing but the standard library. With -list it instead
-// lists the object keys under a prefix (ListObjectsV2, first 1000 keys).
+// lists the object keys under a prefix (ListObjectsV2, first 1000 keys), and
+// with -delete it deletes the objects under a prefix.
 //
 // Used by deploy/local/minio.sh and deploy/local/smoke.sh:
 //
 //	go run ./deploy/local/mkbucket -endpoint http://127.0.0.1:9000 segmentd
 //	go run ./deploy/local/mkbucket -list warehouse/ segmentd
+//	go run ./deploy/local/mkbucket -delete smoke/ segmentd
 //
 // Credentials come from -access-key/-secret-key or AWS_ACCESS_KEY_ID /
 // AWS_SECRET_ACCESS_KEY.
@@ -34,6 +36,7 @@ func main() {
 	access := flag.String("access-key", os.Getenv("AWS_ACCESS_KEY_ID"), "access key")
 	secret := flag.String("secret-key", os.Getenv("AWS_SECRET_ACCESS_KEY"), "secret key")
 	list := flag.String("list", "", "list object keys under this prefix instead of creating the bucket (\"/\" for all)")
+	del := flag.String("delete", "", "delete the objects under this prefix instead of creating the bucket")
 	timeout := flag.Duration("timeout", 10*time.Second, "request timeout")
 	flag.Parse()
 	if flag.NArg() != 1 || *access == "" || *secret == "" {
@@ -44,9 +47,17 @@ func main() {
 		http: &http.Client{Timeout: *timeout}}
 	bucket := flag.Arg(0)
 	var err error
-	if *list != "" {
-		err = c.list(bucket, strings.TrimPrefix(*list, "/"))
-	} else {
+	switch {
+	case *list != "":
+		var keys []object
+		if keys, err = c.list(bucket, strings.TrimPrefix(*list, "/")); err == nil {
+			for _, o := range keys {
+				fmt.Printf("%d\t%s\n", o.Size, o.Key)
+			}
+		}
+	case *del != "":
+		err = c.deletePrefix(bucket, strings.TrimPrefix(*del, "/"))
+	default:
 		err = c.makeBucket(bucket)
 	}
 	if err != nil {
@@ -84,31 +95,68 @@ func (c client) makeBucket(bucket string) error {
 	}
 }
 
-func (c client) list(bucket, prefix string) error {
+type object struct {
+	Key  string `xml:"Key"`
+	Size int64  `xml:"Size"`
+}
+
+// deletePrefix deletes every object under prefix (one DELETE each, in
+// rounds of up to 1000 listed keys).
+func (c client) deletePrefix(bucket, prefix string) error {
+	if prefix == "" {
+		return fmt.Errorf("refusing to delete a whole bucket: give a non-empty prefix")
+	}
+	n := 0
+	for {
+		objs, err := c.list(bucket, prefix)
+		if err != nil {
+			return err
+		}
+		if len(objs) == 0 {
+			break
+		}
+		for _, o := range objs {
+			resp, body, err := c.do(http.MethodDelete, "/"+bucket+"/"+escapePath(o.Key), nil)
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("DELETE /%s/%s: %s: %s", bucket, o.Key, resp.Status, body)
+			}
+			n++
+		}
+	}
+	fmt.Printf("deleted %d objects under %s/%s\n", n, bucket, prefix)
+	return nil
+}
+
+func escapePath(key string) string {
+	parts := strings.Split(key, "/")
+	for i, p := range parts {
+		parts[i] = uriEscape(p)
+	}
+	return strings.Join(parts, "/")
+}
+
+func (c client) list(bucket, prefix string) ([]object, error) {
 	q := url.Values{"list-type": {"2"}, "max-keys": {"1000"}}
 	if prefix != "" {
 		q.Set("prefix", prefix)
 	}
 	resp, body, err := c.do(http.MethodGet, "/"+bucket, q)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /%s?%s: %s: %s", bucket, q.Encode(), resp.Status, body)
+		return nil, fmt.Errorf("GET /%s?%s: %s: %s", bucket, q.Encode(), resp.Status, body)
 	}
 	var out struct {
-		Contents []struct {
-			Key  string `xml:"Key"`
-			Size int64  `xml:"Size"`
-		} `xml:"Contents"`
+		Contents []object `xml:"Contents"`
 	}
 	if err := xml.Unmarshal(body, &out); err != nil {
-		return fmt.Errorf("parsing ListObjectsV2 answer: %w", err)
+		return nil, fmt.Errorf("parsing ListObjectsV2 answer: %w", err)
 	}
-	for _, o := range out.Contents {
-		fmt.Printf("%d\t%s\n", o.Size, o.Key)
-	}
-	return nil
+	return out.Contents, nil
 }
 
 // do sends an empty-bodied request signed with AWS Signature Version 4.
