@@ -14,6 +14,7 @@ import (
 	"maps"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -155,11 +156,12 @@ func (st *Store) Ping(ctx context.Context) error {
 // Config returns the configuration in force (defaults filled in).
 func (st *Store) Config() Config { return st.cfg }
 
-// Bucket is the partition of a key (an event_id, or a user_id).
-func (st *Store) Bucket(key string) int {
+// Bucket is the partition of a key (an event_id, or a user_id): "0" to
+// Buckets-1, as text (see the schema).
+func (st *Store) Bucket(key string) string {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(key))
-	return int(h.Sum32() % uint32(st.cfg.Buckets))
+	return strconv.Itoa(int(h.Sum32() % uint32(st.cfg.Buckets)))
 }
 
 // Horizon is the first day that is not compacted yet at now: an event of
@@ -202,10 +204,10 @@ func (st *Store) WriteEvents(ctx context.Context, appID string, events []dataset
 		day := Day(t)
 		if day.Before(horizon) {
 			stmts = append(stmts, st.s.Query("INSERT INTO "+ks+".late_events (app_id, bucket, event_id, day, time, user_id, name, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				appID, st.Bucket(ev.EventID), ev.EventID, day, t, ev.UserID, ev.Name, string(props)))
+				appID, st.Bucket(ev.EventID), ev.EventID, day.Format(time.DateOnly), t, ev.UserID, ev.Name, string(props)))
 		} else {
 			stmts = append(stmts, st.s.Query("INSERT INTO "+ks+".events (app_id, day, bucket, time, event_id, user_id, name, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				appID, day, st.Bucket(ev.EventID), t, ev.EventID, ev.UserID, ev.Name, string(props)))
+				appID, day.Format(time.DateOnly), st.Bucket(ev.EventID), t, ev.EventID, ev.UserID, ev.Name, string(props)))
 		}
 		stmts = append(stmts, st.s.Query("INSERT INTO "+ks+".events_by_user (app_id, user_id, time, event_id, name, properties) VALUES (?, ?, ?, ?, ?, ?)",
 			appID, ev.UserID, t, ev.EventID, ev.Name, string(props)))
@@ -416,7 +418,7 @@ func (st *Store) UserData(ctx context.Context, appID, userID string) (dataset.Us
 
 // LateKey identifies a late event.
 type LateKey struct {
-	Bucket  int
+	Bucket  string
 	EventID string
 	Day     time.Time
 }
@@ -427,8 +429,13 @@ func (st *Store) LateKeys(ctx context.Context, appID string) ([]LateKey, error) 
 		appID, st.buckets()).WithContext(ctx).Iter()
 	var out []LateKey
 	var k LateKey
-	for iter.Scan(&k.Bucket, &k.EventID, &k.Day) {
-		k.Day = k.Day.UTC()
+	var day string
+	for iter.Scan(&k.Bucket, &k.EventID, &day) {
+		var err error
+		if k.Day, err = time.Parse(time.DateOnly, day); err != nil {
+			iter.Close()
+			return nil, fmt.Errorf("cassandra: late event %q: day %q", k.EventID, day)
+		}
 		out = append(out, k)
 	}
 	return out, iter.Close()
@@ -450,15 +457,15 @@ func (st *Store) DeleteDays(ctx context.Context, appID string, from, until time.
 	var stmts []*gocql.Query
 	for d := Day(from); d.Before(until); d = d.AddDate(0, 0, 1) {
 		stmts = append(stmts, st.s.Query("DELETE FROM "+st.cfg.Keyspace+".events WHERE app_id = ? AND day = ? AND bucket IN ?",
-			appID, d, st.buckets()))
+			appID, d.Format(time.DateOnly), st.buckets()))
 	}
 	return st.execAll(ctx, stmts)
 }
 
-func (st *Store) buckets() []int {
-	b := make([]int, st.cfg.Buckets)
+func (st *Store) buckets() []string {
+	b := make([]string, st.cfg.Buckets)
 	for i := range b {
-		b[i] = i
+		b[i] = strconv.Itoa(i)
 	}
 	return b
 }

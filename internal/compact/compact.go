@@ -28,6 +28,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -62,7 +63,6 @@ type Compactor struct {
 
 var ops = template.Must(template.New("ops").Funcs(template.FuncMap{
 	"marks": func(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") },
-	"dates": func(n int) string { return strings.TrimSuffix(strings.Repeat("CAST(? AS DATE), ", n), ", ") },
 }).ParseFS(templates.FS, "ops/trino-compact.sql.tmpl"))
 
 // Boundary is the app's boundary: the first day not in history. Before the
@@ -105,7 +105,7 @@ func (c *Compactor) Run(ctx context.Context, appID string) (Result, error) {
 	}
 	var buckets []any
 	for b := range cfg.Buckets {
-		buckets = append(buckets, int64(b))
+		buckets = append(buckets, strconv.Itoa(b))
 	}
 	if target.After(state.Boundary) {
 		var days []any

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,5 +138,28 @@ func TestGoldenSplit(t *testing.T) {
 			params, _ := json.Marshal(q.Params)
 			checkGolden(t, filepath.Join("testdata", "golden-split", name+"."+string(st)+".trino.sql"), q.Text+"\n-- params: "+string(params)+"\n")
 		}
+	}
+}
+
+// TestInline: writing the parameters in place gives back the text with
+// every ? that stands for a parameter replaced, and none other (the
+// pattern literals hold ?s too).
+func TestInline(t *testing.T) {
+	q, err := compile.Compile(expanded(t, []byte(`{"type":"attribute","field":"signup_at","op":"gt","value":{"ago":"1d"}}`)),
+		compile.Trino, compile.Options{AppID: "a", AsOf: corpus.AsOf}, compile.DefaultTables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := q.Inline(func(i int) (string, error) { return fmt.Sprintf("<%d>", i), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range q.Params {
+		if !strings.Contains(text, fmt.Sprintf("<%d>", i)) {
+			t.Fatalf("parameter %d is not in place:\n%s", i, text)
+		}
+	}
+	if strings.Count(text, "?") != strings.Count(q.Text, "?")-len(q.Params) {
+		t.Fatalf("a ? of a literal was replaced, or one of a parameter was not:\n%s", text)
 	}
 }

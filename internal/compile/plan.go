@@ -8,6 +8,7 @@ package compile
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/segmentd/segmentd/segment"
@@ -47,7 +48,7 @@ type Options struct {
 type Split struct {
 	Boundary  string   // YYYY-MM-DD, UTC: the first day not in history
 	FreshDays []string // YYYY-MM-DD, UTC: the fresh store's days to read
-	Buckets   int      // partitions per app and day (and per app for users)
+	Buckets   int      // partitions per app and day (and per app for users), named "0"…
 }
 
 // Plan is a query before rendering. Values never appear in it: each is a
@@ -204,7 +205,7 @@ func MakePlan(tree segment.Node, opt Options) (*Plan, error) {
 			pl.Split.Days = append(pl.Split.Days, slot(d))
 		}
 		for b := range sp.Buckets {
-			pl.Split.Buckets = append(pl.Split.Buckets, slot(int64(b)))
+			pl.Split.Buckets = append(pl.Split.Buckets, slot(strconv.Itoa(b)))
 		}
 	}
 	var root Relation

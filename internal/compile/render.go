@@ -127,6 +127,28 @@ func Literal(s string) string {
 type SQL struct {
 	Text   string
 	Params []any
+	// Marks are the byte offsets in Text of the parameters' ?s (a ? may
+	// stand in a literal too), for tools that must inline the values.
+	Marks []int
+}
+
+// Inline returns the text with each parameter i written in place by
+// literal(i), for statements that cannot take parameters (EXPLAIN on some
+// engines).
+func (q *SQL) Inline(literal func(i int) (string, error)) (string, error) {
+	var b strings.Builder
+	last := 0
+	for i, at := range q.Marks {
+		lit, err := literal(i)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(q.Text[last:at])
+		b.WriteString(lit)
+		last = at + 1
+	}
+	b.WriteString(q.Text[last:])
+	return b.String(), nil
 }
 
 // Render writes a plan in a dialect.
@@ -185,6 +207,7 @@ func (d *Dialect) substitute(text string, p *Plan, tables Tables) (*SQL, error) 
 			} else {
 				slot, _ := strconv.Atoi(body) // written by marker
 				out.Params = append(out.Params, p.Params[slot])
+				out.Marks = append(out.Marks, sb.Len())
 				sb.WriteByte('?')
 			}
 			text = text[end+1:]

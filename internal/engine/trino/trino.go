@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -204,6 +205,10 @@ type Progress func(fraction float64)
 type progressUpdater Progress
 
 func (p progressUpdater) Update(info trino.QueryProgressInfo) {
+	if info.QueryStats.State == "FINISHED" {
+		p(1)
+		return
+	}
 	p(min(1, max(0, float64(info.QueryStats.ProgressPercentage)/100)))
 }
 
@@ -211,6 +216,13 @@ func (p progressUpdater) Update(info trino.QueryProgressInfo) {
 // given.
 func args(q *compile.SQL, progress Progress) []any {
 	a := slices.Clone(q.Params)
+	for i, v := range a {
+		if f, ok := v.(float64); ok {
+			// The client refuses float64 (a decimal literal would not be
+			// a double); an exponent makes the literal a DOUBLE, exactly.
+			a[i] = trino.Numeric(strconv.FormatFloat(f, 'e', -1, 64))
+		}
+	}
 	if progress != nil {
 		a = append(a,
 			sql.Named("X-Trino-Progress-Callback", trino.ProgressUpdater(progressUpdater(progress))),
@@ -243,8 +255,37 @@ func (e *Engine) MembersProgress(ctx context.Context, q *compile.SQL, progress P
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("trino: %w", err)
 	}
+	// The client ends the rows quietly when the context is canceled: a
+	// partial list must not pass for the answer.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	slices.Sort(ids)
 	return ids, nil
+}
+
+// Explain returns Trino's plan of a compiled query. EXPLAIN takes no
+// parameters here, so the values are written in as literals.
+func (e *Engine) Explain(ctx context.Context, q *compile.SQL) (string, error) {
+	a := args(q, nil)
+	text, err := q.Inline(func(i int) (string, error) { return trino.Serial(a[i]) })
+	if err != nil {
+		return "", err
+	}
+	rows, err := e.db.QueryContext(ctx, "EXPLAIN "+text)
+	if err != nil {
+		return "", fmt.Errorf("trino: %w", err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		plan.WriteString(line)
+	}
+	return plan.String(), rows.Err()
 }
 
 // Count runs a compiled segment query and returns how many users it
@@ -252,6 +293,9 @@ func (e *Engine) MembersProgress(ctx context.Context, q *compile.SQL, progress P
 func (e *Engine) Count(ctx context.Context, q *compile.SQL) (int64, error) {
 	var n int64
 	err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM ("+q.Text+") AS segment", args(q, nil)...).Scan(&n)
+	if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
 	if err != nil {
 		return 0, fmt.Errorf("trino: %w", err)
 	}

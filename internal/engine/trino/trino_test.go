@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentd/segmentd/internal/cassandra"
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/engine/trino"
 	"github.com/segmentd/segmentd/segment"
@@ -18,6 +19,12 @@ import (
 func open(t *testing.T) *trino.Engine {
 	t.Helper()
 	dsn := env(t, "SEGMENTD_TEST_TRINO", "run deploy/local/up.sh and set it to http://segmentd@127.0.0.1:<port>")
+	hosts := env(t, "SEGMENTD_TEST_CASSANDRA", "run deploy/local/cassandra.sh start and set it to 127.0.0.1:9042")
+	fresh, err := cassandra.Open(context.Background(), cassandra.Config{Hosts: strings.Split(hosts, ","), Keyspace: "segmentd_test", Buckets: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh.Close()
 	eng, err := trino.Open(context.Background(), trino.Config{DSN: dsn, HistoryLocation: "s3://segmentd/segmentd_test/",
 		Tables: compile.Tables{Users: "cassandra.segmentd_test.users", Events: "cassandra.segmentd_test.events",
 			History: "hive.segmentd_test.events_history", Late: "cassandra.segmentd_test.late_events"}})
@@ -29,7 +36,7 @@ func open(t *testing.T) *trino.Engine {
 }
 
 // slow is a query that runs for minutes unless canceled.
-const slow = `SELECT CAST(count(*) AS varchar) FROM UNNEST(sequence(1, 10000)) a(x)
+const slow = `SELECT CAST(sum(x * y + z) AS varchar) FROM UNNEST(sequence(1, 10000)) a(x)
 	CROSS JOIN UNNEST(sequence(1, 10000)) b(y) CROSS JOIN UNNEST(sequence(1, 10000)) c(z)`
 
 // TestCancel cancels a running query through the context and checks that
@@ -40,14 +47,15 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := eng.Members(ctx, &compile.SQL{Text: "SELECT '" + marker + "' FROM (" + slow + ")"})
+		_, err := eng.Members(ctx, &compile.SQL{Text: strings.Replace(slow, "AS varchar)", "AS varchar) || '"+marker+"'", 1)})
 		done <- err
 	}()
 	running := func() int {
 		var n int
+		// The marker is written in, not bound: a bound value would make
+		// this query's own text match.
 		err := eng.DB().QueryRowContext(context.Background(),
-			`SELECT count(*) FROM system.runtime.queries WHERE state NOT IN ('FINISHED', 'FAILED') AND query LIKE ? AND query NOT LIKE '%system.runtime%'`,
-			"%"+marker+"%").Scan(&n)
+			`SELECT count(*) FROM system.runtime.queries WHERE state NOT IN ('FINISHED', 'FAILED') AND query LIKE '%`+marker+`%' AND query NOT LIKE '%system.runtime%'`).Scan(&n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +69,7 @@ func TestCancel(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) && (err == nil || !strings.Contains(err.Error(), "canceled")) {
+	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("the canceled query returned %v", err)
 	}
 	for running() > 0 {
@@ -78,7 +86,7 @@ func TestProgress(t *testing.T) {
 	var last atomic.Value
 	var calls atomic.Int64
 	_, err := eng.MembersProgress(context.Background(),
-		&compile.SQL{Text: `SELECT CAST(count(*) AS varchar) FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 3000)) b(y)`},
+		&compile.SQL{Text: `SELECT CAST(sum(x * y) AS varchar) FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 3000)) b(y)`},
 		func(f float64) { calls.Add(1); last.Store(f) })
 	if err != nil {
 		t.Fatal(err)
@@ -100,24 +108,21 @@ func TestPushdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := eng.DB().QueryContext(context.Background(), "EXPLAIN "+q.Text, q.Params...)
+	text, err := eng.Explain(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var plan strings.Builder
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan.WriteString(line)
-	}
-	text := plan.String()
-	// 3 days × 4 buckets = 12 partitions for the events table.
+	// Each Cassandra scan names its partitions; an unpushed predicate
+	// shows as one <UNPARTITIONED> partition (every token range).
 	t.Logf("plan:\n%s", text)
-	if !strings.Contains(text, "cassandra:segmentd_test.events") || !strings.Contains(text, "partitions=12") {
-		t.Fatalf("the Cassandra scan does not carry the 12 partitions:\n%s", text)
+	for _, table := range []string{"segmentd_test:events ", "segmentd_test:late_events ", "segmentd_test:users "} {
+		i := strings.Index(text, "relationHandle="+table)
+		if i < 0 {
+			t.Fatalf("no scan of %s in the plan", table)
+		}
+		if scan := text[i:min(len(text), i+200)]; strings.Contains(scan, "UNPARTITIONED") || !strings.Contains(scan, "partitions [") {
+			t.Errorf("the scan of %s is not by partition: %s", table, scan)
+		}
 	}
 }
 

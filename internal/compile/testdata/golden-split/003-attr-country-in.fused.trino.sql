@@ -11,4 +11,4 @@ WHERE u.app_id = ?
     CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
     CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> (y.s IN (?, ?))), false)
--- params: ["corpus",0,1,"corpus","JP","KR"]
+-- params: ["corpus","0","1","corpus","JP","KR"]
