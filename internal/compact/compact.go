@@ -28,6 +28,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -107,24 +108,32 @@ func (c *Compactor) Run(ctx context.Context, appID string) (Result, error) {
 	for b := range cfg.Buckets {
 		buckets = append(buckets, strconv.Itoa(b))
 	}
-	if target.After(state.Boundary) {
+	// A statement writes at most maxPartitions days' partitions (Trino's
+	// hive.max-partitions-per-writers is 100 by default).
+	for from := state.Boundary; from.Before(target); from = from.AddDate(0, 0, maxPartitions) {
+		until := from.AddDate(0, 0, maxPartitions)
+		if until.After(target) {
+			until = target
+		}
 		var days []any
-		for d := state.Boundary; d.Before(target); d = d.AddDate(0, 0, 1) {
+		for d := from; d.Before(until); d = d.AddDate(0, 0, 1) {
 			days = append(days, d.Format(time.DateOnly))
 		}
 		args := []any{appID}
 		args = append(append(args, days...), buckets...)
 		args = append(append(args, appID), buckets...)
-		args = append(args, state.Boundary.Format(time.DateOnly), target.Format(time.DateOnly), appID)
+		args = append(args, from.Format(time.DateOnly), until.Format(time.DateOnly), appID)
 		args = append(append(args, days...), buckets...)
 		if err := c.exec(ctx, c.Overwrite, "compact_days", len(days), len(buckets), args); err != nil {
 			return res, err
 		}
-		res.Days = len(days)
+		res.Days += len(days)
 	}
-	args := append(append([]any{appID}, buckets...), state.Boundary.Format(time.DateOnly), appID)
-	if err := c.exec(ctx, c.Append, "merge_late", 0, len(buckets), args); err != nil {
-		return res, err
+	for _, r := range lateRanges(late, state.Boundary) {
+		args := append(append([]any{appID}, buckets...), r[0].Format(time.DateOnly), r[1].Format(time.DateOnly), appID)
+		if err := c.exec(ctx, c.Append, "merge_late", 0, len(buckets), args); err != nil {
+			return res, err
+		}
 	}
 	if target.After(state.Boundary) {
 		state.Boundary = target
@@ -150,6 +159,28 @@ func (c *Compactor) Run(ctx context.Context, appID string) (Result, error) {
 	}
 	state.Cleaned = state.Boundary
 	return res, c.State.SetCompaction(ctx, state)
+}
+
+// maxPartitions bounds the days one statement writes.
+const maxPartitions = 90
+
+// lateRanges groups the days of late events before the boundary into
+// ranges [from, until) of at most maxPartitions distinct days.
+func lateRanges(late []cassandra.LateKey, boundary time.Time) [][2]time.Time {
+	var days []time.Time
+	for _, k := range late {
+		if k.Day.Before(boundary) && !slices.ContainsFunc(days, k.Day.Equal) {
+			days = append(days, k.Day)
+		}
+	}
+	slices.SortFunc(days, time.Time.Compare)
+	var out [][2]time.Time
+	for len(days) > 0 {
+		n := min(len(days), maxPartitions)
+		out = append(out, [2]time.Time{days[0], days[n-1].AddDate(0, 0, 1)})
+		days = days[n:]
+	}
+	return out
 }
 
 // exec renders one of the compaction statements and runs it.
