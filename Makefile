@@ -3,7 +3,7 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: run build test test-integration vet fuzz bench golden
+.PHONY: run build test test-integration test-distributed vet fuzz bench golden
 
 ## run: the server on the embedded default (DuckDB and SQLite in ./data),
 ## with the demo app generated on first start and its key printed
@@ -20,10 +20,21 @@ test: vet
 
 ## test-integration: starts the real servers on loopback (installing them
 ## when missing) and runs the whole suite with them, tests tagged
-## integration included: a server that cannot be reached fails the run
+## integration and distributed included: a server that cannot be reached
+## fails the run
 test-integration:
-	bash deploy/local/mariadb.sh start
-	SEGMENTD_TEST_MYSQL_DSN="$$(bash deploy/local/mariadb.sh dsn)" $(GO) test -count=1 -tags integration ./...
+	bash deploy/local/up.sh mariadb minio cassandra trino
+	SEGMENTD_TEST_MYSQL_DSN="$$(bash deploy/local/mariadb.sh dsn)" \
+	SEGMENTD_TEST_CASSANDRA=127.0.0.1:9042 \
+	SEGMENTD_TEST_TRINO="$$(bash deploy/local/trino.sh url | sed 's#://#://segmentd@#')" \
+	$(GO) test -count=1 -timeout 60m -tags integration,distributed ./...
+
+## test-distributed: only the Trino, Cassandra and S3 tests
+test-distributed:
+	bash deploy/local/up.sh minio cassandra trino
+	SEGMENTD_TEST_CASSANDRA=127.0.0.1:9042 \
+	SEGMENTD_TEST_TRINO="$$(bash deploy/local/trino.sh url | sed 's#://#://segmentd@#')" \
+	$(GO) test -count=1 -timeout 60m -tags distributed -v ./internal/cassandra ./internal/engine/trino
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
