@@ -4,6 +4,7 @@ package trino_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -132,7 +133,7 @@ func TestCorpusAgreement(t *testing.T) {
 	for _, c := range corpus.Cases() {
 		cases = append(cases, enginetest.Case{Name: c.Name, JSON: c.JSON})
 	}
-	agree := func(label string) {
+	agree := func(label string, cases []enginetest.Case) {
 		c, err := compact.Boundary(ctx, st, fresh, app)
 		if err != nil {
 			t.Fatal(err)
@@ -143,12 +144,43 @@ func TestCorpusAgreement(t *testing.T) {
 		t.Run(label, func(t *testing.T) { enginetest.Agreement(t, eng, s, cases, compile.Fused) })
 		t.Logf("%s: %d trees on Trino in %s (boundary %s)", label, len(cases), time.Since(began), c.Boundary.Format(time.DateOnly))
 	}
-	agree("after-first-compaction")
+	agree("after-first-compaction", cases)
 
+	// A compaction that dies after copying, before it moves the
+	// boundary: queries stay exact; run again, it finishes.
 	comp.Now = func() time.Time { return corpus.AsOf.Add(7 * 24 * time.Hour) }
+	comp.State = &failingState{State: st, failAt: 1}
+	if _, err := comp.Run(ctx, app); !errors.Is(err, errCrash) {
+		t.Fatalf("the crashed run returned %v", err)
+	}
+	agree("after-a-compaction-died-copying", cases[:40])
+	// One that dies after moving the boundary, before recording its
+	// cleanup.
+	comp.State = &failingState{State: st, failAt: 2}
+	if _, err := comp.Run(ctx, app); !errors.Is(err, errCrash) {
+		t.Fatalf("the crashed run returned %v", err)
+	}
+	agree("after-a-compaction-died-cleaning", cases[:40])
+	comp.State = st
 	if res, err = comp.Run(ctx, app); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("compaction 2: %d days, %d late events, boundary %s, copy %s", res.Days, res.Late, res.Boundary.Format(time.DateOnly), res.CopyDuration)
-	agree("after-second-compaction")
+	agree("after-second-compaction", cases)
+}
+
+var errCrash = errors.New("the compaction died here")
+
+// failingState fails the failAt-th SetCompaction, as a compaction that
+// dies at that point would.
+type failingState struct {
+	compact.State
+	failAt, calls int
+}
+
+func (f *failingState) SetCompaction(ctx context.Context, c store.Compaction) error {
+	if f.calls++; f.calls == f.failAt {
+		return errCrash
+	}
+	return f.State.SetCompaction(ctx, c)
 }

@@ -134,3 +134,20 @@ func mustTree(t *testing.T, s string) segment.Node {
 	}
 	return n
 }
+
+// TestScanLimit: the scan limit is a session property of every query, so
+// Trino itself refuses a query that would read more.
+func TestScanLimit(t *testing.T) {
+	dsn := env(t, "SEGMENTD_TEST_TRINO", "run deploy/local/up.sh and set it to http://segmentd@127.0.0.1:<port>")
+	eng, err := trino.Open(context.Background(), trino.Config{DSN: dsn, MaxScanBytes: 1, HistoryLocation: "s3://segmentd/segmentd_test/",
+		Tables: compile.Tables{Users: "cassandra.segmentd_test.users", Events: "cassandra.segmentd_test.events",
+			History: "hive.segmentd_test.events_history", Late: "cassandra.segmentd_test.late_events"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	_, err = eng.Count(context.Background(), &compile.SQL{Text: "SELECT user_id FROM cassandra.system.local CROSS JOIN (SELECT 'x' AS user_id)"})
+	if err == nil || !strings.Contains(err.Error(), "EXCEEDED") {
+		t.Fatalf("a query over the scan limit ran: %v", err)
+	}
+}

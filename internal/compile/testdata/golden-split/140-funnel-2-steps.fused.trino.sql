@@ -11,7 +11,8 @@ WITH f0_s0 AS (
   SELECT l.app_id, l.event_id, l.user_id, l.name, l.time, l.properties
   FROM "cassandra"."segmentd"."late_events" AS l
   WHERE l.app_id = ? AND l.bucket IN (?, ?)
-    AND l.event_id NOT IN (SELECT h.event_id FROM "hive"."segmentd"."events_history" AS h WHERE h.app_id = ?)
+    AND l.event_id NOT IN (SELECT h.event_id FROM "hive"."segmentd"."events_history" AS h
+      WHERE h.app_id = ? AND h.day < CAST(? AS DATE))
     AND l.event_id NOT IN (SELECT event_id FROM "cassandra"."segmentd"."events"
       WHERE app_id = ? AND day IN (?, ?) AND bucket IN (?, ?))
 ) AS e
@@ -30,7 +31,8 @@ f0_s1 AS (
   SELECT l.app_id, l.event_id, l.user_id, l.name, l.time, l.properties
   FROM "cassandra"."segmentd"."late_events" AS l
   WHERE l.app_id = ? AND l.bucket IN (?, ?)
-    AND l.event_id NOT IN (SELECT h.event_id FROM "hive"."segmentd"."events_history" AS h WHERE h.app_id = ?)
+    AND l.event_id NOT IN (SELECT h.event_id FROM "hive"."segmentd"."events_history" AS h
+      WHERE h.app_id = ? AND h.day < CAST(? AS DATE))
     AND l.event_id NOT IN (SELECT event_id FROM "cassandra"."segmentd"."events"
       WHERE app_id = ? AND day IN (?, ?) AND bucket IN (?, ?))
 ) AS e
@@ -59,4 +61,4 @@ FROM (
 LEFT JOIN f0 ON f0.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(f0.reached, 0) >= ?
--- params: ["corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","view_item","2026-10-21T14:30:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","add_to_cart","corpus","0","1","corpus",2]
+-- params: ["corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","view_item","2026-10-21T14:30:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","add_to_cart","corpus","0","1","corpus",2]

@@ -37,7 +37,8 @@ WITH s AS (
   SELECT l.app_id, l.event_id, l.user_id, l.name, l.time, l.properties
   FROM "cassandra"."segmentd"."late_events" AS l
   WHERE l.app_id = ? AND l.bucket IN (?, ?)
-    AND l.event_id NOT IN (SELECT h.event_id FROM "hive"."segmentd"."events_history" AS h WHERE h.app_id = ?)
+    AND l.event_id NOT IN (SELECT h.event_id FROM "hive"."segmentd"."events_history" AS h
+      WHERE h.app_id = ? AND h.day < CAST(? AS DATE))
     AND l.event_id NOT IN (SELECT event_id FROM "cassandra"."segmentd"."events"
       WHERE app_id = ? AND day IN (?, ?) AND bucket IN (?, ?))
 ) AS e
@@ -54,4 +55,4 @@ FROM (
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND (coalesce(s.a0.n = ?, false) AND coalesce(s.a1.n >= ?, false) AND coalesce(coalesce(s.a2.n, 0) <= ?, false) AND coalesce(coalesce(s.a3.n, 0) > ?, false))
--- params: ["$meta","2026-10-27T23:00:00Z","$buy","$buy","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$meta","$buy","$session","corpus","0","1","corpus",1,10000,100,10]
+-- params: ["$meta","2026-10-27T23:00:00Z","$buy","$buy","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$meta","$buy","$session","corpus","0","1","corpus",1,10000,100,10]
