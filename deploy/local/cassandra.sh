@@ -32,6 +32,8 @@ START_TIMEOUT="${CASSANDRA_START_TIMEOUT:-180}"
 
 log() { echo "cassandra.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 find_java17() {
 	if [ -n "${CASSANDRA_JAVA:-}" ]; then echo "$CASSANDRA_JAVA"; return 0; fi
@@ -63,9 +65,6 @@ fetch() {
 	log "fetched $(ls "$LIB" | wc -l) jars ($(du -sh "$LIB" | cut -f1)) in $((SECONDS - t0))s"
 }
 
-pid_alive() {
-	[ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
-}
 
 port_open() { # plain TCP connect
 	(exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null
@@ -154,28 +153,7 @@ start_node() {
 	log "up (pid $pid): $(cql_ok)"
 }
 
-stop_node() {
-	if ! pid_alive; then
-		log "not running"
-		rm -f "$PIDFILE"
-		return 0
-	fi
-	local pid
-	pid="$(cat "$PIDFILE")"
-	log "stopping pid $pid"
-	kill -TERM "$pid" 2>/dev/null || true
-	local deadline=$((SECONDS + 60))
-	while kill -0 "$pid" 2>/dev/null; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			log "pid $pid still running after 60s; sending KILL"
-			kill -KILL "$pid" 2>/dev/null || true
-			break
-		fi
-		sleep 0.3
-	done
-	rm -f "$PIDFILE"
-	log "stopped"
-}
+stop_node() { stop_pid 60; }
 
 cmd="${1:-}"
 case "$cmd" in

@@ -27,6 +27,8 @@ DSN="mysql://$DB_USER:$DB_PASS@tcp(127.0.0.1:$PORT)/$DB"
 
 log() { echo "mariadb.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 find_bin() { # first of the given names on PATH or in /usr/sbin, /usr/bin
 	local n
@@ -78,9 +80,6 @@ client_user() { id -un; }
 
 sql() { "$CLIENT" --no-defaults --protocol=socket --socket="$SOCK" -u"$(client_user)" "$@"; }
 
-pid_alive() {
-	[ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
-}
 
 answers() {
 	"$ADMIN" --no-defaults --protocol=socket --socket="$SOCK" -u"$(client_user)" --connect-timeout=2 ping >/dev/null 2>&1
@@ -154,28 +153,7 @@ create_db() {
 	SQL
 }
 
-stop_server() {
-	if ! pid_alive; then
-		log "not running"
-		rm -f "$PIDFILE"
-		return 0
-	fi
-	local pid
-	pid="$(cat "$PIDFILE")"
-	log "stopping pid $pid"
-	kill -TERM "$pid" 2>/dev/null || true
-	local deadline=$((SECONDS + 60))
-	while kill -0 "$pid" 2>/dev/null; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			log "pid $pid still running after 60s; sending KILL"
-			kill -KILL "$pid" 2>/dev/null || true
-			break
-		fi
-		sleep 0.3
-	done
-	rm -f "$PIDFILE"
-	log "stopped"
-}
+stop_server() { stop_pid 60; }
 
 cmd="${1:-}"
 case "$cmd" in

@@ -40,6 +40,8 @@ MINIO_VERSION="${MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"
 
 log() { echo "minio.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 build() {
 	if [ -x "$MINIO" ]; then return 0; fi
@@ -54,9 +56,6 @@ build() {
 	log "built in $((SECONDS - t0))s"
 }
 
-pid_alive() {
-	[ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
-}
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
@@ -119,28 +118,7 @@ make_bucket() {
 		die "creating bucket $BUCKET failed"
 }
 
-stop_server() {
-	if ! pid_alive; then
-		log "not running"
-		rm -f "$PIDFILE"
-		return 0
-	fi
-	local pid
-	pid="$(cat "$PIDFILE")"
-	log "stopping pid $pid"
-	kill -TERM "$pid" 2>/dev/null || true
-	local deadline=$((SECONDS + 30))
-	while kill -0 "$pid" 2>/dev/null; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			log "pid $pid still running after 30s; sending KILL"
-			kill -KILL "$pid" 2>/dev/null || true
-			break
-		fi
-		sleep 0.2
-	done
-	rm -f "$PIDFILE"
-	log "stopped"
-}
+stop_server() { stop_pid 30; }
 
 print_env() {
 	cat <<-EOF

@@ -54,6 +54,8 @@ declare -A LOCAL_ENV=(
 
 log() { echo "trino.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 find_jdk() { # a JDK whose major version is >= 24
 	if [ -n "${TRINO_JAVA_HOME:-}" ]; then echo "$TRINO_JAVA_HOME"; return 0; fi
@@ -213,9 +215,6 @@ render() {
 	EOF
 }
 
-pid_alive() {
-	[ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
-}
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; }
 
@@ -307,28 +306,7 @@ start_server() {
 	log "up (pid $pid): $(info)"
 }
 
-stop_server() {
-	if ! pid_alive; then
-		log "not running"
-		rm -f "$PIDFILE"
-		return 0
-	fi
-	local pid
-	pid="$(cat "$PIDFILE")"
-	log "stopping pid $pid"
-	kill -TERM "$pid" 2>/dev/null || true
-	local deadline=$((SECONDS + 60))
-	while kill -0 "$pid" 2>/dev/null; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			log "pid $pid still running after 60s; sending KILL"
-			kill -KILL "$pid" 2>/dev/null || true
-			break
-		fi
-		sleep 0.3
-	done
-	rm -f "$PIDFILE"
-	log "stopped"
-}
+stop_server() { stop_pid 60; }
 
 cmd="${1:-}"
 case "$cmd" in
