@@ -135,19 +135,34 @@ func mustTree(t *testing.T, s string) segment.Node {
 	return n
 }
 
-// TestScanLimit: the scan limit is a session property of every query, so
-// Trino itself refuses a query that would read more.
-func TestScanLimit(t *testing.T) {
+// TestLimits: the query timeout and the scan limit are session
+// properties of every query, so that Trino itself stops a runaway query.
+func TestLimits(t *testing.T) {
 	dsn := env(t, "SEGMENTD_TEST_TRINO", "run deploy/local/up.sh and set it to http://segmentd@127.0.0.1:<port>")
-	eng, err := trino.Open(context.Background(), trino.Config{DSN: dsn, MaxScanBytes: 1, HistoryLocation: "s3://segmentd/segmentd_test/",
+	eng, err := trino.Open(context.Background(), trino.Config{DSN: dsn, QueryTimeout: 90 * time.Second, MaxScanBytes: 12345,
+		HistoryLocation: "s3://segmentd/segmentd_test/",
 		Tables: compile.Tables{Users: "cassandra.segmentd_test.users", Events: "cassandra.segmentd_test.events",
 			History: "hive.segmentd_test.events_history", Late: "cassandra.segmentd_test.late_events"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	_, err = eng.Count(context.Background(), &compile.SQL{Text: "SELECT user_id FROM cassandra.system.local CROSS JOIN (SELECT 'x' AS user_id)"})
-	if err == nil || !strings.Contains(err.Error(), "EXCEEDED") {
-		t.Fatalf("a query over the scan limit ran: %v", err)
+	for name, want := range map[string]string{"query_max_execution_time": "90s", "query_max_scan_physical_bytes": "12345B"} {
+		rows, err := eng.DB().QueryContext(context.Background(), "SHOW SESSION LIKE '"+name+"'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var n, v, def, typ, desc string
+			if err := rows.Scan(&n, &v, &def, &typ, &desc); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, v)
+		}
+		rows.Close()
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%s = %v, want %s", name, got, want)
+		}
 	}
 }
