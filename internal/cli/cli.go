@@ -19,7 +19,6 @@ import (
 
 	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/demo"
-	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
@@ -32,7 +31,7 @@ commands:
   serve     run the server (with no configuration: embedded DuckDB and
             SQLite in ./data, and a demo app)
   migrate   apply the segment store's schema and exit
-  compact   move old events of every app from Cassandra to history, once
+  compact   move old events of every app to history (Parquet), once
   version   print the version
 
 Run "segmentd serve -h" for the flags; each is also a SEGMENTD_* variable.
@@ -66,11 +65,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return fmt.Errorf("segment store: %w", err)
 			}
 			defer st.Close()
-			d, err := openDistributed(ctx, c, st)
+			d, err := openData(ctx, c, st)
 			if err != nil {
 				return err
 			}
 			defer d.close()
+			if d.compactor == nil {
+				return errors.New("nothing to compact: the embedded engine keeps history only with --history-dir")
+			}
 			return compactAll(ctx, st, d.compactor, log)
 		})
 	case "version":
@@ -136,41 +138,30 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) e
 		return fmt.Errorf("segment store: %w", err)
 	}
 	defer st.Close()
-	var data api.Data
+	d, err := openData(ctx, c, st)
+	if err != nil {
+		return err
+	}
+	defer d.close()
 	var demoKey string
-	if c.Distributed() {
-		d, err := openDistributed(ctx, c, st)
+	if c.Demo && d.embedded != nil {
+		start := time.Now()
+		res, err := demo.Ensure(ctx, st, d.embedded, demo.Config{Users: c.DemoUsers, Events: c.DemoEvents, KeyFile: filepath.Join(c.DataDir, "demo.key")}, log)
 		if err != nil {
-			return err
+			return fmt.Errorf("demo app: %w", err)
 		}
-		defer d.close()
-		data = d.backend
-		if c.CompactInterval > 0 {
-			go compactLoop(ctx, st, d.compactor, c.CompactInterval, log)
+		if res.Created {
+			log.Info("demo app created", "users", res.Users, "events", res.Events, "seconds", time.Since(start).Seconds())
 		}
-	} else {
-		eng, err := duckdb.Open(ctx, filepath.Join(c.DataDir, "events.duckdb"))
-		if err != nil {
-			return err
-		}
-		defer eng.Close()
-		data = eng
-		if c.Demo {
-			start := time.Now()
-			res, err := demo.Ensure(ctx, st, eng, demo.Config{Users: c.DemoUsers, Events: c.DemoEvents, KeyFile: filepath.Join(c.DataDir, "demo.key")}, log)
-			if err != nil {
-				return fmt.Errorf("demo app: %w", err)
-			}
-			if res.Created {
-				log.Info("demo app created", "users", res.Users, "events", res.Events, "seconds", time.Since(start).Seconds())
-			}
-			demoKey = res.Key
-		}
+		demoKey = res.Key
+	}
+	if d.compactor != nil && c.CompactInterval > 0 {
+		go compactLoop(ctx, st, d.compactor, c.CompactInterval, log)
 	}
 
 	srv := &http.Server{
 		Handler: api.New(api.Config{
-			Store: st, Data: data, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout,
+			Store: st, Data: d.data, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,

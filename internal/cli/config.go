@@ -36,6 +36,9 @@ type Config struct {
 	S3Endpoint        string
 	CompactAge        time.Duration
 	CompactInterval   time.Duration
+	// HistoryDir, on the embedded engine, keeps compacted days in local
+	// Parquet files; "" keeps every event in DuckDB.
+	HistoryDir string
 }
 
 // Distributed reports whether the server runs on Trino and Cassandra.
@@ -62,7 +65,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Buckets, "buckets", 16, "Cassandra partitions per app and day; fixed for the life of the data")
 	fs.StringVar(&c.HistoryLocation, "history-location", "s3://segmentd/history/", "S3 location of the history, written by Trino's hive catalog")
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", "", "S3 endpoint Trino's hive catalog uses, checked at start (e.g. http://127.0.0.1:9000)")
-	fs.DurationVar(&c.CompactAge, "compact-age", 48*time.Hour, "age past which days move from Cassandra to history")
+	fs.DurationVar(&c.CompactAge, "compact-age", 48*time.Hour, "age past which days move from the fresh store (Cassandra, or DuckDB with --history-dir) to history")
+	fs.StringVar(&c.HistoryDir, "history-dir", "", "embedded engine: keep days older than --compact-age as Parquet files in this directory (default: all in DuckDB)")
 	fs.DurationVar(&c.CompactInterval, "compact-interval", 10*time.Minute, "how often serve compacts every app (0: never; see segmentd compact)")
 }
 

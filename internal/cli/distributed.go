@@ -7,26 +7,61 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/cassandra"
 	"github.com/segmentd/segmentd/internal/compact"
 	"github.com/segmentd/segmentd/internal/distributed"
+	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/engine/trino"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
-// distributedPath is the production data path, opened.
-type distributedPath struct {
-	backend   *distributed.Backend
+// dataPath is where events and profiles live and segments run, opened.
+type dataPath struct {
+	data api.Data
+	// embedded is the embedded engine, nil on the distributed path.
+	embedded *duckdb.Engine
+	// compactor is nil when there is no history to compact into.
 	compactor *compact.Compactor
 	close     func()
 }
 
+// openData opens the distributed path when configured, the embedded
+// engine otherwise.
+func openData(ctx context.Context, c *Config, st *store.SQL) (*dataPath, error) {
+	if c.Distributed() {
+		return openDistributed(ctx, c, st)
+	}
+	eng, err := duckdb.Open(ctx, filepath.Join(c.DataDir, "events.duckdb"))
+	if err != nil {
+		return nil, err
+	}
+	d := &dataPath{data: eng, embedded: eng, close: func() { eng.Close() }}
+	if c.HistoryDir != "" {
+		boundary := func(ctx context.Context, appID string) (time.Time, error) {
+			b, err := compact.Boundary(ctx, st, eng, appID)
+			return b.Boundary, err
+		}
+		if err := eng.EnableHistory(ctx, c.HistoryDir, c.CompactAge, boundary); err != nil {
+			eng.Close()
+			return nil, err
+		}
+		d.compactor = &compact.Compactor{Stores: eng, State: st, Margin: compactMargin, Now: time.Now}
+	}
+	return d, nil
+}
+
+// compactMargin is how far compaction stays behind the writers' horizon:
+// longer than any write takes.
+const compactMargin = time.Hour
+
 // openDistributed connects to Cassandra, S3 and Trino, naming whichever is
 // unreachable.
-func openDistributed(ctx context.Context, c *Config, st *store.SQL) (*distributedPath, error) {
+func openDistributed(ctx context.Context, c *Config, st *store.SQL) (*dataPath, error) {
 	if c.Trino == "" || c.Cassandra == "" {
 		return nil, errors.New("the distributed path needs both --trino and --cassandra")
 	}
@@ -58,11 +93,11 @@ func openDistributed(ctx context.Context, c *Config, st *store.SQL) (*distribute
 	if err != nil {
 		return nil, err
 	}
-	return &distributedPath{
-		backend: &distributed.Backend{Fresh: fresh, Trino: eng, State: st},
-		compactor: &compact.Compactor{Overwrite: overwrite, Append: appendDB, Tables: tables, Fresh: fresh, State: st,
-			Margin: time.Hour, Now: time.Now},
-		close: func() { overwrite.Close(); appendDB.Close(); eng.Close(); fresh.Close() },
+	stores := &compact.Trino{Overwrite: overwrite, Append: appendDB, Tables: tables, Fresh: fresh}
+	return &dataPath{
+		data:      &distributed.Backend{Fresh: fresh, Trino: eng, State: st},
+		compactor: &compact.Compactor{Stores: stores, State: st, Margin: compactMargin, Now: time.Now},
+		close:     func() { overwrite.Close(); appendDB.Close(); eng.Close(); fresh.Close() },
 	}, nil
 }
 
@@ -106,16 +141,16 @@ func compactAll(ctx context.Context, st *store.SQL, comp *compact.Compactor, log
 	return errors.Join(errs...)
 }
 
-// compactLoop compacts every interval until ctx ends.
+// compactLoop compacts at once and then every interval until ctx ends.
 func compactLoop(ctx context.Context, st *store.SQL, comp *compact.Compactor, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		_ = compactAll(ctx, st, comp, log) // logged per app
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			_ = compactAll(ctx, st, comp, log) // logged per app
 		}
 	}
 }

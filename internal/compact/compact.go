@@ -1,43 +1,38 @@
-// Package compact moves events from the fresh store (Cassandra) into
-// history (Parquet on S3) through Trino, and advances each app's boundary,
-// so that every event is read exactly once: from history for the days
-// before the boundary, from the fresh store from it on, and from the late
-// events table (less what history or the fresh store holds) in between.
+// Package compact moves events from an engine's fresh store into its
+// history, and advances each app's boundary, so that every event is read
+// exactly once: from history for the days before the boundary, from the
+// fresh store from it on, and from the late events table (less what
+// history or the fresh store holds) in between. The distributed path
+// moves Cassandra partitions to Parquet on S3 through Trino (Trino); the
+// embedded engine moves DuckDB rows to local Parquet files (package
+// engine/duckdb). Both run the same algorithm, Compactor.Run.
 //
 // A run, for one app at now:
 //
-//  1. the days from the boundary b to t = day(now - CompactAge - Margin)
-//     are copied, with their late events, into history, overwriting those
+//  1. the days from the boundary b to t = Horizon(now - Margin) are
+//     copied, with their late events, into history, overwriting those
 //     days' partitions;
-//  2. late events of days before b that history lacks are appended to it;
+//  2. late events of days before b that history lacks are added to it;
 //  3. the boundary moves to t (in the segment store, never back);
-//  4. the fresh partitions before t and the late events before t are
-//     deleted, and the cleaned day recorded.
+//  4. the fresh partitions before t and the late events read in 1 and 2
+//     are deleted, and the cleaned day recorded.
 //
 // A run that dies anywhere is correct to read and to run again: before 3,
 // queries ignore what 1 wrote (they read those days from the fresh store);
 // after 2 or 3, late events already in history are excluded by the query;
-// step 1 overwrites, step 2 appends only what is missing, and deleting is
+// step 1 overwrites, step 2 adds only what is missing, and deleting is
 // idempotent. Writers send an event to the late table when its day is
-// before day(now - CompactAge), and compaction stops Margin earlier, so a
-// write in flight never lands in a day being compacted.
+// before Horizon(now), and compaction stops Margin earlier, so a write in
+// flight never lands in a day being compacted.
 package compact
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
 	"slices"
-	"strconv"
-	"strings"
-	"text/template"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/cassandra"
-	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/store"
-	"github.com/segmentd/segmentd/templates"
 )
 
 // State keeps each app's compaction state (internal/store).
@@ -47,29 +42,55 @@ type State interface {
 	SetCompaction(ctx context.Context, c store.Compaction) error
 }
 
+// LateEvent is an event that arrived for a day already past the writers'
+// horizon.
+type LateEvent struct {
+	EventID string
+	Day     time.Time // UTC midnight
+}
+
+// Horizoner says where writers put events.
+type Horizoner interface {
+	// Horizon is the first day writers still send to the fresh store at
+	// now: an event of an earlier day is late.
+	Horizon(now time.Time) time.Time
+}
+
+// Stores are the two sides of an engine's events: the fresh store the
+// writers fill and the history compaction fills. Days are UTC midnights;
+// ranges [from, until) exclude until.
+type Stores interface {
+	Horizoner
+	// CopyDays overwrites history's partitions of the days [from, until)
+	// with the fresh store's events of those days and the late events of
+	// those days that the fresh store does not hold.
+	CopyDays(ctx context.Context, appID string, from, until time.Time) error
+	// MergeLate adds to history's partitions of the given days (all
+	// before the boundary) the late events of those days it lacks.
+	MergeLate(ctx context.Context, appID string, days []time.Time) error
+	// LateEvents lists the app's late events.
+	LateEvents(ctx context.Context, appID string) ([]LateEvent, error)
+	// DeleteLate deletes late events once history holds them.
+	DeleteLate(ctx context.Context, appID string, late []LateEvent) error
+	// DeleteDays deletes the fresh store's events of [from, until) once
+	// history holds them.
+	DeleteDays(ctx context.Context, appID string, from, until time.Time) error
+}
+
 // Compactor runs compactions.
 type Compactor struct {
-	// Overwrite and Append are Trino connections whose sessions set the
-	// hive catalog's insert_existing_partitions_behavior to OVERWRITE and
-	// APPEND.
-	Overwrite, Append *sql.DB
-	Tables            compile.Tables
-	Fresh             *cassandra.Store
-	State             State
+	Stores Stores
+	State  State
 	// Margin is how long a write may take: compaction stays that far
 	// behind the writers' horizon.
 	Margin time.Duration
 	Now    func() time.Time
 }
 
-var ops = template.Must(template.New("ops").Funcs(template.FuncMap{
-	"marks": func(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") },
-}).ParseFS(templates.FS, "ops/trino-compact.sql.tmpl"))
-
 // Boundary is the app's boundary: the first day not in history. Before the
 // first compaction it is the horizon of the app's creation, before which
 // no fresh event can exist.
-func Boundary(ctx context.Context, st State, fresh *cassandra.Store, appID string) (store.Compaction, error) {
+func Boundary(ctx context.Context, st State, fresh Horizoner, appID string) (store.Compaction, error) {
 	c, err := st.GetCompaction(ctx, appID)
 	if errors.Is(err, store.ErrNotFound) {
 		app, err := st.GetApp(ctx, appID)
@@ -92,46 +113,27 @@ type Result struct {
 
 // Run compacts one app.
 func (c *Compactor) Run(ctx context.Context, appID string) (Result, error) {
-	cfg := c.Fresh.Config()
-	state, err := Boundary(ctx, c.State, c.Fresh, appID)
+	state, err := Boundary(ctx, c.State, c.Stores, appID)
 	if err != nil {
 		return Result{}, err
 	}
-	target := cassandra.Day(c.Now().Add(-cfg.CompactAge - c.Margin))
+	target := c.Stores.Horizon(c.Now().Add(-c.Margin))
 	start := time.Now()
 	res := Result{Boundary: state.Boundary}
-	late, err := c.Fresh.LateKeys(ctx, appID)
+	// The late events are listed before anything is copied: one that
+	// arrives later is neither merged nor deleted by this run.
+	late, err := c.Stores.LateEvents(ctx, appID)
 	if err != nil {
 		return res, err
 	}
-	var buckets []any
-	for b := range cfg.Buckets {
-		buckets = append(buckets, strconv.Itoa(b))
-	}
-	// A statement writes at most maxPartitions days' partitions (Trino's
-	// hive.max-partitions-per-writers is 100 by default).
-	for from := state.Boundary; from.Before(target); from = from.AddDate(0, 0, maxPartitions) {
-		until := from.AddDate(0, 0, maxPartitions)
-		if until.After(target) {
-			until = target
-		}
-		var days []any
-		for d := from; d.Before(until); d = d.AddDate(0, 0, 1) {
-			days = append(days, d.Format(time.DateOnly))
-		}
-		args := []any{appID}
-		args = append(append(args, days...), buckets...)
-		args = append(append(args, appID), buckets...)
-		args = append(args, from.Format(time.DateOnly), until.Format(time.DateOnly), appID)
-		args = append(append(args, days...), buckets...)
-		if err := c.exec(ctx, c.Overwrite, "compact_days", len(days), len(buckets), args); err != nil {
+	if target.After(state.Boundary) {
+		if err := c.Stores.CopyDays(ctx, appID, state.Boundary, target); err != nil {
 			return res, err
 		}
-		res.Days += len(days)
+		res.Days = int(target.Sub(state.Boundary).Hours() / 24)
 	}
-	for _, r := range lateRanges(late, state.Boundary) {
-		args := append(append([]any{appID}, buckets...), r[0].Format(time.DateOnly), r[1].Format(time.DateOnly), appID)
-		if err := c.exec(ctx, c.Append, "merge_late", 0, len(buckets), args); err != nil {
+	if days := lateDays(late, state.Boundary); len(days) > 0 {
+		if err := c.Stores.MergeLate(ctx, appID, days); err != nil {
 			return res, err
 		}
 	}
@@ -144,62 +146,32 @@ func (c *Compactor) Run(ctx context.Context, appID string) (Result, error) {
 	res.Boundary = state.Boundary
 	res.CopyDuration = time.Since(start)
 	// History holds everything before the boundary now: clean up.
-	var merged []cassandra.LateKey
-	for _, k := range late {
-		if k.Day.Before(state.Boundary) {
-			merged = append(merged, k)
+	var merged []LateEvent
+	for _, e := range late {
+		if e.Day.Before(state.Boundary) {
+			merged = append(merged, e)
 		}
 	}
-	if err := c.Fresh.DeleteLate(ctx, appID, merged); err != nil {
+	if err := c.Stores.DeleteLate(ctx, appID, merged); err != nil {
 		return res, err
 	}
 	res.Late = len(merged)
-	if err := c.Fresh.DeleteDays(ctx, appID, state.Cleaned, state.Boundary); err != nil {
+	if err := c.Stores.DeleteDays(ctx, appID, state.Cleaned, state.Boundary); err != nil {
 		return res, err
 	}
 	state.Cleaned = state.Boundary
 	return res, c.State.SetCompaction(ctx, state)
 }
 
-// maxPartitions bounds the days one statement writes.
-const maxPartitions = 90
-
-// lateRanges groups the days of late events before the boundary into
-// ranges [from, until) of at most maxPartitions distinct days.
-func lateRanges(late []cassandra.LateKey, boundary time.Time) [][2]time.Time {
+// lateDays are the distinct days of late events before the boundary, in
+// order.
+func lateDays(late []LateEvent, boundary time.Time) []time.Time {
 	var days []time.Time
-	for _, k := range late {
-		if k.Day.Before(boundary) && !slices.ContainsFunc(days, k.Day.Equal) {
-			days = append(days, k.Day)
+	for _, e := range late {
+		if e.Day.Before(boundary) && !slices.ContainsFunc(days, e.Day.Equal) {
+			days = append(days, e.Day)
 		}
 	}
 	slices.SortFunc(days, time.Time.Compare)
-	var out [][2]time.Time
-	for len(days) > 0 {
-		n := min(len(days), maxPartitions)
-		out = append(out, [2]time.Time{days[0], days[n-1].AddDate(0, 0, 1)})
-		days = days[n:]
-	}
-	return out
-}
-
-// exec renders one of the compaction statements and runs it.
-func (c *Compactor) exec(ctx context.Context, db *sql.DB, name string, days, buckets int, args []any) error {
-	var names [3]string
-	for i, t := range []string{c.Tables.History, c.Tables.Events, c.Tables.Late} {
-		q, err := compile.QuoteName(t)
-		if err != nil {
-			return err
-		}
-		names[i] = q
-	}
-	var b strings.Builder
-	data := map[string]any{"History": names[0], "Fresh": names[1], "Late": names[2], "Days": days, "Buckets": buckets}
-	if err := ops.ExecuteTemplate(&b, name, data); err != nil {
-		return err
-	}
-	if _, err := db.ExecContext(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("compact: %s: %w", name, err)
-	}
-	return nil
+	return days
 }

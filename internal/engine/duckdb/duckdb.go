@@ -38,6 +38,10 @@ type Engine struct {
 	beforeCommit func() error
 	// The statements of every write, prepared once (see prepare).
 	stmts statements
+	// history, when enabled, keeps compacted days in Parquet files.
+	history *history
+	// boundary is each app's compaction boundary (with history).
+	boundary func(ctx context.Context, appID string) (time.Time, error)
 }
 
 // Open opens (creating if needed) the database at path, "" for an
@@ -98,11 +102,25 @@ func (e *Engine) DB() *sql.DB { return e.db }
 func (e *Engine) Dialect() *compile.Dialect { return compile.DuckDB }
 
 // Tables implements engine.Engine.
-func (e *Engine) Tables() compile.Tables { return compile.DefaultTables }
+func (e *Engine) Tables() compile.Tables {
+	if e.history != nil {
+		return HistoryTables
+	}
+	return compile.DefaultTables
+}
 
-// Split implements api.Data: the embedded engine keeps events in one
-// table.
-func (e *Engine) Split(context.Context, string, time.Time) (*compile.Split, error) { return nil, nil }
+// Split implements api.Data: without history, events are in one table;
+// with it, the query reads history before the app's boundary.
+func (e *Engine) Split(ctx context.Context, appID string, _ time.Time) (*compile.Split, error) {
+	if e.history == nil {
+		return nil, nil
+	}
+	b, err := e.boundary(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	return &compile.Split{Boundary: b.Format(time.DateOnly)}, nil
+}
 
 // Members implements engine.Engine.
 func (e *Engine) Members(ctx context.Context, q *compile.SQL) ([]string, error) {
@@ -180,11 +198,22 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 		return fmt.Errorf("duckdb: loading: %w", err)
 	}
 	defer tx.Rollback()
-	const insert = `
-		INSERT INTO users SELECT app_id, user_id, attributes::JSON, first_seen, last_seen FROM users_load;
-		INSERT INTO events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load`
-	if _, err := tx.ExecContext(ctx, insert); err != nil {
+	// With history, events of days before the horizon are late, as in
+	// WriteEvents.
+	horizon := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	if e.history != nil {
+		horizon = e.Horizon(e.now())
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users SELECT app_id, user_id, attributes::JSON, first_seen, last_seen FROM users_load`); err != nil {
 		return fmt.Errorf("duckdb: loading: %w", err)
+	}
+	for _, insert := range []string{
+		`INSERT INTO events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load WHERE time >= ?`,
+		`INSERT INTO late_events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load WHERE time < ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, insert, horizon); err != nil {
+			return fmt.Errorf("duckdb: loading: %w", err)
+		}
 	}
 	if _, err := e.advance(ctx, tx, appID); err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -116,15 +118,15 @@ const (
 // opens: a write then only binds and runs them (preparing the event
 // insert costs about as much as running it).
 type statements struct {
-	insertEvents, upsertSeen, moveWatermark, insertWatermark, getUser, updateUser, insertUser *sql.Stmt
+	insertEvents, insertLate, upsertSeen, moveWatermark, insertWatermark, getUser, updateUser, insertUser *sql.Stmt
 }
 
 func (s *statements) all() []**sql.Stmt {
-	return []**sql.Stmt{&s.insertEvents, &s.upsertSeen, &s.moveWatermark, &s.insertWatermark, &s.getUser, &s.updateUser, &s.insertUser}
+	return []**sql.Stmt{&s.insertEvents, &s.insertLate, &s.upsertSeen, &s.moveWatermark, &s.insertWatermark, &s.getUser, &s.updateUser, &s.insertUser}
 }
 
 func (e *Engine) prepare(ctx context.Context) error {
-	texts := []string{insertEvents, upsertSeen, moveWatermark, insertWatermark, getUser, updateUser, insertUser}
+	texts := []string{fmt.Sprintf(insertEvents, "events"), fmt.Sprintf(insertEvents, "late_events"), upsertSeen, moveWatermark, insertWatermark, getUser, updateUser, insertUser}
 	for i, st := range e.stmts.all() {
 		var err error
 		if *st, err = e.db.PrepareContext(ctx, texts[i]); err != nil {
@@ -167,8 +169,10 @@ func (e *Engine) Watermark(ctx context.Context, appID string) (time.Time, error)
 	return w.UTC(), nil
 }
 
+// insertEvents stores events in a table (events or late_events) and
+// returns those it stored.
 const insertEvents = `
-	INSERT INTO events (app_id, event_id, user_id, name, time, properties)
+	INSERT INTO %s (app_id, event_id, user_id, name, time, properties)
 	SELECT ?, event_id, user_id, name, time, properties::JSON FROM (
 		SELECT unnest(?::VARCHAR[]) AS event_id, unnest(?::VARCHAR[]) AS user_id,
 			unnest(?::VARCHAR[]) AS name, unnest(?::TIMESTAMPTZ[]) AS time,
@@ -196,6 +200,11 @@ const upsertSeen = `
 //     app already has is not stored again (the stored one wins, even if
 //     the new one differs), so a retried batch adds nothing. Within a
 //     batch, the first event of an event_id wins.
+//   - With history (EnableHistory), an event of a day before the horizon
+//     goes to the late events table instead, with the same idempotence
+//     there; a retry of an event still in the events table that comes
+//     after its day passed the horizon is stored there again, and counted
+//     as new, but every query reads it once.
 //   - It creates the users it does not know (with no attributes), and
 //     keeps each user's first_seen/last_seen the least/greatest time of
 //     all the user's events, whatever order batches come in.
@@ -211,10 +220,12 @@ func (e *Engine) WriteEvents(ctx context.Context, appID string, events []dataset
 	if err := checkText("app_id", appID); err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	n := len(events)
-	ids, users, names, props := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-	times := make([]time.Time, 0, n)
-	seen := make(map[string]struct{}, n)
+	var horizon time.Time
+	if e.history != nil {
+		horizon = e.Horizon(e.now())
+	}
+	var fresh, late columns
+	seen := make(map[string]struct{}, len(events))
 	for i, ev := range events {
 		if err := checkEvent(ev); err != nil {
 			return 0, fmt.Errorf("%w: event %d: %v", ErrInvalid, i, err)
@@ -227,40 +238,33 @@ func (e *Engine) WriteEvents(ctx context.Context, appID string, events []dataset
 		if err != nil {
 			return 0, fmt.Errorf("%w: event %d: properties: %v", ErrInvalid, i, err)
 		}
-		ids, users, names, props = append(ids, ev.EventID), append(users, ev.UserID), append(names, ev.Name), append(props, p)
-		times = append(times, ev.Time.UTC().Truncate(time.Microsecond))
+		to := &fresh
+		if ev.Time.Before(horizon) {
+			to = &late
+		}
+		to.add(ev, p)
 	}
 	err = e.write(ctx, func(tx *sql.Tx) error {
 		inserted = 0
-		rows, err := tx.StmtContext(ctx, e.stmts.insertEvents).QueryContext(ctx, appID, ids, users, names, times, props)
-		if err != nil {
-			return fmt.Errorf("duckdb: writing events: %w", err)
-		}
-		type span struct{ first, last time.Time }
 		spans := map[string]*span{}
 		var order []string
-		for rows.Next() {
-			var u string
-			var t time.Time
-			if err := rows.Scan(&u, &t); err != nil {
-				rows.Close()
+		for _, part := range []struct {
+			stmt *sql.Stmt
+			cols *columns
+		}{{e.stmts.insertEvents, &fresh}, {e.stmts.insertLate, &late}} {
+			if len(part.cols.ids) == 0 {
+				continue
+			}
+			c := part.cols
+			rows, err := tx.StmtContext(ctx, part.stmt).QueryContext(ctx, appID, c.ids, c.users, c.names, c.times, c.props)
+			if err != nil {
 				return fmt.Errorf("duckdb: writing events: %w", err)
 			}
-			inserted++
-			if s, ok := spans[u]; ok {
-				if t.Before(s.first) {
-					s.first = t
-				}
-				if t.After(s.last) {
-					s.last = t
-				}
-			} else {
-				spans[u] = &span{t, t}
-				order = append(order, u)
+			n, err := widen(rows, spans, &order)
+			if err != nil {
+				return fmt.Errorf("duckdb: writing events: %w", err)
 			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("duckdb: writing events: %w", err)
+			inserted += n
 		}
 		if inserted == 0 {
 			return nil // a retry: nothing changes, not even the watermark
@@ -279,6 +283,47 @@ func (e *Engine) WriteEvents(ctx context.Context, appID string, events []dataset
 		return 0, err
 	}
 	return inserted, nil
+}
+
+// columns are events as the insert statement binds them.
+type columns struct {
+	ids, users, names, props []string
+	times                    []time.Time
+}
+
+func (c *columns) add(ev dataset.Event, props string) {
+	c.ids, c.users, c.names, c.props = append(c.ids, ev.EventID), append(c.users, ev.UserID), append(c.names, ev.Name), append(c.props, props)
+	c.times = append(c.times, ev.Time.UTC().Truncate(time.Microsecond))
+}
+
+// span is the least and greatest time of a user's new events.
+type span struct{ first, last time.Time }
+
+// widen reads the (user_id, time) rows an insert returned into spans,
+// appending users seen the first time to order, and counts them.
+func widen(rows *sql.Rows, spans map[string]*span, order *[]string) (int, error) {
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var u string
+		var t time.Time
+		if err := rows.Scan(&u, &t); err != nil {
+			return n, err
+		}
+		n++
+		if s, ok := spans[u]; ok {
+			if t.Before(s.first) {
+				s.first = t
+			}
+			if t.After(s.last) {
+				s.last = t
+			}
+		} else {
+			spans[u] = &span{t, t}
+			*order = append(*order, u)
+		}
+	}
+	return n, rows.Err()
 }
 
 func checkEvent(ev dataset.Event) error {
@@ -440,8 +485,19 @@ func (e *Engine) UserData(ctx context.Context, appID, userID string) (dataset.Us
 	if err != nil {
 		return dataset.User{}, nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT event_id, name, time, properties::VARCHAR FROM events
-		WHERE app_id = ? AND user_id = ? ORDER BY time, event_id`, appID, userID)
+	query := `SELECT event_id, name, time, properties::VARCHAR FROM events
+		WHERE app_id = $1 AND user_id = $2 ORDER BY time, event_id`
+	if e.history != nil {
+		// Every event is in one of the three, or in more (a retry, or a
+		// compaction that has not cleaned up yet): one copy of each.
+		query = `SELECT event_id, name, time, properties::VARCHAR FROM (
+			SELECT DISTINCT ON (event_id) * FROM (
+				SELECT event_id, name, time, properties FROM history_events WHERE app_id = $1 AND user_id = $2
+				UNION ALL SELECT event_id, name, time, properties FROM events WHERE app_id = $1 AND user_id = $2
+				UNION ALL SELECT event_id, name, time, properties FROM late_events WHERE app_id = $1 AND user_id = $2))
+			ORDER BY time, event_id`
+	}
+	rows, err := tx.QueryContext(ctx, query, appID, userID)
 	if err != nil {
 		return dataset.User{}, nil, fmt.Errorf("duckdb: reading events: %w", err)
 	}
@@ -492,13 +548,22 @@ func (e *Engine) Ping(ctx context.Context) error {
 func (e *Engine) DeleteApp(ctx context.Context, appID string) error {
 	return e.write(ctx, func(tx *sql.Tx) error {
 		deleted := int64(0)
-		for _, table := range []string{"events", "users"} {
+		for _, table := range []string{"events", "late_events", "users"} {
 			res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE app_id = ?`, appID)
 			if err != nil {
 				return fmt.Errorf("duckdb: deleting %s: %w", table, err)
 			}
 			n, _ := res.RowsAffected()
 			deleted += n
+		}
+		if e.history != nil {
+			path, err := e.history.monthFile(appID, time.Time{})
+			if err != nil {
+				return err
+			}
+			if err := os.RemoveAll(filepath.Dir(filepath.Dir(path))); err != nil {
+				return err
+			}
 		}
 		if deleted == 0 {
 			return nil

@@ -1,0 +1,63 @@
+package duckdb_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/segmentd/segmentd/internal/compact"
+	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/corpus"
+	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/engine/duckdb"
+	"github.com/segmentd/segmentd/internal/enginetest"
+	"github.com/segmentd/segmentd/internal/store"
+)
+
+// TestCompactionAgreement is the distributed path's compaction test on
+// the embedded engine: the events table as the fresh store, local Parquet
+// files as history, through the same compact.Compactor.
+func TestCompactionAgreement(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eng, err := duckdb.Open(ctx, filepath.Join(dir, "d.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	boundary := func(ctx context.Context, app string) (time.Time, error) {
+		c, err := compact.Boundary(ctx, st, eng, app)
+		return c.Boundary, err
+	}
+	if err := eng.EnableHistory(ctx, filepath.Join(dir, "history"), 0, boundary); err != nil {
+		t.Fatal(err)
+	}
+	for _, app := range []string{"corpus", "other"} {
+		if _, err := st.CreateApp(ctx, store.App{ID: app, TimeZone: corpus.TimeZone}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another app's data, late and fresh, compacted too, must never show.
+	other := corpus.Config
+	other.Seed++
+	duckdb.SetClock(eng, func() time.Time { return corpus.AsOf.Add(-10 * 24 * time.Hour) })
+	if err := eng.Load(ctx, "other", dataset.Generate(other)); err != nil {
+		t.Fatal(err)
+	}
+	comp := &compact.Compactor{Stores: eng, State: st, Margin: time.Hour, Now: time.Now}
+	if _, err := comp.Run(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	enginetest.CompactionAgreement(t, enginetest.Compaction{
+		AppID: "corpus", Store: st, Engine: eng, Writer: eng,
+		SetNow: func(now func() time.Time) { duckdb.SetClock(eng, now) },
+		Stores: eng,
+		Split:  func(b time.Time) *compile.Split { return &compile.Split{Boundary: b.Format(time.DateOnly)} },
+	})
+}

@@ -1,0 +1,164 @@
+package enginetest
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/segmentd/segmentd/internal/compact"
+	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/corpus"
+	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/engine"
+	"github.com/segmentd/segmentd/internal/store"
+)
+
+// Writer is an engine's ingestion path.
+type Writer interface {
+	WriteEvents(ctx context.Context, appID string, events []dataset.Event) (int, error)
+	PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)
+	GetUser(ctx context.Context, appID, userID string) (dataset.User, error)
+}
+
+// Compaction is an engine that keeps events in a fresh store and a
+// history, with what CompactionAgreement needs of it.
+type Compaction struct {
+	AppID  string // an app of Store, with no data yet
+	Store  *store.SQL
+	Engine engine.Engine
+	Writer Writer
+	// SetNow sets the writers' clock (which decides what is late).
+	SetNow func(now func() time.Time)
+	Stores compact.Stores
+	// Split is how a query reads the app's events at the corpus's as_of
+	// when history ends before boundary.
+	Split func(boundary time.Time) *compile.Split
+}
+
+// CompactionAgreement loads the corpus data through the ingestion path in
+// two phases with a compaction between them (so history, fresh partitions
+// and late events all hold part of it, and retried events of compacted
+// days are late duplicates), and runs every tree: the members must be the
+// reference evaluator's. Then two compactions die, one after copying and
+// one after moving the boundary, and 40 trees must still agree after each;
+// a third run finishes, and every tree agrees again.
+func CompactionAgreement(t *testing.T, c Compaction) {
+	ctx := context.Background()
+	// Nothing is in history yet: the boundary is the data's first day.
+	start := day(corpus.Config.Start)
+	if err := c.Store.SetCompaction(ctx, store.Compaction{AppID: c.AppID, Boundary: start, Cleaned: start}); err != nil {
+		t.Fatal(err)
+	}
+	comp := &compact.Compactor{Stores: c.Stores, State: c.Store, Margin: time.Hour}
+
+	data := corpus.Dataset()
+	events := slices.Clone(data.Events)
+	rand.New(rand.NewPCG(5, 6)).Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
+	write := func(now time.Time, evs []dataset.Event) {
+		t.Helper()
+		c.SetNow(func() time.Time { return now })
+		for lo := 0; lo < len(evs); lo += 1000 {
+			if _, err := c.Writer.WriteEvents(ctx, c.AppID, evs[lo:min(lo+1000, len(evs))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	began := time.Now()
+	now1 := corpus.AsOf.Add(-20 * 24 * time.Hour)
+	var phase1, phase2 []dataset.Event
+	for _, e := range events {
+		if e.Time.After(now1) {
+			phase2 = append(phase2, e)
+		} else {
+			phase1 = append(phase1, e)
+		}
+	}
+	write(now1, phase1)
+	stored := &dataset.Data{Events: data.Events}
+	for _, u := range data.Users {
+		if _, err := c.Writer.PutUser(ctx, c.AppID, u.UserID, u.Attributes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("phase 1: %d events and %d profiles written in %s", len(phase1), len(data.Users), time.Since(began))
+
+	comp.Now = func() time.Time { return now1.Add(72 * time.Hour) }
+	res, err := comp.Run(ctx, c.AppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("compaction 1: %d days, %d late events, boundary %s, copy %s", res.Days, res.Late, res.Boundary.Format(time.DateOnly), res.CopyDuration)
+
+	// Phase 2: the rest, and 500 retries of events compacted already.
+	write(corpus.AsOf.Add(4*24*time.Hour), append(phase2, phase1[:500]...))
+	for _, u := range data.Users {
+		got, err := c.Writer.GetUser(ctx, c.AppID, u.UserID)
+		if err != nil {
+			got = dataset.User{UserID: u.UserID, Attributes: u.Attributes}
+		}
+		stored.Users = append(stored.Users, got)
+	}
+
+	var cases []Case
+	for _, cs := range corpus.Cases() {
+		cases = append(cases, Case{Name: cs.Name, JSON: cs.JSON})
+	}
+	agree := func(label string, cases []Case) {
+		b, err := compact.Boundary(ctx, c.Store, c.Stores, c.AppID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := Setup{AppID: c.AppID, Data: stored, AsOf: corpus.AsOf, Location: corpus.Location(), Lookup: corpus.Lookup(),
+			Split: c.Split(b.Boundary)}
+		began := time.Now()
+		t.Run(label, func(t *testing.T) { Agreement(t, c.Engine, s, cases, compile.Fused) })
+		t.Logf("%s: %d trees on %s in %s (boundary %s)", label, len(cases), c.Engine.Dialect().Name, time.Since(began), b.Boundary.Format(time.DateOnly))
+	}
+	agree("after-first-compaction", cases)
+
+	// A compaction that dies after copying, before it moves the
+	// boundary: queries stay exact; run again, it finishes.
+	comp.Now = func() time.Time { return corpus.AsOf.Add(7 * 24 * time.Hour) }
+	comp.State = &failingState{State: c.Store, failAt: 1}
+	if _, err := comp.Run(ctx, c.AppID); !errors.Is(err, errCrash) {
+		t.Fatalf("the crashed run returned %v", err)
+	}
+	agree("after-a-compaction-died-copying", cases[:40])
+	// One that dies after moving the boundary, before recording its
+	// cleanup.
+	comp.State = &failingState{State: c.Store, failAt: 2}
+	if _, err := comp.Run(ctx, c.AppID); !errors.Is(err, errCrash) {
+		t.Fatalf("the crashed run returned %v", err)
+	}
+	agree("after-a-compaction-died-cleaning", cases[:40])
+	comp.State = c.Store
+	if res, err = comp.Run(ctx, c.AppID); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("compaction 2: %d days, %d late events, boundary %s, copy %s", res.Days, res.Late, res.Boundary.Format(time.DateOnly), res.CopyDuration)
+	agree("after-second-compaction", cases)
+}
+
+func day(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+var errCrash = errors.New("the compaction died here")
+
+// failingState fails the failAt-th SetCompaction, as a compaction that
+// dies at that point would.
+type failingState struct {
+	compact.State
+	failAt, calls int
+}
+
+func (f *failingState) SetCompaction(ctx context.Context, c store.Compaction) error {
+	if f.calls++; f.calls == f.failAt {
+		return errCrash
+	}
+	return f.State.SetCompaction(ctx, c)
+}
