@@ -119,7 +119,7 @@ func TestMigrationFiles(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	if a, b := tables("sqlite"), tables("mysql"); !slices.Equal(a, b) || len(a) != 6 {
+	if a, b := tables("sqlite"), tables("mysql"); !slices.Equal(a, b) || len(a) != 7 {
 		t.Fatalf("tables: sqlite %v, mysql %v", a, b)
 	}
 }

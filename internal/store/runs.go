@@ -1,0 +1,299 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// RunState is where a run is in its life: queued, then running, then one of
+// the final states. A final state is never left.
+type RunState string
+
+// The states of a run.
+const (
+	RunQueued    RunState = "queued"
+	RunRunning   RunState = "running"
+	RunSucceeded RunState = "succeeded"
+	RunFailed    RunState = "failed"
+	RunCanceled  RunState = "canceled"
+)
+
+// Final reports whether the state is one a run never leaves.
+func (st RunState) Final() bool {
+	return st == RunSucceeded || st == RunFailed || st == RunCanceled
+}
+
+// Longest run key and snapshot key, in bytes, that every backend keeps.
+const (
+	MaxRunKeyLen   = 128
+	MaxSnapshotLen = 255
+)
+
+// Run is a saved segment evaluated at AsOf, its result kept as an immutable
+// snapshot. The store moves it between states only along queued → running →
+// final (or queued → final, and running → queued to run it again), checking
+// the state in the same statement, so a late writer cannot undo a final
+// state: a run canceled while its query finishes stays canceled.
+type Run struct {
+	ID        string
+	AppID     string
+	SegmentID string
+	Version   int      // of the segment
+	State     RunState //
+	Progress  float64  // 0..1
+	Count     *int64   // members; nil until succeeded
+	AsOf      time.Time
+	Watermark time.Time // of the data the result reflects; zero until known
+	Error     string    // why it failed, for the user
+	Key       string    // the caller's hash of what the run computes, for reuse
+	Snapshot  string    // the result's key in the snapshot cache, once succeeded
+	CreatedAt time.Time
+	// StartedAt is when it last started running; FinishedAt when it reached
+	// a final state. Zero until then.
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+const runColumns = `run_id, app_id, segment_id, version, state, progress, member_count, as_of, watermark, error, dedupe_key, snapshot, created_at, started_at, finished_at`
+
+type runRow struct {
+	ID         string        `db:"run_id"`
+	AppID      string        `db:"app_id"`
+	SegmentID  string        `db:"segment_id"`
+	Version    int           `db:"version"`
+	State      string        `db:"state"`
+	Progress   float64       `db:"progress"`
+	Count      sql.NullInt64 `db:"member_count"`
+	AsOf       dbTime        `db:"as_of"`
+	Watermark  dbTime        `db:"watermark"`
+	Error      string        `db:"error"`
+	Key        string        `db:"dedupe_key"`
+	Snapshot   string        `db:"snapshot"`
+	CreatedAt  dbTime        `db:"created_at"`
+	StartedAt  dbTime        `db:"started_at"`
+	FinishedAt dbTime        `db:"finished_at"`
+}
+
+func (r runRow) run() Run {
+	run := Run{
+		ID: r.ID, AppID: r.AppID, SegmentID: r.SegmentID, Version: r.Version,
+		State: RunState(r.State), Progress: r.Progress,
+		AsOf: r.AsOf.Time, Watermark: r.Watermark.Time,
+		Error: r.Error, Key: r.Key, Snapshot: r.Snapshot,
+		CreatedAt: r.CreatedAt.Time, StartedAt: r.StartedAt.Time, FinishedAt: r.FinishedAt.Time,
+	}
+	if r.Count.Valid {
+		run.Count = &r.Count.Int64
+	}
+	return run
+}
+
+// nullTimeArg is timeArg with NULL for the zero time.
+func (s *SQL) nullTimeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return s.timeArg(t)
+}
+
+// runIDEncoding spells run IDs: lower-case base32, safe in a URL path.
+var runIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newRunID returns "run_" and 20 random base32 characters (100 bits).
+func newRunID() string {
+	var b [13]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return "run_" + runIDEncoding.EncodeToString(b[:])[:20]
+}
+
+// CreateRun stores a new queued run of an existing app (ErrNotFound
+// otherwise) from its AppID, SegmentID, Version, AsOf and Key; the store
+// sets its ID and CreatedAt and ignores the other fields.
+func (s *SQL) CreateRun(ctx context.Context, r Run) (Run, error) {
+	if err := checkID("app ID", r.AppID, MaxAppIDLen); err != nil {
+		return Run{}, err
+	}
+	if err := checkID("segment ID", r.SegmentID, MaxSegmentIDLen); err != nil {
+		return Run{}, err
+	}
+	if err := checkID("run key", r.Key, MaxRunKeyLen); err != nil {
+		return Run{}, err
+	}
+	if r.Version < 1 || r.AsOf.IsZero() {
+		return Run{}, fmt.Errorf("store: run of segment %q: version %d, as_of %v: %w", r.SegmentID, r.Version, r.AsOf, ErrInvalid)
+	}
+	r = Run{
+		ID: newRunID(), AppID: r.AppID, SegmentID: r.SegmentID, Version: r.Version,
+		State: RunQueued, AsOf: r.AsOf.UTC().Truncate(time.Microsecond), Key: r.Key, CreatedAt: now(),
+	}
+	err := s.write(ctx, func(tx *sqlx.Tx) error {
+		if err := s.appExists(ctx, tx, r.AppID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, NULL, '', ?, '', ?, NULL, NULL)`,
+			r.ID, r.AppID, r.SegmentID, r.Version, r.State, s.timeArg(r.AsOf), r.Key, s.timeArg(r.CreatedAt))
+		return err
+	})
+	switch {
+	case err == nil:
+		return r, nil
+	case errors.Is(err, ErrNotFound):
+		return Run{}, err
+	case isForeignKey(err):
+		return Run{}, fmt.Errorf("store: app %q: %w", r.AppID, ErrNotFound)
+	}
+	return Run{}, fmt.Errorf("store: create run of segment %q: %w", r.SegmentID, err)
+}
+
+// GetRun returns a run of an app; ErrNotFound if the app has none with
+// that ID (also when another app has).
+func (s *SQL) GetRun(ctx context.Context, appID, runID string) (Run, error) {
+	var r runRow
+	err := s.r.GetContext(ctx, &r, `SELECT `+runColumns+` FROM runs WHERE app_id = ? AND run_id = ?`, appID, runID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, fmt.Errorf("store: run %q: %w", runID, ErrNotFound)
+	}
+	if err != nil {
+		return Run{}, fmt.Errorf("store: get run %q: %w", runID, err)
+	}
+	return r.run(), nil
+}
+
+// ListRunsByState returns the runs of every app in any of the states,
+// oldest first: what a scheduler picks up again when it starts.
+func (s *SQL) ListRunsByState(ctx context.Context, states ...RunState) ([]Run, error) {
+	runs := []Run{}
+	if len(states) == 0 {
+		return runs, nil
+	}
+	q, args, err := sqlx.In(`SELECT `+runColumns+` FROM runs WHERE state IN (?) ORDER BY created_at, run_id`, states)
+	if err == nil {
+		runs, err = s.selectRuns(ctx, q, args...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: list runs: %w", err)
+	}
+	return runs, nil
+}
+
+// ReusableRuns returns the runs of the app with the key that a new run of
+// the same key may reuse instead: the queued and running ones, and the
+// succeeded ones finished at or after succeededSince; newest first, at most
+// a few (older ones are never better).
+func (s *SQL) ReusableRuns(ctx context.Context, appID, key string, succeededSince time.Time) ([]Run, error) {
+	runs, err := s.selectRuns(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE app_id = ? AND dedupe_key = ? AND (state IN (?, ?) OR (state = ? AND finished_at >= ?))
+		ORDER BY created_at DESC, run_id DESC LIMIT 8`,
+		appID, key, RunQueued, RunRunning, RunSucceeded, s.timeArg(succeededSince))
+	if err != nil {
+		return nil, fmt.Errorf("store: reusable runs of %q: %w", appID, err)
+	}
+	return runs, nil
+}
+
+func (s *SQL) selectRuns(ctx context.Context, q string, args ...any) ([]Run, error) {
+	var rows []runRow
+	if err := s.r.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, err
+	}
+	runs := make([]Run, len(rows))
+	for i, r := range rows {
+		runs[i] = r.run()
+	}
+	return runs, nil
+}
+
+// StartRun moves a queued run to running, with progress 0. ok is false,
+// and the run is returned as it is, when it was not queued (canceled
+// meanwhile, say): then it must not be executed.
+func (s *SQL) StartRun(ctx context.Context, appID, runID string) (r Run, ok bool, err error) {
+	return s.transition(ctx, appID, runID, []RunState{RunQueued},
+		`state = ?, progress = 0, started_at = ?`, RunRunning, s.timeArg(now()))
+}
+
+// RequeueRun moves a running run back to queued, with progress 0, so that
+// it runs again from the start. ok is false when it was not running.
+func (s *SQL) RequeueRun(ctx context.Context, appID, runID string) (r Run, ok bool, err error) {
+	return s.transition(ctx, appID, runID, []RunState{RunRunning},
+		`state = ?, progress = 0, started_at = NULL`, RunQueued)
+}
+
+// SetRunProgress records the progress (clamped to 0..1) of a running run;
+// ok is false, and nothing changes, when the run is not running.
+func (s *SQL) SetRunProgress(ctx context.Context, appID, runID string, progress float64) (ok bool, err error) {
+	if math.IsNaN(progress) {
+		return false, fmt.Errorf("store: run %q: progress NaN: %w", runID, ErrInvalid)
+	}
+	_, ok, err = s.transition(ctx, appID, runID, []RunState{RunRunning},
+		`progress = ?`, min(max(progress, 0), 1))
+	return ok, err
+}
+
+// FinishRun moves a queued or running run to the final state end.State:
+// succeeded with end.Count, end.Watermark and end.Snapshot (and progress
+// 1), failed with end.Error, or canceled. ok is false, and the run is
+// returned as it is, when it was already final: the first end wins.
+func (s *SQL) FinishRun(ctx context.Context, end Run) (r Run, ok bool, err error) {
+	if !end.State.Final() || (end.State == RunSucceeded) != (end.Count != nil) || len(end.Snapshot) > MaxSnapshotLen {
+		return Run{}, false, fmt.Errorf("store: finish run %q as %q (count %v, snapshot of %d bytes): %w",
+			end.ID, end.State, end.Count, len(end.Snapshot), ErrInvalid)
+	}
+	set, args := `state = ?, error = ?, finished_at = ?`, []any{end.State, end.Error, s.timeArg(now())}
+	if end.State == RunSucceeded {
+		set += `, progress = 1, member_count = ?, watermark = ?, snapshot = ?`
+		args = append(args, *end.Count, s.nullTimeArg(end.Watermark), end.Snapshot)
+	}
+	return s.transition(ctx, end.AppID, end.ID, []RunState{RunQueued, RunRunning}, set, args...)
+}
+
+// transition applies `UPDATE runs SET <set>` to the run if it is in one of
+// the states from, and returns the run as it is afterwards. The state is
+// checked both by the locking read and in the UPDATE's WHERE.
+func (s *SQL) transition(ctx context.Context, appID, runID string, from []RunState, set string, args ...any) (Run, bool, error) {
+	var r runRow
+	var ok bool
+	err := s.write(ctx, func(tx *sqlx.Tx) error {
+		get := func() error {
+			err := tx.GetContext(ctx, &r, `SELECT `+runColumns+` FROM runs WHERE app_id = ? AND run_id = ?`+s.d.forUpdate, appID, runID)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("store: run %q: %w", runID, ErrNotFound)
+			}
+			return err
+		}
+		if err := get(); err != nil {
+			return err
+		}
+		ok = false
+		for _, st := range from {
+			ok = ok || RunState(r.State) == st
+		}
+		if !ok {
+			return nil
+		}
+		q, qargs, err := sqlx.In(`UPDATE runs SET `+set+` WHERE app_id = ? AND run_id = ? AND state IN (?)`,
+			append(slices.Clone(args), appID, runID, from)...)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, q, qargs...); err != nil {
+			return err
+		}
+		return get()
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Run{}, false, err
+		}
+		return Run{}, false, fmt.Errorf("store: run %q: %w", runID, err)
+	}
+	return r.run(), ok, nil
+}

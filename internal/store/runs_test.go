@@ -1,0 +1,296 @@
+package store
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Runs tests are part of the conformance suite (runSuite).
+
+var asOf = time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)
+
+func mkRun(t *testing.T, s *SQL, app, key string) Run {
+	t.Helper()
+	return must(s.CreateRun(ctxT(t), Run{AppID: app, SegmentID: "seg", Version: 2, AsOf: asOf, Key: key}))
+}
+
+// applied is must for transitions: it also fails the test when the
+// transition did not apply.
+func applied(r Run, ok bool, err error) Run {
+	if err == nil && !ok {
+		err = fmt.Errorf("run %s: the transition from %s did not apply", r.ID, r.State)
+	}
+	return must(r, err)
+}
+
+// sameRun compares runs field by field, counts by value.
+func sameRun(a, b Run) bool {
+	if (a.Count == nil) != (b.Count == nil) || a.Count != nil && *a.Count != *b.Count {
+		return false
+	}
+	a.Count, b.Count = nil, nil
+	return a == b
+}
+
+func runIDs(runs []Run) []string {
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+func testCreateGetRun(t *testing.T, s *SQL) {
+	ctx := ctxT(t)
+	mkApp(t, s, "shop")
+	mkApp(t, s, "bakery")
+	before := time.Now().Add(-time.Second)
+	r := mkRun(t, s, "shop", "k1")
+	if !regexp.MustCompile(`^run_[a-z2-7]{20}$`).MatchString(r.ID) {
+		t.Errorf("run ID %q", r.ID)
+	}
+	if r.AppID != "shop" || r.SegmentID != "seg" || r.Version != 2 || r.State != RunQueued || r.Progress != 0 ||
+		r.Count != nil || r.AsOf != asOf || !r.Watermark.IsZero() || r.Error != "" || r.Key != "k1" || r.Snapshot != "" ||
+		r.CreatedAt.Before(before) || !r.StartedAt.IsZero() || !r.FinishedAt.IsZero() {
+		t.Fatalf("created %+v", r)
+	}
+	if got := must(s.GetRun(ctx, "shop", r.ID)); !sameRun(got, r) {
+		t.Fatalf("GetRun:\n got  %+v\n want %+v", got, r)
+	}
+	if other := mkRun(t, s, "shop", "k1"); other.ID == r.ID {
+		t.Fatal("two runs with one ID")
+	}
+	_, err := s.GetRun(ctx, "bakery", r.ID)
+	wantErr(t, err, ErrNotFound, "GetRun of another app")
+	_, err = s.GetRun(ctx, "shop", "run_nope")
+	wantErr(t, err, ErrNotFound, "GetRun missing")
+	_, err = s.CreateRun(ctx, Run{AppID: "nope", SegmentID: "seg", Version: 1, AsOf: asOf, Key: "k"})
+	wantErr(t, err, ErrNotFound, "CreateRun of a missing app")
+	for name, bad := range map[string]Run{
+		"empty key":    {AppID: "shop", SegmentID: "seg", Version: 1, AsOf: asOf},
+		"long key":     {AppID: "shop", SegmentID: "seg", Version: 1, AsOf: asOf, Key: strings.Repeat("k", MaxRunKeyLen+1)},
+		"no segment":   {AppID: "shop", Version: 1, AsOf: asOf, Key: "k"},
+		"no version":   {AppID: "shop", SegmentID: "seg", AsOf: asOf, Key: "k"},
+		"no as_of":     {AppID: "shop", SegmentID: "seg", Version: 1, Key: "k"},
+		"empty app ID": {SegmentID: "seg", Version: 1, AsOf: asOf, Key: "k"},
+	} {
+		_, err := s.CreateRun(ctx, bad)
+		wantErr(t, err, ErrInvalid, name)
+	}
+}
+
+// testRunTransitions walks runs through their states: every step says
+// whether it applies and the state the run is in afterwards. A final state
+// is never left.
+func testRunTransitions(t *testing.T, s *SQL) {
+	ctx := ctxT(t)
+	mkApp(t, s, "shop")
+	mkApp(t, s, "bakery")
+	count := int64(0) // a valid count
+	watermark := asOf.Add(-time.Minute)
+	type step struct {
+		op     string
+		ok     bool
+		state  RunState
+		expect func(r Run) bool // more to check, if any
+	}
+	do := func(r Run, op string) (Run, bool, error) {
+		switch op {
+		case "start":
+			return s.StartRun(ctx, r.AppID, r.ID)
+		case "requeue":
+			return s.RequeueRun(ctx, r.AppID, r.ID)
+		case "progress":
+			ok, err := s.SetRunProgress(ctx, r.AppID, r.ID, 0.5)
+			r, _ = s.GetRun(ctx, r.AppID, r.ID)
+			return r, ok, err
+		case "succeed":
+			return s.FinishRun(ctx, Run{AppID: r.AppID, ID: r.ID, State: RunSucceeded, Count: &count, Watermark: watermark, Snapshot: "snap/1"})
+		case "fail":
+			return s.FinishRun(ctx, Run{AppID: r.AppID, ID: r.ID, State: RunFailed, Error: "engine unavailable"})
+		case "cancel":
+			return s.FinishRun(ctx, Run{AppID: r.AppID, ID: r.ID, State: RunCanceled})
+		}
+		panic(op)
+	}
+	started := func(r Run) bool { return !r.StartedAt.IsZero() && r.FinishedAt.IsZero() && r.Progress == 0 }
+	fresh := func(r Run) bool { return r.StartedAt.IsZero() && r.Progress == 0 }
+	succeeded := func(r Run) bool {
+		return r.Count != nil && *r.Count == 0 && r.Watermark == watermark && r.Snapshot == "snap/1" && r.Progress == 1 &&
+			!r.FinishedAt.Before(r.StartedAt) && r.Error == ""
+	}
+	failed := func(r Run) bool { return r.Error == "engine unavailable" && r.Count == nil && !r.FinishedAt.IsZero() }
+	unfinished := func(r Run) bool { return r.Count == nil && r.Snapshot == "" && !r.FinishedAt.IsZero() }
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"succeeds", []step{
+			{"progress", false, RunQueued, fresh}, {"start", true, RunRunning, started}, {"start", false, RunRunning, nil},
+			{"progress", true, RunRunning, func(r Run) bool { return r.Progress == 0.5 }},
+			{"succeed", true, RunSucceeded, succeeded}, {"cancel", false, RunSucceeded, succeeded},
+			{"fail", false, RunSucceeded, succeeded}, {"progress", false, RunSucceeded, succeeded},
+			{"requeue", false, RunSucceeded, succeeded}, {"start", false, RunSucceeded, succeeded}}},
+		{"fails", []step{{"start", true, RunRunning, nil}, {"fail", true, RunFailed, failed}, {"succeed", false, RunFailed, failed}}},
+		{"canceled while queued", []step{
+			{"requeue", false, RunQueued, fresh}, {"cancel", true, RunCanceled, unfinished}, {"start", false, RunCanceled, unfinished}}},
+		{"canceled while running", []step{
+			{"start", true, RunRunning, nil}, {"cancel", true, RunCanceled, unfinished},
+			{"succeed", false, RunCanceled, unfinished}, {"progress", false, RunCanceled, unfinished}}},
+		{"requeued", []step{
+			{"start", true, RunRunning, nil}, {"progress", true, RunRunning, nil}, {"requeue", true, RunQueued, fresh},
+			{"start", true, RunRunning, started}, {"succeed", true, RunSucceeded, succeeded}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer catchMust(t)
+			r := mkRun(t, s, "shop", "k")
+			for i, st := range tc.steps {
+				got, ok, err := do(r, st.op)
+				if err != nil {
+					t.Fatalf("step %d %s: %v", i, st.op, err)
+				}
+				if ok != st.ok || got.State != st.state || got.ID != r.ID || (st.expect != nil && !st.expect(got)) {
+					t.Fatalf("step %d %s: ok %v, run %+v; want ok %v, state %s", i, st.op, ok, got, st.ok, st.state)
+				}
+				if read := must(s.GetRun(ctx, "shop", r.ID)); !sameRun(read, got) {
+					t.Fatalf("step %d %s: returned %+v, read %+v", i, st.op, got, read)
+				}
+			}
+		})
+	}
+	t.Run("errors", func(t *testing.T) {
+		defer catchMust(t)
+		r := mkRun(t, s, "shop", "k")
+		_, _, err := s.StartRun(ctx, "bakery", r.ID)
+		wantErr(t, err, ErrNotFound, "StartRun of another app")
+		_, _, err = s.FinishRun(ctx, Run{AppID: "shop", ID: "run_nope", State: RunCanceled})
+		wantErr(t, err, ErrNotFound, "FinishRun missing")
+		_, err = s.SetRunProgress(ctx, "shop", "run_nope", 0.1)
+		wantErr(t, err, ErrNotFound, "SetRunProgress missing")
+		for name, end := range map[string]Run{
+			"not final":               {AppID: "shop", ID: r.ID, State: RunRunning},
+			"succeeded without count": {AppID: "shop", ID: r.ID, State: RunSucceeded},
+			"failed with a count":     {AppID: "shop", ID: r.ID, State: RunFailed, Count: &count},
+			"long snapshot":           {AppID: "shop", ID: r.ID, State: RunSucceeded, Count: &count, Snapshot: strings.Repeat("s", MaxSnapshotLen+1)},
+		} {
+			_, _, err := s.FinishRun(ctx, end)
+			wantErr(t, err, ErrInvalid, name)
+		}
+		_, err = s.SetRunProgress(ctx, "shop", r.ID, math.NaN())
+		wantErr(t, err, ErrInvalid, "progress NaN")
+		applied(s.StartRun(ctx, "shop", r.ID))
+		for p, want := range map[float64]float64{-1: 0, 2: 1} {
+			if _, err := s.SetRunProgress(ctx, "shop", r.ID, p); err != nil {
+				t.Fatal(err)
+			}
+			if got := must(s.GetRun(ctx, "shop", r.ID)).Progress; got != want {
+				t.Errorf("progress %v kept as %v, want %v", p, got, want)
+			}
+		}
+	})
+}
+
+func testRunQueries(t *testing.T, s *SQL) {
+	ctx := ctxT(t)
+	mkApp(t, s, "shop")
+	mkApp(t, s, "bakery")
+	var runs []Run
+	for i, app := range []string{"shop", "bakery", "shop", "shop", "shop", "bakery"} {
+		runs = append(runs, mkRun(t, s, app, fmt.Sprintf("k%d", i%2)))
+	}
+	// runs: 0 shop k0 queued, 1 bakery k1 running, 2 shop k0 running,
+	// 3 shop k1 succeeded, 4 shop k0 failed, 5 bakery k1 queued.
+	for _, i := range []int{1, 2, 3, 4} {
+		applied(s.StartRun(ctx, runs[i].AppID, runs[i].ID))
+	}
+	count := int64(7)
+	applied(s.FinishRun(ctx, Run{AppID: "shop", ID: runs[3].ID, State: RunSucceeded, Count: &count}))
+	applied(s.FinishRun(ctx, Run{AppID: "shop", ID: runs[4].ID, State: RunFailed}))
+	ids := func(is ...int) []string {
+		var out []string
+		for _, i := range is {
+			out = append(out, runs[i].ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		states []RunState
+		want   []string
+	}{
+		{[]RunState{RunQueued, RunRunning}, ids(0, 1, 2, 5)},
+		{[]RunState{RunQueued}, ids(0, 5)},
+		{[]RunState{RunSucceeded, RunFailed, RunCanceled}, ids(3, 4)},
+		{nil, nil},
+	} {
+		got := runIDs(must(s.ListRunsByState(ctx, tc.states...)))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("ListRunsByState(%v) = %v, want %v", tc.states, got, tc.want)
+		}
+	}
+	finished := must(s.GetRun(ctx, "shop", runs[3].ID)).FinishedAt
+	for _, tc := range []struct {
+		app, key string
+		since    time.Time
+		want     []string
+	}{
+		{"shop", "k0", finished, ids(2, 0)}, // the failed run is not reusable
+		{"shop", "k1", finished, ids(3)},
+		{"shop", "k1", finished.Add(time.Microsecond), nil}, // too old
+		{"bakery", "k1", finished, ids(5, 1)},
+		{"bakery", "k0", finished, nil},
+		{"nope", "k0", finished, nil},
+	} {
+		got := runIDs(must(s.ReusableRuns(ctx, tc.app, tc.key, tc.since)))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("ReusableRuns(%s, %s, %v) = %v, want %v", tc.app, tc.key, tc.since, got, tc.want)
+		}
+	}
+}
+
+// testConcurrentFinish: of concurrent ends of one run, exactly one applies,
+// and the run keeps that one.
+func testConcurrentFinish(t *testing.T, s *SQL) {
+	ctx := ctxT(t)
+	mkApp(t, s, "shop")
+	for range 5 {
+		r := mkRun(t, s, "shop", "k")
+		applied(s.StartRun(ctx, "shop", r.ID))
+		const n = 6
+		var wg sync.WaitGroup
+		oks := make([]bool, n)
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				end := Run{AppID: "shop", ID: r.ID, State: RunCanceled, Error: fmt.Sprint(i)}
+				if i%2 == 0 {
+					c := int64(i)
+					end = Run{AppID: "shop", ID: r.ID, State: RunSucceeded, Count: &c, Snapshot: fmt.Sprint(i)}
+				}
+				_, oks[i], errs[i] = s.FinishRun(ctx, end)
+			})
+		}
+		wg.Wait()
+		winner := -1
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			if oks[i] {
+				if winner >= 0 {
+					t.Fatalf("ends %d and %d both applied", winner, i)
+				}
+				winner = i
+			}
+		}
+		got := must(s.GetRun(ctx, "shop", r.ID))
+		if winner < 0 || got.Error+got.Snapshot != fmt.Sprint(winner) {
+			t.Fatalf("winner %d, run %+v", winner, got)
+		}
+	}
+}
