@@ -23,8 +23,9 @@ test: vet
 ## integration and distributed included: a server that cannot be reached
 ## fails the run
 test-integration:
-	bash deploy/local/up.sh mariadb minio cassandra trino
+	bash deploy/local/up.sh mariadb redis minio cassandra trino
 	SEGMENTD_TEST_MYSQL_DSN="$$(bash deploy/local/mariadb.sh dsn)" \
+	SEGMENTD_TEST_REDIS="$$(bash deploy/local/redis.sh addr)" \
 	SEGMENTD_TEST_CASSANDRA=127.0.0.1:9042 \
 	SEGMENTD_TEST_TRINO="$$(bash deploy/local/trino.sh url | sed 's#://#://segmentd@#')" \
 	$(GO) test -count=1 -timeout 60m -tags integration,distributed ./...

@@ -2,7 +2,7 @@
 # Stop segmentd's local servers started by deploy/local/up.sh, in reverse
 # order, and print how long each took:
 #
-#   deploy/local/down.sh                    # trino cassandra minio mariadb
+#   deploy/local/down.sh                    # trino cassandra minio redis mariadb
 #   deploy/local/down.sh trino              # only these, in this order
 #
 # State under .cache/ is kept; a later up.sh starts warm. Stopping a server
@@ -10,7 +10,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ALL=(trino cassandra minio mariadb)
+ALL=(trino cassandra minio redis mariadb)
 if [ "$#" -gt 0 ]; then SERVICES=("$@"); else SERVICES=("${ALL[@]}"); fi
 
 rc=0

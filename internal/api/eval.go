@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/segmentd/segmentd/internal/cache"
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
@@ -150,19 +152,72 @@ func (s *Server) count(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.queryTimeout)
-	defer cancel()
-	n, err := s.data.Count(ctx, q)
-	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil {
-			return reply{}, errorf(CodeTimeout, "", "the count took longer than %s", s.queryTimeout)
+	key := "counts/" + resultKey(s.data.Dialect(), req.tree, req.asOf, wm)
+	n, cached := s.cachedCount(r.Context(), key)
+	if !cached {
+		if n, err = s.countShared(r.Context(), key, q); err != nil {
+			return reply{}, err
 		}
-		return reply{}, err
 	}
-	out := countReply{Count: n, AsOf: req.asOf, ElapsedMS: time.Since(start).Milliseconds()}
+	out := countReply{Count: n, AsOf: req.asOf, Cached: cached, ElapsedMS: time.Since(start).Milliseconds()}
 	if !wm.IsZero() {
 		wm = wm.UTC()
 		out.Watermark = &wm
 	}
 	return ok(out), nil
+}
+
+// countStore is where counts are cached: the shared cache, or the local
+// store without one.
+func (s *Server) countStore() cache.Store {
+	if s.runCfg.Cache != nil {
+		return s.runCfg.Cache
+	}
+	return s.runCfg.Local
+}
+
+// cachedCount reads a cached count. A cache that fails is logged and
+// counts go uncached.
+func (s *Server) cachedCount(ctx context.Context, key string) (int64, bool) {
+	b, err := s.countStore().Get(ctx, key)
+	if err != nil {
+		if !errors.Is(err, cache.ErrMiss) {
+			s.log.WarnContext(ctx, "the count cache failed: counting uncached", "error", err)
+		}
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	return n, err == nil
+}
+
+// countShared runs a count, sharing the engine query with identical
+// counts in flight (same key), and caches the answer. The query runs
+// apart from any one request, bounded by the query timeout, so that a
+// client that leaves does not fail the others; each waits only as long
+// as its own request lasts.
+func (s *Server) countShared(ctx context.Context, key string, q *compile.SQL) (int64, error) {
+	ch := s.counting.DoChan(key, func() (any, error) {
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.queryTimeout)
+		defer cancel()
+		n, err := s.data.Count(qctx, q)
+		if err != nil {
+			if errors.Is(qctx.Err(), context.DeadlineExceeded) {
+				return 0, errorf(CodeTimeout, "", "the count took longer than %s", s.queryTimeout)
+			}
+			return 0, err
+		}
+		if err := s.countStore().Set(qctx, key, []byte(strconv.FormatInt(n, 10)), s.runCfg.CountTTL); err != nil {
+			s.log.WarnContext(ctx, "the count cache failed: the count is not cached", "error", err)
+		}
+		return n, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return 0, res.Err
+		}
+		return res.Val.(int64), nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 }

@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/runs"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
@@ -29,6 +31,8 @@ const MaxBodyBytes = 1 << 20
 
 // Store is what the API keeps apps, keys and segments in (internal/store).
 type Store interface {
+	runs.Store
+	GetRun(ctx context.Context, appID, runID string) (store.Run, error)
 	Ping(ctx context.Context) error
 	CreateApp(ctx context.Context, a store.App) (store.App, error)
 	GetApp(ctx context.Context, appID string) (store.App, error)
@@ -57,6 +61,12 @@ type Data interface {
 	PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)
 	PatchUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)
 	GetUser(ctx context.Context, appID, userID string) (dataset.User, error)
+	// UserData is a user's profile and every event, from the fresh store
+	// (an acknowledged write is in it): the single-user membership check.
+	UserData(ctx context.Context, appID, userID string) (dataset.User, []dataset.Event, error)
+	// Stream runs a compiled query, calling fn with each member in
+	// ascending byte order (engine.Engine).
+	Stream(ctx context.Context, q *compile.SQL, progress func(float64), fn func(id string) error) error
 }
 
 // Config is what a Server needs.
@@ -74,6 +84,8 @@ type Config struct {
 	QueryTimeout time.Duration
 	// Now is the clock (tests fix it); nil is time.Now.
 	Now func() time.Time
+	// Runs configures runs, snapshots and the count cache.
+	Runs RunConfig
 }
 
 // Server serves the API.
@@ -88,14 +100,19 @@ type Server struct {
 	now          func() time.Time
 	metrics      *metrics
 	router       chi.Router
+	runCfg       RunConfig
+	runs         *runs.Scheduler
+	// counting shares one engine query among identical counts in flight.
+	counting singleflight.Group
 }
 
 // New builds the server and its routes.
 func New(cfg Config) *Server {
 	s := &Server{
 		store: cfg.Store, data: cfg.Data, log: cfg.Logger, dev: cfg.Dev,
-		trinoTables: cfg.TrinoTables, queryTimeout: cfg.QueryTimeout, now: cfg.Now,
+		trinoTables: cfg.TrinoTables, queryTimeout: cfg.QueryTimeout, now: cfg.Now, runCfg: cfg.Runs,
 	}
+	s.runCfg.defaults()
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -112,6 +129,7 @@ func New(cfg Config) *Server {
 		s.adminHash = hashSecret(cfg.AdminKey)
 	}
 	s.metrics = newMetrics()
+	s.runs = s.newScheduler()
 	s.router = s.routes()
 	return s
 }
@@ -160,6 +178,13 @@ func (s *Server) routes() chi.Router {
 			r.Get("/segments/{id}/versions/{n}", s.handle(s.getSegmentVersion))
 			r.Post("/compile", s.handle(s.compileTree))
 			r.Post("/count", s.handle(s.count))
+			r.Get("/segments/{id}/members/{user_id}", s.handle(s.segmentMember))
+			r.Post("/segments/{id}/runs", s.handle(s.createRun))
+			r.Get("/runs/{run}", s.handle(s.getRun))
+			r.Delete("/runs/{run}", s.handle(s.cancelRun))
+			r.Get("/runs/{run}/members", s.handle(s.runMembers))
+			r.Get("/runs/{run}/members.txt", s.streamMembers(false))
+			r.Get("/runs/{run}/members.csv", s.streamMembers(true))
 		})
 	})
 	return r
@@ -318,6 +343,15 @@ func (s *Server) readyz(r *http.Request) (reply, error) {
 	}
 	if down {
 		return reply{http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "checks": checks}}, nil
+	}
+	// Without the cache the server still answers (uncached, and keeping
+	// snapshots itself): ready, but degraded.
+	if c := s.runCfg.Cache; c != nil {
+		checks["cache"] = "ok"
+		if err := c.Ping(r.Context()); err != nil {
+			checks["cache"] = err.Error()
+			return ok(map[string]any{"status": "degraded", "checks": checks}), nil
+		}
 	}
 	return ok(map[string]any{"status": "ok", "checks": checks}), nil
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/api"
+	"github.com/segmentd/segmentd/internal/cache"
 	"github.com/segmentd/segmentd/internal/demo"
 	"github.com/segmentd/segmentd/internal/store"
 )
@@ -159,10 +160,19 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) e
 		go compactLoop(ctx, st, d.compactor, c.CompactInterval, log)
 	}
 
+	runCfg, closeCaches, err := c.runConfig(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeCaches()
+	handler := api.New(api.Config{
+		Store: st, Data: d.data, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout, Runs: runCfg,
+	})
+	if err := handler.Start(ctx); err != nil {
+		return fmt.Errorf("runs: %w", err)
+	}
 	srv := &http.Server{
-		Handler: api.New(api.Config{
-			Store: st, Data: d.data, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout,
-		}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -193,7 +203,33 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) e
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// Runs in flight are queued again, for the next start.
+	if err := handler.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: runs: %w", err)
+	}
 	return nil
+}
+
+// runConfig opens the stores of snapshots and counts: Redis when
+// configured (it must answer at start), and a directory of the data
+// directory, where snapshots go without Redis or while it is down.
+func (c *Config) runConfig(ctx context.Context) (api.RunConfig, func(), error) {
+	cfg := api.RunConfig{Workers: c.RunWorkers, PerApp: c.RunsPerApp, SnapshotTTL: c.SnapshotTTL, CountTTL: c.CountTTL}
+	local, err := cache.OpenDisk(filepath.Join(c.DataDir, "snapshots"))
+	if err != nil {
+		return cfg, nil, err
+	}
+	cfg.Local = local
+	if c.Redis == "" {
+		return cfg, func() { local.Close() }, nil
+	}
+	redis, err := cache.OpenRedis(ctx, c.Redis)
+	if err != nil {
+		local.Close()
+		return cfg, nil, fmt.Errorf("redis: %w", err)
+	}
+	cfg.Cache = redis
+	return cfg, func() { redis.Close(); local.Close() }, nil
 }
 
 // adminKey is the configured admin key or, without one, a key generated

@@ -39,6 +39,11 @@ type Config struct {
 	// HistoryDir, on the embedded engine, keeps compacted days in local
 	// Parquet files; "" keeps every event in DuckDB.
 	HistoryDir string
+
+	// Runs and the cache.
+	Redis                  string
+	RunWorkers, RunsPerApp int
+	SnapshotTTL, CountTTL  time.Duration
 }
 
 // Distributed reports whether the server runs on Trino and Cassandra.
@@ -58,6 +63,11 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for requests in flight")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.StringVar(&c.Redis, "redis", "", "Redis (host:port or redis://…) for run snapshots and cached counts shared by every server (default: kept in the data directory)")
+	fs.IntVar(&c.RunWorkers, "run-workers", 2, "runs executing at once")
+	fs.IntVar(&c.RunsPerApp, "runs-per-app", 1, "runs of one app executing at once")
+	fs.DurationVar(&c.SnapshotTTL, "snapshot-ttl", 24*time.Hour, "how long a run's members stay readable")
+	fs.DurationVar(&c.CountTTL, "count-ttl", 10*time.Minute, "how long a count is cached (a new event or version changes its key anyway)")
 	fs.StringVar(&c.Trino, "trino", "", "Trino for queries, e.g. http://segmentd@127.0.0.1:8085 (with --cassandra: the distributed path)")
 	fs.Int64Var(&c.TrinoMaxScanBytes, "trino-max-scan-bytes", 0, "most bytes one Trino query may read (0: no limit)")
 	fs.StringVar(&c.Cassandra, "cassandra", "", "Cassandra contact points for fresh events and profiles, comma-separated host:port")

@@ -72,3 +72,14 @@ func (b *Backend) PatchUser(ctx context.Context, appID, userID string, attrs map
 func (b *Backend) GetUser(ctx context.Context, appID, userID string) (dataset.User, error) {
 	return b.Fresh.GetUser(ctx, appID, userID)
 }
+
+// UserData reads the user's own Cassandra partition, which keeps every
+// event (compaction leaves it).
+func (b *Backend) UserData(ctx context.Context, appID, userID string) (dataset.User, []dataset.Event, error) {
+	return b.Fresh.UserData(ctx, appID, userID)
+}
+
+// Stream runs on Trino.
+func (b *Backend) Stream(ctx context.Context, q *compile.SQL, progress func(float64), fn func(id string) error) error {
+	return b.Trino.Stream(ctx, q, progress, fn)
+}

@@ -5,6 +5,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 
 	"github.com/segmentd/segmentd/internal/compile"
 )
@@ -15,7 +16,28 @@ type Engine interface {
 	Dialect() *compile.Dialect
 	// Tables are the tables queries must name.
 	Tables() compile.Tables
-	// Members runs a compiled segment query and returns the user IDs it
-	// selects, in ascending byte order.
-	Members(ctx context.Context, q *compile.SQL) ([]string, error)
+	// Stream runs a compiled segment query and calls fn with each user ID
+	// it selects, in ascending byte order, as the engine returns them (so
+	// that millions of IDs never sit in memory). progress, when not nil,
+	// receives the fraction of the query done, where the engine tells.
+	// An error of fn stops the query and is returned.
+	Stream(ctx context.Context, q *compile.SQL, progress func(float64), fn func(id string) error) error
+}
+
+// Members collects what Stream returns.
+func Members(ctx context.Context, e Engine, q *compile.SQL) ([]string, error) {
+	ids := []string{}
+	err := e.Stream(ctx, q, nil, func(id string) error {
+		ids = append(ids, id)
+		return nil
+	})
+	return ids, err
+}
+
+// Sorted wraps a compiled segment query so that the engine sorts its
+// members: both engines compare VARCHARs by their bytes (UTF-8), which is
+// the order snapshots and cursors use.
+func Sorted(q *compile.SQL) string {
+	text := strings.TrimRight(strings.TrimSpace(q.Text), "; \t\n")
+	return "SELECT user_id FROM (\n" + text + "\n) AS members ORDER BY user_id"
 }

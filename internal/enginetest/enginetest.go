@@ -71,7 +71,7 @@ func Agreement(t *testing.T, eng engine.Engine, s Setup, cases []Case, strategie
 				if err != nil {
 					t.Fatalf("%s: compile: %v", st, err)
 				}
-				got, err := eng.Members(ctx, q)
+				got, err := engine.Members(ctx, eng, q)
 				if err != nil {
 					t.Fatalf("%s: run: %v\n%s", st, err, q.Text)
 				}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/migrations"
 )
 
@@ -122,26 +122,31 @@ func (e *Engine) Split(ctx context.Context, appID string, _ time.Time) (*compile
 	return &compile.Split{Boundary: b.Format(time.DateOnly)}, nil
 }
 
-// Members implements engine.Engine.
-func (e *Engine) Members(ctx context.Context, q *compile.SQL) ([]string, error) {
-	rows, err := e.db.QueryContext(ctx, q.Text, q.Params...)
+// Stream implements engine.Engine. DuckDB tells no progress.
+func (e *Engine) Stream(ctx context.Context, q *compile.SQL, _ func(float64), fn func(id string) error) error {
+	rows, err := e.db.QueryContext(ctx, engine.Sorted(q), q.Params...)
 	if err != nil {
-		return nil, fmt.Errorf("duckdb: %w", err)
+		return fmt.Errorf("duckdb: %w", err)
 	}
 	defer rows.Close()
-	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return err
 		}
-		ids = append(ids, id)
+		if err := fn(id); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("duckdb: %w", err)
+		return fmt.Errorf("duckdb: %w", err)
 	}
-	slices.Sort(ids)
-	return ids, nil
+	return ctx.Err()
+}
+
+// Members returns every member (tests and tools; the server streams).
+func (e *Engine) Members(ctx context.Context, q *compile.SQL) ([]string, error) {
+	return engine.Members(ctx, e, q)
 }
 
 // Load appends an app's users and events in bulk, through DuckDB's

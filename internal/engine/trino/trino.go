@@ -19,6 +19,7 @@ import (
 	"github.com/trinodb/trino-go-client/trino"
 
 	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/migrations"
 )
 
@@ -199,10 +200,8 @@ func (e *Engine) Dialect() *compile.Dialect { return compile.Trino }
 // Tables implements engine.Engine.
 func (e *Engine) Tables() compile.Tables { return e.cfg.Tables }
 
-// Progress receives a query's progress, from 0 to 1.
-type Progress func(fraction float64)
-
-type progressUpdater Progress
+// progressUpdater passes a query's progress, from 0 to 1, to a function.
+type progressUpdater func(fraction float64)
 
 func (p progressUpdater) Update(info trino.QueryProgressInfo) {
 	if info.QueryStats.State == "FINISHED" {
@@ -214,7 +213,7 @@ func (p progressUpdater) Update(info trino.QueryProgressInfo) {
 
 // args are the query's parameters, with the progress callback when one is
 // given.
-func args(q *compile.SQL, progress Progress) []any {
+func args(q *compile.SQL, progress func(float64)) []any {
 	a := slices.Clone(q.Params)
 	for i, v := range a {
 		if f, ok := v.(float64); ok {
@@ -231,37 +230,34 @@ func args(q *compile.SQL, progress Progress) []any {
 	return a
 }
 
-// Members implements engine.Engine. Canceling ctx cancels the query in
+// Stream implements engine.Engine. Canceling ctx cancels the query in
 // Trino too (the client sends its DELETE).
-func (e *Engine) Members(ctx context.Context, q *compile.SQL) ([]string, error) {
-	return e.MembersProgress(ctx, q, nil)
-}
-
-// MembersProgress is Members reporting progress.
-func (e *Engine) MembersProgress(ctx context.Context, q *compile.SQL, progress Progress) ([]string, error) {
-	rows, err := e.db.QueryContext(ctx, q.Text, args(q, progress)...)
+func (e *Engine) Stream(ctx context.Context, q *compile.SQL, progress func(float64), fn func(id string) error) error {
+	rows, err := e.db.QueryContext(ctx, engine.Sorted(q), args(q, progress)...)
 	if err != nil {
-		return nil, fmt.Errorf("trino: %w", err)
+		return fmt.Errorf("trino: %w", err)
 	}
 	defer rows.Close()
-	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return err
 		}
-		ids = append(ids, id)
+		if err := fn(id); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("trino: %w", err)
+		return fmt.Errorf("trino: %w", err)
 	}
 	// The client ends the rows quietly when the context is canceled: a
 	// partial list must not pass for the answer.
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	slices.Sort(ids)
-	return ids, nil
+	return ctx.Err()
+}
+
+// Members returns every member (tests and tools; the server streams).
+func (e *Engine) Members(ctx context.Context, q *compile.SQL) ([]string, error) {
+	return engine.Members(ctx, e, q)
 }
 
 // Explain returns Trino's plan of a compiled query. EXPLAIN takes no

@@ -36,7 +36,7 @@ func open(t *testing.T) *trino.Engine {
 }
 
 // slow is a query that runs for minutes unless canceled.
-const slow = `SELECT CAST(sum(x * y + z) AS varchar) FROM UNNEST(sequence(1, 10000)) a(x)
+const slow = `SELECT CAST(sum(x * y + z) AS varchar) AS user_id FROM UNNEST(sequence(1, 10000)) a(x)
 	CROSS JOIN UNNEST(sequence(1, 10000)) b(y) CROSS JOIN UNNEST(sequence(1, 10000)) c(z)`
 
 // TestCancel cancels a running query through the context and checks that
@@ -47,7 +47,7 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := eng.Members(ctx, &compile.SQL{Text: strings.Replace(slow, "AS varchar)", "AS varchar) || '"+marker+"'", 1)})
+		_, err := eng.Members(ctx, &compile.SQL{Text: strings.Replace(slow, "AS varchar) AS user_id", "AS varchar) || '"+marker+"' AS user_id", 1)})
 		done <- err
 	}()
 	running := func() int {
@@ -85,9 +85,9 @@ func TestProgress(t *testing.T) {
 	eng := open(t)
 	var last atomic.Value
 	var calls atomic.Int64
-	_, err := eng.MembersProgress(context.Background(),
-		&compile.SQL{Text: `SELECT CAST(sum(x * y) AS varchar) FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 3000)) b(y)`},
-		func(f float64) { calls.Add(1); last.Store(f) })
+	err := eng.Stream(context.Background(),
+		&compile.SQL{Text: `SELECT CAST(sum(x * y) AS varchar) AS user_id FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 3000)) b(y)`},
+		func(f float64) { calls.Add(1); last.Store(f) }, func(string) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,462 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/segmentd/segmentd/internal/cache"
+	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/evaluate"
+	"github.com/segmentd/segmentd/internal/runs"
+	"github.com/segmentd/segmentd/internal/snapshot"
+	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/segment"
+)
+
+// RunConfig configures runs, their snapshots and the count cache.
+type RunConfig struct {
+	// Workers and PerApp bound the runs executing at once, in all and per
+	// app (runs.Config).
+	Workers, PerApp int
+	// Cache keeps snapshots and counts where every server sees them
+	// (Redis); nil for none.
+	Cache cache.Store
+	// Local keeps snapshots when there is no Cache or it is down (on disk
+	// in the data directory), and counts when there is no Cache.
+	Local cache.Store
+	// SnapshotTTL is how long a run's members stay readable (default
+	// 24h); CountTTL how long a count is cached (default 10m).
+	SnapshotTTL, CountTTL time.Duration
+	// OnDone, when set, is called with each run a worker is done with
+	// (runs.Config.OnDone): tests wait on it.
+	OnDone func(store.Run)
+}
+
+// Where a run's snapshot is: the run records "<place>:<key>".
+const (
+	placeCache = "cache"
+	placeLocal = "local"
+)
+
+func (c *RunConfig) defaults() {
+	if c.SnapshotTTL == 0 {
+		c.SnapshotTTL = 24 * time.Hour
+	}
+	if c.CountTTL == 0 {
+		c.CountTTL = 10 * time.Minute
+	}
+	if c.Local == nil {
+		c.Local = cache.NewMemory(256 << 20)
+	}
+}
+
+// newScheduler builds the run scheduler; Start starts it.
+func (s *Server) newScheduler() *runs.Scheduler {
+	return runs.New(s.store, runs.Config{
+		Exec: s.execRun, Workers: s.runCfg.Workers, PerApp: s.runCfg.PerApp,
+		// A run that succeeded is returned again for the same key while
+		// at least half its snapshot's life is left.
+		ReuseMaxAge: s.runCfg.SnapshotTTL / 2,
+		SnapshotExists: func(ctx context.Context, run store.Run) bool {
+			_, err := s.openSnapshot(ctx, run)
+			return err == nil
+		},
+		RecoverMaxAge: s.runCfg.SnapshotTTL,
+		OnDone:        s.runCfg.OnDone,
+		Logger:        s.log,
+	})
+}
+
+// Start recovers the runs a previous process left and starts the workers.
+func (s *Server) Start(ctx context.Context) error { return s.runs.Start(ctx) }
+
+// Shutdown stops the workers; runs in flight are queued again for the
+// next start.
+func (s *Server) Shutdown(ctx context.Context) error { return s.runs.Shutdown(ctx) }
+
+// runReply is a run as api.md shows it.
+type runReply struct {
+	ID         string     `json:"id"`
+	SegmentID  string     `json:"segment_id"`
+	Version    int        `json:"version"`
+	State      string     `json:"state"`
+	Progress   float64    `json:"progress"`
+	Count      *int64     `json:"count"`
+	AsOf       time.Time  `json:"as_of"`
+	Watermark  *time.Time `json:"watermark"`
+	Error      *string    `json:"error"`
+	CreatedAt  time.Time  `json:"created_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+}
+
+func toRunReply(r store.Run) runReply {
+	out := runReply{ID: r.ID, SegmentID: r.SegmentID, Version: r.Version, State: string(r.State), Progress: r.Progress,
+		Count: r.Count, AsOf: r.AsOf.UTC(), CreatedAt: r.CreatedAt.UTC()}
+	if !r.Watermark.IsZero() {
+		w := r.Watermark.UTC()
+		out.Watermark = &w
+	}
+	if r.Error != "" {
+		out.Error = &r.Error
+	}
+	if !r.FinishedAt.IsZero() {
+		f := r.FinishedAt.UTC()
+		out.FinishedAt = &f
+	}
+	return out
+}
+
+// resultKey identifies an answer: the same dialect, canonical tree (after
+// reference expansion), as_of and watermark give the same members. It
+// keys the count cache and, with the segment version, the sharing of runs.
+func resultKey(d *compile.Dialect, tree segment.Node, asOf, watermark time.Time) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", d.Name, tree.String(), asOf.UTC().Format(time.RFC3339Nano), watermark.UTC().Format(time.RFC3339Nano))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// segmentTree reads a version of a saved segment (0: the current one),
+// expanded in the app.
+func (s *Server) segmentTree(ctx context.Context, appID, id string, version int) (store.Segment, segment.Node, error) {
+	var seg store.Segment
+	var err error
+	if version == 0 {
+		seg, err = s.store.GetSegment(ctx, appID, id)
+	} else {
+		seg, err = s.store.GetSegmentVersion(ctx, appID, id, version)
+	}
+	if err != nil {
+		return seg, nil, err
+	}
+	tree, err := segment.Decode([]byte(seg.Tree), "")
+	if err != nil {
+		return seg, nil, fmt.Errorf("segment %s version %d: %w", id, seg.Version, err)
+	}
+	tree, err = segment.Expand(ctx, tree, "", lookup{store: s.store, appID: appID})
+	return seg, tree, err
+}
+
+func (s *Server) createRun(r *http.Request) (reply, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return reply{}, err
+	}
+	var in struct {
+		AsOf *string `json:"as_of"`
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return reply{}, err
+	}
+	if len(strings.TrimSpace(string(body))) > 0 {
+		if err := decodeStrict(body, &in); err != nil {
+			return reply{}, err
+		}
+	}
+	asOf := s.now().UTC().Truncate(time.Second)
+	if in.AsOf != nil {
+		t, ok := segment.ParseTime(*in.AsOf)
+		if !ok {
+			return reply{}, errorf(CodeInvalidArgument, "/as_of", "as_of must be an RFC 3339 time (at most microsecond precision)")
+		}
+		asOf = t
+	}
+	seg, tree, err := s.segmentTree(r.Context(), app.ID, chi.URLParam(r, "id"), 0)
+	if err != nil {
+		return reply{}, err
+	}
+	wm, err := s.data.Watermark(r.Context(), app.ID)
+	if err != nil {
+		return reply{}, unavailable("the engine", err)
+	}
+	// Runs of one segment version share: another segment with the same
+	// tree would give the same members, but a reply naming it would
+	// puzzle the client.
+	key := sha256.Sum256([]byte(seg.ID + "\x00" + strconv.Itoa(seg.Version) + "\x00" + resultKey(s.data.Dialect(), tree, asOf, wm)))
+	run, reused, err := s.runs.Submit(r.Context(), store.Run{AppID: app.ID, SegmentID: seg.ID, Version: seg.Version,
+		AsOf: asOf, Key: hex.EncodeToString(key[:])})
+	if err != nil {
+		return reply{}, err
+	}
+	if reused {
+		return ok(toRunReply(run)), nil
+	}
+	return reply{http.StatusAccepted, toRunReply(run)}, nil
+}
+
+func (s *Server) getRun(r *http.Request) (reply, error) {
+	run, err := s.run(r)
+	if err != nil {
+		return reply{}, err
+	}
+	return ok(toRunReply(run)), nil
+}
+
+// run is the run the path names, in the request's app.
+func (s *Server) run(r *http.Request) (store.Run, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return store.Run{}, err
+	}
+	run, err := s.store.GetRun(r.Context(), app.ID, chi.URLParam(r, "run"))
+	if errors.Is(err, store.ErrNotFound) {
+		return run, errorf(CodeNotFound, "", "no such run")
+	}
+	return run, err
+}
+
+func (s *Server) cancelRun(r *http.Request) (reply, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return reply{}, err
+	}
+	run, err := s.runs.Cancel(r.Context(), app.ID, chi.URLParam(r, "run"))
+	if errors.Is(err, store.ErrNotFound) {
+		return reply{}, errorf(CodeNotFound, "", "no such run")
+	}
+	if err != nil {
+		return reply{}, err
+	}
+	return reply{http.StatusAccepted, toRunReply(run)}, nil
+}
+
+// unavailable marks a dependency's failure as one the client may retry.
+func unavailable(what string, err error) error {
+	return fmt.Errorf("%s is unavailable: %w: %w", what, ErrUnavailable, err)
+}
+
+// execRun is a run's work: evaluate the segment version at as_of and
+// write the members, sorted, into a snapshot.
+func (s *Server) execRun(ctx context.Context, run store.Run, progress func(float64)) (runs.Result, error) {
+	app, err := s.store.GetApp(ctx, run.AppID)
+	if err != nil {
+		return runs.Result{}, err
+	}
+	loc, err := time.LoadLocation(app.TimeZone)
+	if err != nil {
+		return runs.Result{}, err
+	}
+	_, tree, err := s.segmentTree(ctx, run.AppID, run.SegmentID, run.Version)
+	var segErr *segment.Error
+	if errors.As(err, &segErr) || errors.Is(err, store.ErrNotFound) {
+		return runs.Result{}, &runs.Error{Reason: "the segment cannot be evaluated: " + err.Error(), Err: err}
+	}
+	if err != nil {
+		return runs.Result{}, err
+	}
+	// The watermark is read first: the members reflect at least the
+	// writes it covers.
+	wm, err := s.data.Watermark(ctx, run.AppID)
+	if err != nil {
+		return runs.Result{}, s.engineFailed(ctx, err)
+	}
+	split, err := s.data.Split(ctx, run.AppID, run.AsOf)
+	if err != nil {
+		return runs.Result{}, s.engineFailed(ctx, err)
+	}
+	opt := compile.Options{AppID: run.AppID, AsOf: run.AsOf, Location: loc, Split: split}
+	q, err := compile.Compile(tree, s.data.Dialect(), opt, s.data.Tables())
+	if err != nil {
+		return runs.Result{}, err
+	}
+	place, st := s.snapshotStore(ctx)
+	key := "runs/" + run.AppID + "/" + run.ID
+	w := snapshot.NewWriter(st, key, s.runCfg.SnapshotTTL)
+	var writeErr error
+	err = s.data.Stream(ctx, q, progress, func(id string) error {
+		writeErr = w.Add(ctx, id)
+		return writeErr
+	})
+	if err == nil {
+		var m snapshot.Manifest
+		m, writeErr = w.Close(ctx, snapshot.Meta{AsOf: run.AsOf, SegmentID: run.SegmentID, SegmentVersion: run.Version,
+			Watermark: wm, CreatedAt: run.CreatedAt})
+		if writeErr == nil {
+			return runs.Result{Count: m.Count, Watermark: wm, Snapshot: place + ":" + key}, nil
+		}
+	}
+	_ = w.Abort(context.WithoutCancel(ctx))
+	switch {
+	case ctx.Err() != nil:
+		return runs.Result{}, ctx.Err()
+	case writeErr != nil:
+		return runs.Result{}, &runs.Error{Reason: "unavailable: the snapshot store failed, run it again: " + writeErr.Error(), Err: writeErr}
+	}
+	return runs.Result{}, s.engineFailed(ctx, err)
+}
+
+// engineFailed tells a query's failure from the engine's being down: a
+// user can act on each differently.
+func (s *Server) engineFailed(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if perr := s.data.Ping(ctx); perr != nil {
+		return &runs.Error{Reason: "unavailable: the engine cannot be reached, run it again when it is back: " + perr.Error(), Err: err}
+	}
+	return &runs.Error{Reason: "the query failed: " + err.Error(), Err: err}
+}
+
+// snapshotStore is where a new snapshot goes: the shared cache when it
+// answers, the local store otherwise (logged: other servers cannot read
+// it, and it goes with this one).
+func (s *Server) snapshotStore(ctx context.Context) (string, cache.Store) {
+	if c := s.runCfg.Cache; c != nil {
+		err := c.Ping(ctx)
+		if err == nil {
+			return placeCache, c
+		}
+		s.log.WarnContext(ctx, "the cache is down: the snapshot is kept on this server", "error", err)
+	}
+	return placeLocal, s.runCfg.Local
+}
+
+// openSnapshot opens a succeeded run's snapshot.
+func (s *Server) openSnapshot(ctx context.Context, run store.Run) (*snapshot.Reader, error) {
+	place, key, _ := strings.Cut(run.Snapshot, ":")
+	st := s.runCfg.Local
+	if place == placeCache {
+		if st = s.runCfg.Cache; st == nil {
+			return nil, fmt.Errorf("run %s: its snapshot is in a cache this server has not: %w", run.ID, snapshot.ErrNotFound)
+		}
+	}
+	return snapshot.Open(ctx, st, key)
+}
+
+// runSnapshot is the snapshot of the run the path names, which must have
+// succeeded.
+func (s *Server) runSnapshot(r *http.Request) (*snapshot.Reader, error) {
+	run, err := s.run(r)
+	if err != nil {
+		return nil, err
+	}
+	if run.State != store.RunSucceeded {
+		return nil, errorf(CodeConflict, "", "the run is %s: members are there once it has succeeded", run.State)
+	}
+	rd, err := s.openSnapshot(r.Context(), run)
+	if errors.Is(err, snapshot.ErrNotFound) {
+		return nil, errorf(CodeNotFound, "", "the run's members expired (they are kept %s): run the segment again", s.runCfg.SnapshotTTL)
+	}
+	if err != nil {
+		return nil, unavailable("the snapshot store", err)
+	}
+	return rd, nil
+}
+
+// maxMembersPage bounds a page of members (api.md).
+const maxMembersPage = 100_000
+
+func (s *Server) runMembers(r *http.Request) (reply, error) {
+	q := r.URL.Query()
+	limit := 1000
+	if v := q.Get("limit"); v != "" {
+		var err error
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxMembersPage {
+			return reply{}, errorf(CodeInvalidArgument, "", "limit is a whole number from 1 to %d", maxMembersPage)
+		}
+	}
+	after, err := decodeCursor(q.Get("cursor"))
+	if err != nil {
+		return reply{}, err
+	}
+	rd, err := s.runSnapshot(r)
+	if err != nil {
+		return reply{}, err
+	}
+	ids, more, err := rd.Page(r.Context(), after, limit)
+	if err != nil {
+		return reply{}, unavailable("the snapshot store", err)
+	}
+	out := struct {
+		UserIDs    []string `json:"user_ids"`
+		NextCursor string   `json:"next_cursor,omitempty"`
+	}{UserIDs: ids}
+	if out.UserIDs == nil {
+		out.UserIDs = []string{}
+	}
+	if more {
+		out.NextCursor = encodeCursor(ids[len(ids)-1])
+	}
+	return ok(out), nil
+}
+
+// streamMembers writes a run's members, one a line, from after
+// (?after=): text, or CSV with a header. Memory stays one chunk of the
+// snapshot and one write buffer, whatever the count.
+func (s *Server) streamMembers(csv bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rd, err := s.runSnapshot(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		m := rd.Manifest()
+		h := w.Header()
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		if csv {
+			h.Set("Content-Type", "text/csv; charset=utf-8")
+		}
+		h.Set("X-Segmentd-Count", strconv.FormatInt(m.Count, 10))
+		h.Set("X-Segmentd-As-Of", m.Meta.AsOf.UTC().Format(time.RFC3339Nano))
+		bw := bufio.NewWriterSize(w, 64<<10)
+		if csv {
+			bw.WriteString("user_id\n")
+		}
+		err = rd.Scan(r.Context(), r.URL.Query().Get("after"), func(id string) error {
+			if csv && strings.ContainsAny(id, "\",\r\n") {
+				id = `"` + strings.ReplaceAll(id, `"`, `""`) + `"`
+			}
+			bw.WriteString(id)
+			return bw.WriteByte('\n')
+		})
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err != nil && r.Context().Err() == nil {
+			// The status is sent: cut the stream short so that the
+			// client sees an error, not a shorter list.
+			s.log.ErrorContext(r.Context(), "streaming members failed", "path", r.URL.Path, "error", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+}
+
+// segmentMember decides whether one user is a member of a saved segment
+// now, with the reference evaluator over the user's own data as the fresh
+// store has it: an event acknowledged before the call counts.
+func (s *Server) segmentMember(r *http.Request) (reply, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return reply{}, err
+	}
+	loc, err := time.LoadLocation(app.TimeZone)
+	if err != nil {
+		return reply{}, err
+	}
+	seg, tree, err := s.segmentTree(r.Context(), app.ID, chi.URLParam(r, "id"), 0)
+	if err != nil {
+		return reply{}, err
+	}
+	asOf := s.now().UTC().Truncate(time.Microsecond)
+	member := false
+	user, events, err := s.data.UserData(r.Context(), app.ID, chi.URLParam(r, "user_id"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// A user the app has never seen is in no segment.
+	case err != nil:
+		return reply{}, unavailable("the engine", err)
+	default:
+		member = evaluate.Member(tree, user, events, evaluate.Options{AsOf: asOf, Location: loc})
+	}
+	return ok(map[string]any{"member": member, "as_of": asOf, "segment_version": seg.Version}), nil
+}
