@@ -83,19 +83,19 @@ func toAPIError(err error) (e *Error, internal bool) {
 		return errorf(CodePayloadTooLarge, "", "the request body is larger than %d bytes", tooLarge.Limit), false
 	case errors.As(err, &missingRefs):
 		// a referenced segment was deleted while this one was being saved
-		return errorf(CodeConflict, "/tree", "%s", cleanMessage(err)), false
+		return errorf(CodeConflict, "/tree", "%s", err.Error()), false
 	case errors.Is(err, store.ErrInvalid):
-		return errorf(CodeInvalidArgument, "", "%s", cleanMessage(err)), false
+		return errorf(CodeInvalidArgument, "", "%s", err.Error()), false
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, errNotFound):
-		return errorf(CodeNotFound, "", "%s", cleanMessage(err)), false
+		return errorf(CodeNotFound, "", "%s", err.Error()), false
 	case errors.Is(err, store.ErrConflict):
-		return errorf(CodeConflict, "", "%s", cleanMessage(err)), false
+		return errorf(CodeConflict, "", "%s", err.Error()), false
 	case errors.Is(err, context.Canceled):
 		return errorf(CodeCanceled, "", "the request was canceled"), false
 	case errors.Is(err, context.DeadlineExceeded):
 		return errorf(CodeTimeout, "", "the query did not finish in time"), false
 	case errors.Is(err, ErrUnavailable):
-		return &Error{Code: CodeUnavailable, Message: cleanMessage(err), RetryAfter: 5}, true
+		return &Error{Code: CodeUnavailable, Message: err.Error(), RetryAfter: 5}, true
 	}
 	return errorf(CodeInternal, "", "internal error"), true
 }
@@ -103,5 +103,3 @@ func toAPIError(err error) (e *Error, internal bool) {
 // errNotFound is the handlers' own not-found, for resources that are not
 // in a store (an app key asking for another app, say).
 var errNotFound = errors.New("not found")
-
-func cleanMessage(err error) string { return err.Error() }
