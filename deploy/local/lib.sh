@@ -1,5 +1,38 @@
 # Shared by the deploy/local scripts, sourced after each defines PIDFILE
-# (the server's pid file) and log (its prefixed message to stderr).
+# (the server's pid file), log (its prefixed message to stderr) and die.
+
+# find_bin NAME...: the first of the named binaries on PATH or in the
+# system's bin directories.
+find_bin() {
+	local n d
+	for n in "$@"; do
+		if command -v "$n" >/dev/null 2>&1; then command -v "$n"; return 0; fi
+		for d in /usr/sbin /usr/bin /usr/local/sbin /usr/local/bin; do
+			if [ -x "$d/$n" ]; then echo "$d/$n"; return 0; fi
+		done
+	done
+	return 1
+}
+
+# apt_install PACKAGE...: install Debian packages (as root). The system's
+# services are kept from starting during the install (policy-rc.d): the
+# scripts run their own instances.
+apt_install() {
+	[ "$(id -u)" = 0 ] || die "$1 is not installed; run as root (or: sudo apt-get install -y $*)"
+	command -v apt-get >/dev/null || die "$1 is not installed and apt-get is not available"
+	log "installing $* from Debian's packages"
+	local added_policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		added_policy=1
+	fi
+	local rc=0
+	{ DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; } || rc=$?
+	if [ -n "$added_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
+	[ "$rc" = 0 ] || die "apt-get install $* failed (exit $rc)"
+}
 
 # pid_alive: the server of PIDFILE runs.
 pid_alive() {

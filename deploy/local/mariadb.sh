@@ -30,36 +30,11 @@ die() { log "error: $*"; exit 1; }
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-find_bin() { # first of the given names on PATH or in /usr/sbin, /usr/bin
-	local n
-	for n in "$@"; do
-		if command -v "$n" >/dev/null 2>&1; then command -v "$n"; return 0; fi
-		for d in /usr/sbin /usr/bin /usr/local/sbin /usr/local/bin; do
-			if [ -x "$d/$n" ]; then echo "$d/$n"; return 0; fi
-		done
-	done
-	return 1
-}
-
 # install: mariadb-server from Debian's packages, only when no server binary is
-# there. Services are kept from starting during the install (policy-rc.d):
-# the system's own instance is not used.
+# there.
 install_server() {
 	if find_bin mariadbd mysqld >/dev/null; then return 0; fi
-	[ "$(id -u)" = 0 ] || die "mariadb-server is not installed; run as root (or: sudo apt-get install -y mariadb-server)"
-	command -v apt-get >/dev/null || die "mariadb-server is not installed and apt-get is not available"
-	log "installing mariadb-server from Debian's packages"
-	local added_policy=""
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod +x /usr/sbin/policy-rc.d
-		added_policy=1
-	fi
-	local rc=0
-	{ DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client >/dev/null; } || rc=$?
-	if [ -n "$added_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
-	[ "$rc" = 0 ] || die "apt-get install mariadb-server failed (exit $rc)"
+	apt_install mariadb-server mariadb-client
 	find_bin mariadbd mysqld >/dev/null || die "mariadb-server installed but no mariadbd/mysqld found"
 }
 

@@ -25,34 +25,11 @@ die() { log "error: $*"; exit 1; }
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-find_bin() { # the named binary on PATH or in /usr/bin, /usr/sbin
-	if command -v "$1" >/dev/null 2>&1; then command -v "$1"; return 0; fi
-	local d
-	for d in /usr/bin /usr/sbin /usr/local/bin; do
-		if [ -x "$d/$1" ]; then echo "$d/$1"; return 0; fi
-	done
-	return 1
-}
-
 # install: redis-server (with redis-cli through redis-tools) from Debian's
-# packages, only when missing. The system service is kept from starting
-# during the install (policy-rc.d): it is never used.
+# packages, only when missing.
 install_server() {
 	if find_bin redis-server >/dev/null && find_bin redis-cli >/dev/null; then return 0; fi
-	[ "$(id -u)" = 0 ] || die "redis-server is not installed; run as root (or: sudo apt-get install -y redis-server)"
-	command -v apt-get >/dev/null || die "redis-server is not installed and apt-get is not available"
-	log "installing redis-server from Debian's packages"
-	local added_policy=""
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod +x /usr/sbin/policy-rc.d
-		added_policy=1
-	fi
-	local rc=0
-	{ DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } || rc=$?
-	if [ -n "$added_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
-	[ "$rc" = 0 ] || die "apt-get install redis-server failed (exit $rc)"
+	apt_install redis-server
 	find_bin redis-server >/dev/null || die "redis-server installed but not found"
 }
 
