@@ -58,7 +58,15 @@ func (c *RunConfig) defaults() {
 	if c.Local == nil {
 		c.Local = cache.NewMemory(256 << 20)
 	}
+	if c.Cache != nil {
+		// A cache that is down fails requests at once, not after its
+		// timeouts, for a few seconds; then it is tried again.
+		c.Cache = cache.NewBreaker(c.Cache, cacheCooldown)
+	}
 }
+
+// cacheCooldown is how long a failed cache is left alone.
+const cacheCooldown = 5 * time.Second
 
 // newScheduler builds the run scheduler; Start starts it.
 func (s *Server) newScheduler() *runs.Scheduler {
@@ -327,7 +335,7 @@ func (s *Server) openSnapshot(ctx context.Context, run store.Run) (*snapshot.Rea
 	st := s.runCfg.Local
 	if place == placeCache {
 		if st = s.runCfg.Cache; st == nil {
-			return nil, fmt.Errorf("run %s: its snapshot is in a cache this server has not: %w", run.ID, snapshot.ErrNotFound)
+			return nil, fmt.Errorf("run %s: its snapshot is in a shared cache and this server has none (--redis)", run.ID)
 		}
 	}
 	return snapshot.Open(ctx, st, key)

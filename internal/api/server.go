@@ -331,6 +331,11 @@ func (s *Server) healthz(*http.Request) (reply, error) {
 	return ok(map[string]string{"status": "ok"}), nil
 }
 
+// readyCacheTimeout bounds the cache's check (go-redis retries once
+// within it, so up to twice that): a probe must answer fast, and a cache
+// that slow is as good as down.
+const readyCacheTimeout = 300 * time.Millisecond
+
 func (s *Server) readyz(r *http.Request) (reply, error) {
 	checks := map[string]string{}
 	down := false
@@ -348,7 +353,9 @@ func (s *Server) readyz(r *http.Request) (reply, error) {
 	// snapshots itself): ready, but degraded.
 	if c := s.runCfg.Cache; c != nil {
 		checks["cache"] = "ok"
-		if err := c.Ping(r.Context()); err != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), readyCacheTimeout)
+		defer cancel()
+		if err := c.Ping(ctx); err != nil {
 			checks["cache"] = err.Error()
 			return ok(map[string]any{"status": "degraded", "checks": checks}), nil
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,6 +24,7 @@ type Redis struct {
 // rediss:// URL (with user, password and database), and pings it: an
 // unreachable server is an error that names the address.
 func OpenRedis(ctx context.Context, addr string) (*Redis, error) {
+	quietOnce.Do(func() { redis.SetLogger(slogLogger{}) })
 	opts := &redis.Options{Addr: addr}
 	if strings.HasPrefix(addr, "redis://") || strings.HasPrefix(addr, "rediss://") {
 		var err error
@@ -36,6 +39,7 @@ func OpenRedis(ctx context.Context, addr string) (*Redis, error) {
 	opts.ReadTimeout = time.Second
 	opts.WriteTimeout = time.Second
 	opts.MaxRetries = 1
+	opts.ContextTimeoutEnabled = true // a caller's deadline bounds the call too
 	opts.DisableIdentity = true // CLIENT SETINFO is Redis 7.2+; Debian 12 ships 7.0
 	r := &Redis{addr: opts.Addr, client: redis.NewClient(opts)}
 	if err := r.Ping(ctx); err != nil {
@@ -44,6 +48,18 @@ func OpenRedis(ctx context.Context, addr string) (*Redis, error) {
 	}
 	return r, nil
 }
+
+// slogLogger sends go-redis's own messages (a dial that failed, once per
+// attempt) to slog at debug level: the failures reach the caller as
+// errors, which it logs once, in context.
+type slogLogger struct{}
+
+func (slogLogger) Printf(ctx context.Context, format string, v ...any) {
+	slog.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}
+
+// quietOnce sets go-redis's logger, which is process-wide, once.
+var quietOnce sync.Once
 
 func (r *Redis) wrap(op, key string, err error) error {
 	return fmt.Errorf("cache redis %s: %s %q: %w", r.addr, op, key, err)

@@ -21,6 +21,9 @@ type Writer interface {
 	WriteEvents(ctx context.Context, appID string, events []dataset.Event) (int, error)
 	PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)
 	GetUser(ctx context.Context, appID, userID string) (dataset.User, error)
+	// UserData is a user's stored profile and every event, from the
+	// engine's own per-user read (the single-user membership check).
+	UserData(ctx context.Context, appID, userID string) (dataset.User, []dataset.Event, error)
 }
 
 // Compaction is an engine that keeps events in a fresh store and a
@@ -44,7 +47,10 @@ type Compaction struct {
 // days are late duplicates), and runs every tree: the members must be the
 // reference evaluator's. Then two compactions die, one after copying and
 // one after moving the boundary, and 40 trees must still agree after each;
-// a third run finishes, and every tree agrees again.
+// a third run finishes, and every tree agrees again. After the first and
+// the last compaction, MembershipAgreement checks every tenth tree for 30
+// users each: the single-user path over Writer.UserData must agree with
+// the engine's members.
 func CompactionAgreement(t *testing.T, c Compaction) {
 	ctx := context.Background()
 	// Nothing is in history yet: the boundary is the data's first day.
@@ -117,7 +123,23 @@ func CompactionAgreement(t *testing.T, c Compaction) {
 		t.Run(label, func(t *testing.T) { Agreement(t, c.Engine, s, cases, compile.Fused) })
 		t.Logf("%s: %d trees on %s in %s (boundary %s)", label, len(cases), c.Engine.Dialect().Name, time.Since(began), b.Boundary.Format(time.DateOnly))
 	}
+	var sample []Case
+	for i := 0; i < len(cases); i += 10 {
+		sample = append(sample, cases[i])
+	}
+	candidates := userIDs(data)
+	membership := func(label string, seed uint64) {
+		b, err := compact.Boundary(ctx, c.Store, c.Stores, c.AppID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := Setup{AppID: c.AppID, AsOf: corpus.AsOf, Location: corpus.Location(), Lookup: corpus.Lookup(), Split: c.Split(b.Boundary)}
+		began := time.Now()
+		t.Run(label, func(t *testing.T) { MembershipAgreement(t, c.Engine, c.Writer, s, sample, candidates, 30, seed) })
+		t.Logf("%s: %d trees on %s in %s", label, len(sample), c.Engine.Dialect().Name, time.Since(began))
+	}
 	agree("after-first-compaction", cases)
+	membership("membership-after-first-compaction", 1)
 
 	// A compaction that dies after copying, before it moves the
 	// boundary: queries stay exact; run again, it finishes.
@@ -140,6 +162,24 @@ func CompactionAgreement(t *testing.T, c Compaction) {
 	}
 	t.Logf("compaction 2: %d days, %d late events, boundary %s, copy %s", res.Days, res.Late, res.Boundary.Format(time.DateOnly), res.CopyDuration)
 	agree("after-second-compaction", cases)
+	membership("membership-after-second-compaction", 2)
+}
+
+// userIDs are the IDs of the users with a profile or an event, sorted.
+func userIDs(data *dataset.Data) []string {
+	seen := map[string]bool{}
+	for _, u := range data.Users {
+		seen[u.UserID] = true
+	}
+	for _, e := range data.Events {
+		seen[e.UserID] = true
+	}
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 func day(t time.Time) time.Time {
