@@ -40,7 +40,7 @@ func OpenRedis(ctx context.Context, addr string) (*Redis, error) {
 	opts.WriteTimeout = time.Second
 	opts.MaxRetries = 1
 	opts.ContextTimeoutEnabled = true // a caller's deadline bounds the call too
-	opts.DisableIdentity = true // CLIENT SETINFO is Redis 7.2+; Debian 12 ships 7.0
+	opts.DisableIdentity = true       // CLIENT SETINFO is Redis 7.2+; Debian 12 ships 7.0
 	r := &Redis{addr: opts.Addr, client: redis.NewClient(opts)}
 	if err := r.Ping(ctx); err != nil {
 		r.client.Close()
