@@ -144,17 +144,17 @@ func (s *Server) count(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	opt, tables, err := s.target(r.Context(), req, s.data.Dialect(), compile.Fused)
-	if err != nil {
-		return reply{}, err
-	}
-	q, err := compile.Compile(req.tree, s.data.Dialect(), opt, tables)
-	if err != nil {
-		return reply{}, err
-	}
 	key := "counts/" + resultKey(s.data.Dialect(), req.tree, req.asOf, wm)
 	n, cached := s.cachedCount(r.Context(), key)
 	if !cached {
+		opt, tables, err := s.target(r.Context(), req, s.data.Dialect(), compile.Fused)
+		if err != nil {
+			return reply{}, err
+		}
+		q, err := compile.Compile(req.tree, s.data.Dialect(), opt, tables)
+		if err != nil {
+			return reply{}, err
+		}
 		if n, err = s.countShared(r.Context(), key, q); err != nil {
 			return reply{}, err
 		}

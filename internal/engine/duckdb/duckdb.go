@@ -40,6 +40,8 @@ type Engine struct {
 	stmts statements
 	// history, when enabled, keeps compacted days in Parquet files.
 	history *history
+	// marks caches the watermarks.
+	marks watermarks
 	// boundary is each app's compaction boundary (with history).
 	boundary func(ctx context.Context, appID string) (time.Time, error)
 }
@@ -223,7 +225,9 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 	if _, err := e.advance(ctx, tx, appID); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	e.marks.forget()
+	if err != nil {
 		return fmt.Errorf("duckdb: loading: %w", err)
 	}
 	return nil

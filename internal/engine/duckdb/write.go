@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -86,7 +87,9 @@ func (e *Engine) writeOnce(ctx context.Context, fn func(tx *sql.Tx) error) error
 			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	e.marks.forget()
+	if err != nil {
 		return fmt.Errorf("duckdb: commit: %w", err)
 	}
 	return nil
@@ -158,6 +161,10 @@ func (e *Engine) advance(ctx context.Context, tx *sql.Tx, appID string) (time.Ti
 // to max(now, previous + 1µs). A WriteEvents that stores nothing new (a
 // retry) leaves it as it is.
 func (e *Engine) Watermark(ctx context.Context, appID string) (time.Time, error) {
+	if w, ok := e.marks.get(appID); ok {
+		return w, nil
+	}
+	gen := e.marks.generation()
 	var w time.Time
 	err := e.db.QueryRowContext(ctx, `SELECT watermark FROM watermarks WHERE app_id = ?`, appID).Scan(&w)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -166,7 +173,52 @@ func (e *Engine) Watermark(ctx context.Context, appID string) (time.Time, error)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("duckdb: watermark: %w", err)
 	}
-	return w.UTC(), nil
+	w = w.UTC()
+	e.marks.put(gen, appID, w)
+	return w, nil
+}
+
+// watermarks caches the apps' watermarks: the engine is their only
+// writer, and a cached count needs its app's watermark for the key (the
+// query cost more than the rest of a cached count). Every commit forgets
+// them all; a value read before a commit is not kept after it (the
+// generation changed).
+type watermarks struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string]time.Time
+}
+
+func (c *watermarks) get(appID string) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w, ok := c.m[appID]
+	return w, ok
+}
+
+func (c *watermarks) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *watermarks) put(gen uint64, appID string, w time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.m == nil {
+		c.m = map[string]time.Time{}
+	}
+	c.m[appID] = w
+}
+
+func (c *watermarks) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.m)
 }
 
 // insertEvents stores events in a table (events or late_events) and
@@ -485,15 +537,19 @@ func (e *Engine) UserData(ctx context.Context, appID, userID string) (dataset.Us
 	if err != nil {
 		return dataset.User{}, nil, err
 	}
-	query := `SELECT event_id, name, time, properties::VARCHAR FROM events
-		WHERE app_id = $1 AND user_id = $2 ORDER BY time, event_id`
+	// The user's events are found through the index on user_id alone
+	// (see migrations/duckdb/0003), then kept to the app.
+	query := `WITH e AS MATERIALIZED (SELECT * FROM events WHERE user_id = $2)
+		SELECT event_id, name, time, properties::VARCHAR FROM e
+		WHERE app_id = $1 ORDER BY time, event_id`
 	if e.history != nil {
 		// Every event is in one of the three, or in more (a retry, or a
 		// compaction that has not cleaned up yet): one copy of each.
-		query = `SELECT event_id, name, time, properties::VARCHAR FROM (
+		query = `WITH e AS MATERIALIZED (SELECT * FROM events WHERE user_id = $2)
+		SELECT event_id, name, time, properties::VARCHAR FROM (
 			SELECT DISTINCT ON (event_id) * FROM (
 				SELECT event_id, name, time, properties FROM history_events WHERE app_id = $1 AND user_id = $2
-				UNION ALL SELECT event_id, name, time, properties FROM events WHERE app_id = $1 AND user_id = $2
+				UNION ALL SELECT event_id, name, time, properties FROM e WHERE app_id = $1
 				UNION ALL SELECT event_id, name, time, properties FROM late_events WHERE app_id = $1 AND user_id = $2))
 			ORDER BY time, event_id`
 	}
