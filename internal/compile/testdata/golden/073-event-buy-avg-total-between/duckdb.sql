@@ -1,21 +1,21 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (sum(list_sum(list_transform(list_transform(list_filter(flatten(list_transform([e.properties], lambda x: CASE
+    {'n': (sum(list_sum(list_transform(CASE WHEN e.name = ? THEN list_transform(list_filter(flatten(list_transform([e.properties], lambda x: CASE
     WHEN json_type(x, '$."total"') = 'ARRAY' THEN json_extract(x, '$."total"[*]')
     WHEN json_type(x, '$."total"') <> 'NULL' THEN [json_extract(x, '$."total"')]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.n))) FILTER (WHERE e.name = ?)
-    / nullif(sum(len(list_filter(list_transform(list_filter(flatten(list_transform([e.properties], lambda x: CASE
+    't': NULL::TIMESTAMPTZ}) END, lambda y: y.n))) FILTER (WHERE e.name = ?)
+    / nullif(sum(len(list_filter(CASE WHEN e.name = ? THEN list_transform(list_filter(flatten(list_transform([e.properties], lambda x: CASE
     WHEN json_type(x, '$."total"') = 'ARRAY' THEN json_extract(x, '$."total"[*]')
     WHEN json_type(x, '$."total"') <> 'NULL' THEN [json_extract(x, '$."total"')]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.n IS NOT NULL))) FILTER (WHERE e.name = ?), 0))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+    't': NULL::TIMESTAMPTZ}) END, lambda y: y.n IS NOT NULL))) FILTER (WHERE e.name = ?), 0))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
     AND e.name IN (?)
@@ -26,4 +26,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(s.a0.n BETWEEN ? AND ?, false)
--- params: ["$buy","$buy","corpus","2026-10-28T14:30:00Z","$buy","corpus",2000,8000]
+-- params: ["$buy","$buy","$buy","$buy","corpus","2026-10-28T14:30:00Z","$buy","corpus",2000,8000]

@@ -1,6 +1,6 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (max(list_max(list_transform(list_transform(list_filter(flatten(list_transform(flatten(list_transform([e.properties], lambda x: CASE
+    {'n': (max(list_max(list_transform(CASE WHEN e.name = ? THEN list_transform(list_filter(flatten(list_transform(flatten(list_transform([e.properties], lambda x: CASE
     WHEN json_type(x, '$."items"') = 'ARRAY' THEN json_extract(x, '$."items"[*]')
     WHEN json_type(x, '$."items"') <> 'NULL' THEN [json_extract(x, '$."items"')]
     ELSE []::JSON[] END)), lambda x: CASE
@@ -10,7 +10,7 @@ WITH s AS (
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.n))) FILTER (WHERE e.name = ?))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+    't': NULL::TIMESTAMPTZ}) END, lambda y: y.n))) FILTER (WHERE e.name = ?))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
     AND e.name IN (?)
@@ -21,4 +21,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(s.a0.n >= ?, false)
--- params: ["$buy","corpus","2026-10-28T14:30:00Z","$buy","corpus",30000]
+-- params: ["$buy","$buy","corpus","2026-10-28T14:30:00Z","$buy","corpus",30000]
