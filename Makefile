@@ -3,7 +3,7 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: run build test test-integration test-distributed vet fuzz bench golden
+.PHONY: run build test test-integration test-distributed vet fuzz bench golden segbench
 
 ## run: the server on the embedded default (DuckDB and SQLite in ./data),
 ## with the demo app generated on first start and its key printed
@@ -29,6 +29,12 @@ test-integration:
 	SEGMENTD_TEST_CASSANDRA=127.0.0.1:9042 \
 	SEGMENTD_TEST_TRINO="$$(bash deploy/local/trino.sh url | sed 's#://#://segmentd@#')" \
 	$(GO) test -count=1 -timeout 60m -tags integration,distributed ./...
+	$(GO) run ./cmd/segbench --scale 0.01 --dir .cache/segbench-0.01 --ingest-events 20000 --markdown -
+
+## segbench: the whole-system benchmarks at the default scale (1M users,
+## 30M events), appended to docs/BENCHMARKS.md
+segbench:
+	$(GO) run ./cmd/segbench --json .cache/segbench.json
 
 ## test-distributed: only the Trino, Cassandra and S3 tests
 test-distributed:

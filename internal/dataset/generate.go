@@ -39,6 +39,17 @@ type Config struct {
 	// around its local midnights, Mondays, month and year starts near AsOf
 	// and around its DST changes between Start and End.
 	TimeZone string
+	// UserTimeZones places each user in their country's time zone (the
+	// "timezone" attribute) and draws their sessions' time of day from a
+	// daily rhythm there (few at night, most in the evening), so that the
+	// users' local days differ from the app's: what a benchmark's calendar
+	// windows and per-day counts meet in a real app.
+	UserTimeZones bool
+	// Zipf, when positive, makes activity follow Zipf's law with this
+	// exponent (the user of rank k weighs about k^-Zipf) instead of the
+	// default log-normal, whose tail is lighter. Either weight is scaled
+	// by the time since sign-up.
+	Zipf float64
 }
 
 // Canary is a value that breaks SQL built by pasting strings together.
@@ -83,34 +94,70 @@ var oddStrings = []string{
 // cannot honour (an unknown TimeZone, End not after Start, events without
 // users).
 func Generate(cfg Config) *Data {
+	return newGenerator(cfg).chunk(0, cfg.Users)
+}
+
+// GenerateChunks makes the data of cfg in chunks of at most chunkUsers
+// users and calls fn with each in turn, so that data larger than memory
+// can be written as it is made. A chunk holds the next users in ID order
+// and their events, in time order within the chunk; its share of
+// cfg.Events is proportional to its users and spread over them as
+// Generate spreads all events over all users, so a single chunk is
+// exactly Generate's data. User and event IDs are unique across chunks.
+// The first error of fn stops the generation and is returned.
+func GenerateChunks(cfg Config, chunkUsers int, fn func(*Data) error) error {
+	if chunkUsers < 1 {
+		return fmt.Errorf("dataset: chunks of %d users", chunkUsers)
+	}
 	g := newGenerator(cfg)
-	plans := g.plan()
+	for lo := 0; lo < cfg.Users; lo += chunkUsers {
+		if err := fn(g.chunk(lo, min(lo+chunkUsers, cfg.Users))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chunk makes users lo to hi-1 and their share of the events.
+func (g *generator) chunk(lo, hi int) *Data {
+	first := g.eventsBefore(lo)
+	plans := g.plan(lo, hi, g.eventsBefore(hi)-first)
 	offsets := make([]int, len(plans)+1)
 	for i, p := range plans {
 		offsets[i+1] = offsets[i] + p.events
 	}
-	users := make([]User, cfg.Users)
-	events := make([]Event, cfg.Events)
+	users := make([]User, len(plans))
+	events := make([]Event, offsets[len(plans)])
 
 	// Each user has its own random stream, so users can be made in parallel
 	// and the result does not depend on scheduling.
-	workers := min(runtime.GOMAXPROCS(0), max(1, cfg.Users/1000))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(plans)/1000))
 	var wg sync.WaitGroup
 	for w := range workers {
-		lo, hi := w*cfg.Users/workers, (w+1)*cfg.Users/workers
+		from, to := w*len(plans)/workers, (w+1)*len(plans)/workers
 		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				users[i] = g.user(i, plans[i], events[offsets[i]:offsets[i+1]])
+			for i := from; i < to; i++ {
+				users[i] = g.user(lo+i, plans[i], events[offsets[i]:offsets[i+1]])
 			}
 		})
 	}
 	wg.Wait()
 
-	return &Data{Users: users, Events: g.finish(events)}
+	return &Data{Users: users, Events: g.finish(events, first)}
 }
 
-// finish sorts the events by time and gives them their IDs.
-func (g *generator) finish(events []Event) []Event {
+// eventsBefore is how many events the users before user i have in all.
+func (g *generator) eventsBefore(i int) int {
+	if i == 0 {
+		return 0
+	}
+	return int(int64(g.cfg.Events) * int64(i) / int64(g.cfg.Users))
+}
+
+// finish sorts the events by time and gives them their IDs, numbered
+// from first (the chunk's place among all events), so that IDs are unique
+// across chunks.
+func (g *generator) finish(events []Event, first int) []Event {
 	type key struct {
 		ms int64
 		i  int32
@@ -129,7 +176,7 @@ func (g *generator) finish(events []Event) []Event {
 	buf := make([]byte, 0, idLen*len(events))
 	for k := range keys {
 		buf = append(buf, 'e')
-		h := mix(uint64(k) + g.cfg.Seed*0x9e3779b97f4a7c15)
+		h := mix(uint64(first+k) + g.cfg.Seed*0x9e3779b97f4a7c15)
 		for shift := 60; shift >= 0; shift -= 4 {
 			buf = append(buf, "0123456789abcdef"[h>>uint(shift)&0xf])
 		}
@@ -168,6 +215,8 @@ type generator struct {
 	// filling a property map allocates little more than the map.
 	durations []any
 	zeroOne   [2]any
+	// zones are the countries' time zones, with UserTimeZones.
+	zones []*time.Location
 }
 
 // item is a product of the shop; its values are boxed once.
@@ -192,16 +241,20 @@ var (
 		offset   int // hours east of UTC, for signup_at written in local time
 		currency any
 		locale   string
+		zone     string // with UserTimeZones
 	}{
-		{"JP", 30, []string{"Tokyo", "東京", "Osaka", "Sapporo"}, 9, "JPY", "ja-JP"},
-		{"US", 20, []string{"New York", "O'Fallon", "San José", "Austin"}, -5, "USD", "en-US"},
-		{"DE", 15, []string{"Berlin", "München", "Köln", "Hamburg"}, 1, "EUR", "de-DE"},
-		{"KR", 10, []string{"Seoul", "부산", "Incheon"}, 9, "KRW", "ko-KR"},
-		{"FR", 8, []string{"Paris", "Lyon"}, 1, "EUR", "fr-FR"},
-		{"GB", 7, []string{"London", "Manchester"}, 0, "GBP", "en-GB"},
-		{"BR", 5, []string{"São Paulo", "Rio de Janeiro"}, -3, "BRL", "pt-BR"},
-		{"IN", 5, []string{"Mumbai", "Bengaluru"}, 5, "INR", "en-IN"},
+		{"JP", 30, []string{"Tokyo", "東京", "Osaka", "Sapporo"}, 9, "JPY", "ja-JP", "Asia/Tokyo"},
+		{"US", 20, []string{"New York", "O'Fallon", "San José", "Austin"}, -5, "USD", "en-US", "America/New_York"},
+		{"DE", 15, []string{"Berlin", "München", "Köln", "Hamburg"}, 1, "EUR", "de-DE", "Europe/Berlin"},
+		{"KR", 10, []string{"Seoul", "부산", "Incheon"}, 9, "KRW", "ko-KR", "Asia/Seoul"},
+		{"FR", 8, []string{"Paris", "Lyon"}, 1, "EUR", "fr-FR", "Europe/Paris"},
+		{"GB", 7, []string{"London", "Manchester"}, 0, "GBP", "en-GB", "Europe/London"},
+		{"BR", 5, []string{"São Paulo", "Rio de Janeiro"}, -3, "BRL", "pt-BR", "America/Sao_Paulo"},
+		{"IN", 5, []string{"Mumbai", "Bengaluru"}, 5, "INR", "en-IN", "Asia/Kolkata"},
 	}
+	// hourShare is the percentage of sessions that start in each local
+	// hour, with UserTimeZones.
+	hourShare     = []int{2, 1, 1, 1, 1, 1, 2, 4, 5, 4, 4, 5, 7, 5, 4, 4, 4, 5, 6, 7, 8, 9, 7, 3}
 	countryWeight = func() (w int) {
 		for _, c := range countries {
 			w += c.weight
@@ -240,6 +293,15 @@ func newGenerator(cfg Config) *generator {
 		zeroOne: [2]any{0.0, 1.0},
 	}
 	g.boundaries = g.findBoundaries()
+	if cfg.UserTimeZones {
+		for _, c := range countries {
+			loc, err := time.LoadLocation(c.zone)
+			if err != nil {
+				panic("dataset: " + err.Error())
+			}
+			g.zones = append(g.zones, loc)
+		}
+	}
 
 	r := rand.New(rand.NewPCG(cfg.Seed, 0xca7a1065))
 	g.catalog = make([]item, 400)
@@ -318,14 +380,14 @@ type userPlan struct {
 	shopper bool
 }
 
-// plan decides when each user signs up and how many events each has:
-// activity proportional to the time since sign-up, times a log-normal
+// plan decides when users lo to hi-1 sign up and how they share events:
+// activity proportional to the time since sign-up, times a heavy-tailed
 // factor (a few very active users, many light ones), and about 5% of users
 // with no events at all.
-func (g *generator) plan() []userPlan {
-	n := g.cfg.Users
+func (g *generator) plan(lo, hi, events int) []userPlan {
+	n := hi - lo
 	plans := make([]userPlan, n)
-	r := rand.New(rand.NewPCG(g.cfg.Seed, 0xac71f17))
+	r := rand.New(rand.NewPCG(g.cfg.Seed, 0xac71f17^uint64(lo)))
 	w := make([]float64, n)
 	total := 0.0
 	span := float64(g.asOfMs - g.startMs)
@@ -334,16 +396,23 @@ func (g *generator) plan() []userPlan {
 		p.signup = g.startMs + int64(span*r.Float64())
 		p.shopper = r.IntN(100) == 0
 		tenure := float64(g.asOfMs-p.signup) / span
-		w[i] = math.Exp(1.5*r.NormFloat64()) * (0.05 + tenure)
+		if g.cfg.Zipf > 0 {
+			// A Pareto draw: ranked, the weights fall as rank^-Zipf. The
+			// cap keeps the heaviest user to about 400 times the mean, not
+			// a share of all events that grows with the users' number.
+			w[i] = min(math.Pow(1-r.Float64(), -g.cfg.Zipf), 1000) * (0.05 + tenure)
+		} else {
+			w[i] = math.Exp(1.5*r.NormFloat64()) * (0.05 + tenure)
+		}
 		if p.shopper {
-			w[i] = 15 // about nine times the mean
+			w[i] = 15 // about nine times the log-normal mean
 		}
 		if n >= 20 && r.IntN(100) < 5 {
 			w[i] = 0
 		}
 		total += w[i]
 	}
-	if g.cfg.Events == 0 {
+	if events == 0 {
 		return plans
 	}
 	if total == 0 {
@@ -353,12 +422,12 @@ func (g *generator) plan() []userPlan {
 	cum := make([]float64, n)
 	acc := 0.0
 	for i := range w {
-		plans[i].events = int(float64(g.cfg.Events) * w[i] / total)
+		plans[i].events = int(float64(events) * w[i] / total)
 		given += plans[i].events
 		acc += w[i]
 		cum[i] = acc
 	}
-	for ; given < g.cfg.Events; given++ {
+	for ; given < events; given++ {
 		i, _ := slices.BinarySearch(cum, r.Float64()*acc)
 		i = min(i, n-1)
 		for w[i] == 0 { // a float edge: step to a user with weight
@@ -392,6 +461,10 @@ type userGen struct {
 	recentPml int
 	// daily users come back every day of the last dailySpan.
 	daily bool
+	// zone is where the user lives, with UserTimeZones, and lastDay the
+	// local midnight (as if UTC) of their latest session.
+	zone    *time.Location
+	lastDay int64
 }
 
 func (u *userGen) full() bool { return u.n == len(u.out) }
@@ -483,6 +556,10 @@ func (u *userGen) attributes(i int, signup int64) map[string]any {
 	}
 	country := countries[c]
 	set("country", absent(3, 2), country.code)
+	if u.zones != nil {
+		u.zone = u.zones[c]
+		a["timezone"] = country.zone
+	}
 
 	u.planIdx = weighted(r, 60, 25, 15)
 	set("plan", absent(4, 0), plans[u.planIdx])
@@ -603,10 +680,33 @@ func (u *userGen) sessionStart(signup int64) int64 {
 			back = r.Int64N(dailySpan)
 		}
 		if t := u.asOfMs - back; t >= signup {
-			return t
+			return u.daytime(t, signup)
 		}
 	}
-	return signup + r.Int64N(max(1, u.asOfMs-signup))
+	return u.daytime(signup+r.Int64N(max(1, u.asOfMs-signup)), signup)
+}
+
+// daytime moves a session start to a time drawn from hourShare, for a
+// user with a zone: of the same local day, or half the time of the day of
+// the user's previous session (people come back to an app the same day).
+// A move that would leave [signup, AsOf) is not made.
+func (u *userGen) daytime(t, signup int64) int64 {
+	if u.zone == nil {
+		return t
+	}
+	const day, hour = 24 * 3600_000, 3600_000
+	_, offset := time.UnixMilli(t).In(u.zone).Zone()
+	local := t + int64(offset)*1000
+	midnight := local - local%day
+	if u.lastDay != 0 && u.chance(50) {
+		midnight = u.lastDay
+	}
+	moved := midnight + int64(weighted(u.r, hourShare...))*hour + u.r.Int64N(hour) - int64(offset)*1000
+	if moved < signup || moved >= u.asOfMs {
+		return t
+	}
+	u.lastDay = midnight
+	return moved
 }
 
 // gap is the time between two events of a session; sometimes none.

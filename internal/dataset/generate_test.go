@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"reflect"
 	"slices"
@@ -280,5 +281,121 @@ func TestEventIDsAreUnordered(t *testing.T) {
 	}
 	if slices.IsSorted(ids) {
 		t.Fatal("event IDs follow time order: ties broken by event_id would equal ties broken by position")
+	}
+}
+
+func TestGenerateChunks(t *testing.T) {
+	if err := GenerateChunks(testCfg, testCfg.Users, func(d *Data) error {
+		if !reflect.DeepEqual(d, Generate(testCfg)) {
+			t.Error("a single chunk differs from Generate")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := testCfg
+	cfg.UserTimeZones, cfg.Zipf = true, 0.8
+	users, events, chunks := 0, 0, 0
+	lastUser, eventIDs := "", map[string]bool{}
+	err := GenerateChunks(cfg, 300, func(d *Data) error {
+		chunks++
+		mine := map[string]bool{}
+		for _, u := range d.Users {
+			if u.UserID <= lastUser {
+				t.Fatalf("user %s after %s", u.UserID, lastUser)
+			}
+			lastUser, mine[u.UserID] = u.UserID, true
+		}
+		for i, e := range d.Events {
+			if !mine[e.UserID] || eventIDs[e.EventID] || (i > 0 && e.Time.Before(d.Events[i-1].Time)) {
+				t.Fatalf("chunk %d: event %d (%s of %s) is another chunk's, repeated or out of time order", chunks, i, e.EventID, e.UserID)
+			}
+			eventIDs[e.EventID] = true
+		}
+		users, events = users+len(d.Users), events+len(d.Events)
+		return nil
+	})
+	if err != nil || chunks != 7 || users != cfg.Users || events != cfg.Events {
+		t.Fatalf("%d chunks of %d users and %d events in all (%v), want 7, %d and %d", chunks, users, events, err, cfg.Users, cfg.Events)
+	}
+
+	stop := errors.New("stop")
+	chunks = 0
+	if err := GenerateChunks(cfg, 300, func(*Data) error { chunks++; return stop }); err != stop || chunks != 1 {
+		t.Fatalf("an error from fn: %v after %d chunks", err, chunks)
+	}
+}
+
+// TestUserTimeZones checks that users live in several zones, start most
+// sessions in their local daytime and evening, and often come back the
+// same day.
+func TestUserTimeZones(t *testing.T) {
+	cfg := testCfg
+	cfg.UserTimeZones = true
+	d := Generate(cfg)
+	zones, names := map[string]*time.Location{}, map[string]bool{}
+	for _, u := range d.Users {
+		name, _ := u.Attributes["timezone"].(string)
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatalf("user %s: timezone %q: %v", u.UserID, name, err)
+		}
+		zones[u.UserID], names[name] = loc, true
+	}
+	if len(names) < 5 {
+		t.Fatalf("users live in %d time zones, want several", len(names))
+	}
+	night, evening, sessions := 0, 0, 0
+	days := map[string]bool{}
+	for _, e := range d.Events {
+		if e.Name != "$session" {
+			continue
+		}
+		sessions++
+		local := e.Time.In(zones[e.UserID])
+		days[e.UserID+local.Format(time.DateOnly)] = true
+		switch h := local.Hour(); {
+		case h >= 1 && h < 6:
+			night++
+		case h >= 18 && h < 23:
+			evening++
+		}
+	}
+	// hourShare gives 5% to the night and 37% to the evening; the sessions
+	// at window boundaries and after AsOf keep their time.
+	if night*100 > 10*sessions || evening*100 < 30*sessions {
+		t.Fatalf("of %d sessions, %d start at night and %d in the evening, local time", sessions, night, evening)
+	}
+	// Half the sessions return to the day of the one before.
+	if perDay := float64(sessions) / float64(len(days)); perDay < 1.5 {
+		t.Fatalf("%.1f sessions a user's active day, want users who come back the same day", perDay)
+	}
+}
+
+// TestZipf checks that Zipf activity has a heavier tail than the default:
+// the most active 0.1% of users make a larger share of the events (about
+// a fifth against 6%; the tail shows only with many users).
+func TestZipf(t *testing.T) {
+	lognormal := testCfg
+	lognormal.Users, lognormal.Events = 20_000, 200_000
+	zipf := lognormal
+	zipf.Zipf = 0.8
+	top := func(cfg Config) float64 {
+		counts := []int{}
+		for _, evs := range Generate(cfg).EventsByUser() {
+			counts = append(counts, len(evs))
+		}
+		slices.Sort(counts)
+		sum := 0
+		for _, n := range counts[len(counts)-cfg.Users/1000:] {
+			sum += n
+		}
+		return float64(sum) / float64(cfg.Events)
+	}
+	light, heavy := top(lognormal), top(zipf)
+	t.Logf("the top 0.1%% of users make %.0f%% of the events (log-normal), %.0f%% (Zipf 0.8)", 100*light, 100*heavy)
+	if heavy < 2*light {
+		t.Fatal("Zipf's tail is not heavier")
 	}
 }

@@ -1,0 +1,50 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/segmentd/segmentd/internal/compile"
+)
+
+// LoadParquet loads an app's users and events from Parquet files in bulk:
+// Load for data already on disk (segbench's files), which DuckDB reads in
+// parallel without the rows passing through Go. The files have the
+// columns of the users and events tables without app_id, attributes and
+// properties as JSON text; they are read where they are, so a path must
+// be readable by this process.
+//
+// As Load, it is one transaction that also advances the app's watermark,
+// keeps first_seen and last_seen as given, sends events of days before
+// the compaction horizon to the late events, fails on a user or event ID
+// the app already has, and holds the write lock while it runs.
+func (e *Engine) LoadParquet(ctx context.Context, appID, usersPath, eventsPath string) error {
+	if e.serialize {
+		e.writeMu.Lock()
+		defer e.writeMu.Unlock()
+	}
+	users, events := `read_parquet(`+compile.Literal(usersPath)+`)`, `read_parquet(`+compile.Literal(eventsPath)+`)`
+	// Without history the horizon is the zero time: every event is on time.
+	horizon := e.Horizon(e.now())
+	return e.writeOnce(ctx, func(tx *sql.Tx) error {
+		inserts := []struct {
+			query string
+			args  []any
+		}{
+			{`INSERT INTO users (app_id, user_id, attributes, first_seen, last_seen)
+				SELECT ?, user_id, attributes::JSON, first_seen, last_seen FROM ` + users, []any{appID}},
+			{`INSERT INTO events (app_id, event_id, user_id, name, time, properties)
+				SELECT ?, event_id, user_id, name, time, properties::JSON FROM ` + events + ` WHERE time >= ?`, []any{appID, horizon}},
+			{`INSERT INTO late_events (app_id, event_id, user_id, name, time, properties)
+				SELECT ?, event_id, user_id, name, time, properties::JSON FROM ` + events + ` WHERE time < ?`, []any{appID, horizon}},
+		}
+		for _, in := range inserts {
+			if _, err := tx.ExecContext(ctx, in.query, in.args...); err != nil {
+				return fmt.Errorf("duckdb: loading Parquet: %w", err)
+			}
+		}
+		_, err := e.advance(ctx, tx, appID)
+		return err
+	})
+}

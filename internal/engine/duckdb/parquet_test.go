@@ -1,0 +1,97 @@
+package duckdb_test
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/engine/duckdb"
+)
+
+// TestLoadParquet writes an app loaded by Load as Parquet files, loads
+// them into other engines by LoadParquet, without and with history, and
+// checks that every engine holds the same app.
+func TestLoadParquet(t *testing.T) {
+	ctx := context.Background()
+	asOf := time.Date(2026, time.March, 2, 3, 0, 0, 0, time.UTC)
+	d := dataset.Generate(dataset.Config{Users: 300, Events: 6000, Seed: 3,
+		Start: asOf.AddDate(0, 0, -10), End: asOf, TimeZone: "Asia/Tokyo"})
+	src := open(t)
+	if err := src.Load(ctx, "app", d); err != nil {
+		t.Fatal(err)
+	}
+	// The files' names hold a quote, which only a literal keeps in place.
+	dir := t.TempDir()
+	users, events := filepath.Join(dir, "it's users.parquet"), filepath.Join(dir, "events.parquet")
+	for path, query := range map[string]string{
+		users:  `SELECT user_id, attributes::VARCHAR AS attributes, first_seen, last_seen FROM users`,
+		events: `SELECT event_id, user_id, name, time, properties::VARCHAR AS properties FROM events ORDER BY time`,
+	} {
+		if _, err := src.DB().ExecContext(ctx, `COPY (`+query+`) TO `+compile.Literal(path)+` (FORMAT parquet)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// With history kept for two days, the events of the first eight are late.
+	horizon := asOf.AddDate(0, 0, -2).Truncate(24 * time.Hour)
+	late := 0
+	for _, ev := range d.Events {
+		if ev.Time.Before(horizon) {
+			late++
+		}
+	}
+	if late == 0 || late == len(d.Events) {
+		t.Fatalf("%d of %d events are late: the test needs both kinds", late, len(d.Events))
+	}
+	for _, history := range []bool{false, true} {
+		dst := open(t)
+		duckdb.SetClock(dst, func() time.Time { return asOf })
+		wantLate := 0
+		if history {
+			wantLate = late
+			if err := dst.EnableHistory(ctx, t.TempDir(), 48*time.Hour, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := dst.LoadParquet(ctx, "app", users, events); err != nil {
+			t.Fatal(err)
+		}
+		counts := func() [3]int {
+			var c [3]int
+			for i, table := range []string{"users", "events", "late_events"} {
+				if err := dst.DB().QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE app_id = 'app'`).Scan(&c[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return c
+		}
+		want := [3]int{len(d.Users), len(d.Events) - wantLate, wantLate}
+		if got := counts(); got != want {
+			t.Fatalf("history %v: users, events and late events %v, want %v", history, got, want)
+		}
+		mark, err := dst.Watermark(ctx, "app")
+		if err != nil || !mark.Equal(asOf) {
+			t.Fatalf("history %v: watermark %v (%v), want %v", history, mark, err, asOf)
+		}
+		for _, u := range []dataset.User{d.Users[0], d.Users[len(d.Users)/2], d.Users[len(d.Users)-1]} {
+			wantUser, wantEvents, err := src.UserData(ctx, "app", u.UserID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotUser, gotEvents, err := dst.UserData(ctx, "app", u.UserID)
+			if err != nil || !reflect.DeepEqual(gotUser, wantUser) || !reflect.DeepEqual(gotEvents, wantEvents) {
+				t.Fatalf("history %v: user %s differs after LoadParquet (%v)", history, u.UserID, err)
+			}
+		}
+		// A second load repeats every ID: it fails and changes nothing.
+		if err := dst.LoadParquet(ctx, "app", users, events); err == nil {
+			t.Fatalf("history %v: loading the same files twice did not fail", history)
+		}
+		if got := counts(); got != want {
+			t.Fatalf("history %v: a failed load left %v, want %v", history, got, want)
+		}
+	}
+}

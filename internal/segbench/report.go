@@ -1,0 +1,149 @@
+package segbench
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Timing is a figure measured several times: its median, min and max.
+type Timing struct {
+	Median time.Duration `json:"median_ns"`
+	Min    time.Duration `json:"min_ns"`
+	Max    time.Duration `json:"max_ns"`
+	Runs   int           `json:"runs"`
+}
+
+// timing summarizes durations.
+func timing(ds []time.Duration) Timing {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return Timing{Median: s[len(s)/2], Min: s[0], Max: s[len(s)-1], Runs: len(s)}
+}
+
+// TreeResult is one tree of the suite on one engine.
+type TreeResult struct {
+	Tree    string `json:"tree"`
+	Engine  string `json:"engine"`
+	Members int64  `json:"members"`
+	// Compile is the fused plan's compile time (tree to SQL).
+	Compile Timing `json:"compile"`
+	Fused   Timing `json:"fused"`
+	Naive   Timing `json:"naive"`
+	// Hand is the hand-written query's, when the engine has one.
+	Hand *Timing `json:"hand,omitempty"`
+}
+
+// FusedOverHand and NaiveOverFused are the ratios of medians the issue
+// asks for (0 when there is no hand-written query).
+func (r TreeResult) FusedOverHand() float64 {
+	if r.Hand == nil {
+		return 0
+	}
+	return float64(r.Fused.Median) / float64(r.Hand.Median)
+}
+
+func (r TreeResult) NaiveOverFused() float64 { return float64(r.Naive.Median) / float64(r.Fused.Median) }
+
+// Machine says where a report was measured.
+type Machine struct {
+	CPU    string `json:"cpu"`
+	Cores  int    `json:"cores"`
+	Memory string `json:"memory"`
+	Go     string `json:"go"`
+}
+
+func thisMachine() Machine {
+	m := Machine{CPU: "unknown", Cores: runtime.NumCPU(), Memory: "unknown", Go: runtime.Version()}
+	if v := procField("/proc/cpuinfo", "model name"); v != "" {
+		m.CPU = v
+	}
+	if v := procField("/proc/meminfo", "MemTotal"); v != "" {
+		m.Memory = v
+	}
+	return m
+}
+
+// procField is the value of the first "name: value" line of a /proc file.
+func procField(path, name string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == name {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// peakRSS is the process's peak resident memory (VmHWM), in bytes.
+func peakRSS() int64 {
+	var kb int64
+	fmt.Sscanf(procField("/proc/self/status", "VmHWM"), "%d", &kb)
+	return kb << 10
+}
+
+// Report is what a segbench run measured.
+type Report struct {
+	Date    time.Time `json:"date"`
+	Machine Machine   `json:"machine"`
+	Data    Manifest  `json:"data"`
+	// Load is the bulk load of the Parquet files into the engine.
+	Load  time.Duration `json:"load_ns"`
+	Trees []TreeResult  `json:"trees"`
+	// IngestPerSecond is events a second through POST /events.
+	IngestPerSecond float64 `json:"ingest_events_per_second"`
+	IngestEvents    int     `json:"ingest_events"`
+	// ExportPerSecond is IDs a second streamed from a run's members.txt.
+	ExportPerSecond float64 `json:"export_ids_per_second"`
+	ExportIDs       int64   `json:"export_ids"`
+	PeakRSS         int64   `json:"peak_rss_bytes"`
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
+
+// Markdown writes the report as a section of docs/BENCHMARKS.md.
+func (r *Report) Markdown(w io.Writer) {
+	fmt.Fprintf(w, "\n## segbench, scale %g (%s)\n\n", r.Data.Scale, r.Date.Format(time.DateOnly))
+	fmt.Fprintf(w, "`go run ./cmd/segbench --scale %g`: %d users and %d events (seed %d), %s, %d cores, %s, %s. "+
+		"Medians of %d runs, with min and max, in ms.\n\n",
+		r.Data.Scale, r.Data.Users, r.Data.Events, r.Data.Seed, r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Go, r.runs())
+	fmt.Fprintln(w, "| tree | engine | members | compile µs | fused | naive | hand-written | fused/hand | naive/fused |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	for _, t := range r.Trees {
+		hand, ratio := "—", "—"
+		if t.Hand != nil {
+			hand = fmt.Sprintf("%s (%s–%s)", ms(t.Hand.Median), ms(t.Hand.Min), ms(t.Hand.Max))
+			ratio = fmt.Sprintf("%.2f×", t.FusedOverHand())
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %s (%s–%s) | %s (%s–%s) | %s | %s | %.2f× |\n",
+			t.Tree, t.Engine, t.Members, float64(t.Compile.Median)/float64(time.Microsecond),
+			ms(t.Fused.Median), ms(t.Fused.Min), ms(t.Fused.Max), ms(t.Naive.Median), ms(t.Naive.Min), ms(t.Naive.Max),
+			hand, ratio, t.NaiveOverFused())
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| what | figure |")
+	fmt.Fprintln(w, "|---|---|")
+	fmt.Fprintf(w, "| data generation (Parquet) | %.1f s |\n", r.Data.GenerateSeconds)
+	fmt.Fprintf(w, "| bulk load into DuckDB | %.1f s |\n", r.Load.Seconds())
+	fmt.Fprintf(w, "| ingestion through `POST /events` (embedded, 1,000-event batches) | %.0f events/s (%d events) |\n", r.IngestPerSecond, r.IngestEvents)
+	fmt.Fprintf(w, "| export, a run's `members.txt` | %.2fM IDs/s (%d IDs) |\n", r.ExportPerSecond/1e6, r.ExportIDs)
+	fmt.Fprintf(w, "| peak memory (RSS) of segbench | %d MB |\n", r.PeakRSS>>20)
+}
+
+func (r *Report) runs() int {
+	if len(r.Trees) == 0 {
+		return 0
+	}
+	return r.Trees[0].Fused.Runs
+}

@@ -1,0 +1,134 @@
+package segbench
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/corpus"
+	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/engine/duckdb"
+	"github.com/segmentd/segmentd/internal/enginetest"
+)
+
+// TestSuiteAgreement runs every tree of the suite on the embedded engine
+// over the corpus data (3,000 users, Europe/Berlin, a DST change the week
+// before as_of): the fused plan, the naive plan and the hand-written query
+// must select exactly the reference evaluator's members, or the benchmark
+// would compare queries that do different work. Each tree must also be
+// selective, or it would measure an empty or a trivial answer.
+func TestSuiteAgreement(t *testing.T) {
+	ctx := context.Background()
+	eng, err := duckdb.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	data := corpus.Dataset()
+	if err := eng.Load(ctx, "bench", data); err != nil {
+		t.Fatal(err)
+	}
+	// Another app's data must never show in any of the queries.
+	other := corpus.Config
+	other.Seed++
+	if err := eng.Load(ctx, "other", dataset.Generate(other)); err != nil {
+		t.Fatal(err)
+	}
+	s := enginetest.Setup{AppID: "bench", Data: data, AsOf: corpus.AsOf, Location: corpus.Location()}
+
+	for _, tree := range Suite() {
+		t.Run(tree.Name, func(t *testing.T) {
+			n, err := tree.Expand(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := enginetest.Expected(n, s)
+			t.Logf("%d members of %d users", len(want), len(data.Users))
+			if len(want) == 0 || len(want) == len(data.Users) {
+				t.Errorf("selects %d of %d users: a suite tree must select some users, not all", len(want), len(data.Users))
+			}
+			queries := map[string]*compile.SQL{}
+			for _, st := range []compile.Strategy{compile.Fused, compile.Naive} {
+				opt := compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: s.Location, Strategy: st}
+				if queries[string(st)], err = compile.Compile(n, eng.Dialect(), opt, eng.Tables()); err != nil {
+					t.Fatalf("%s: %v", st, err)
+				}
+			}
+			if queries["hand"], err = tree.HandSQL(eng.Dialect().Name, s.AppID, s.AsOf, s.Location); err != nil {
+				t.Fatal(err)
+			}
+			for way, q := range queries {
+				got, err := eng.Members(ctx, q)
+				if err != nil {
+					t.Fatalf("%s: %v\n%s", way, err, q.Text)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: %d members, want %d; the first different: %s", way, len(got), len(want), firstDiff(got, want))
+				}
+			}
+		})
+	}
+}
+
+// firstDiff returns the least user ID in one sorted list and not the other.
+func firstDiff(a, b []string) string {
+	for i := 0; i < len(a) || i < len(b); i++ {
+		switch {
+		case i == len(a):
+			return b[i]
+		case i == len(b):
+			return a[i]
+		case a[i] != b[i]:
+			return min(a[i], b[i])
+		}
+	}
+	return ""
+}
+
+// TestSaved checks that the saved segments of a tree come in an order in
+// which they can be created: each after those it refers to.
+func TestSaved(t *testing.T) {
+	var got []string
+	for _, tree := range Suite() {
+		for _, s := range tree.Saved {
+			got = append(got, tree.Name+": "+s.ID)
+		}
+	}
+	want := []string{
+		"5-references-3-deep: seg_bench_big_spenders",
+		"5-references-3-deep: seg_bench_lapsed",
+		"5-references-3-deep: seg_bench_winback",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("saved segments %q, want %q", got, want)
+	}
+}
+
+// TestHandSQLDialect checks that a dialect without hand-written SQL says
+// so, so that a run there can measure the compiled queries alone.
+func TestHandSQLDialect(t *testing.T) {
+	tree := Suite()[0]
+	if _, err := tree.HandSQL("trino", "bench", corpus.AsOf, nil); !errors.Is(err, ErrNoHandSQL) {
+		t.Errorf("trino: got %v, want ErrNoHandSQL", err)
+	}
+}
+
+// TestBind checks that only :name parameters become ?s: a colon in a
+// string, a comment, a struct literal or a :: cast must stay as written.
+func TestBind(t *testing.T) {
+	q, err := bind(`SELECT {'a': :x}, ':x', ":x", :y::INT -- :x
+FROM t WHERE a = :x`, map[string]any{"x": 1, "y": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantText := `SELECT {'a': ?}, ':x', ":x", ?::INT -- :x
+FROM t WHERE a = ?`
+	if q.Text != wantText || !slices.Equal(q.Params, []any{1, 2, 1}) || !slices.Equal(q.Marks, []int{13, 29, 59}) {
+		t.Errorf("bind: %q %v %v", q.Text, q.Params, q.Marks)
+	}
+	if _, err := bind(`SELECT :z`, nil); err == nil {
+		t.Error("an unknown parameter: no error")
+	}
+}
