@@ -48,7 +48,9 @@ func (r TreeResult) FusedOverHand() float64 {
 	return float64(r.Fused.Median) / float64(r.Hand.Median)
 }
 
-func (r TreeResult) NaiveOverFused() float64 { return float64(r.Naive.Median) / float64(r.Fused.Median) }
+func (r TreeResult) NaiveOverFused() float64 {
+	return float64(r.Naive.Median) / float64(r.Fused.Median)
+}
 
 // Machine says where a report was measured.
 type Machine struct {
