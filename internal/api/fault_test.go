@@ -97,6 +97,24 @@ func (d faultData) expected(t *testing.T, tree any) []string {
 
 // server builds a started server on the data, logging to logs, with its
 // clock at the corpus's as_of.
+// redisServer is a server on d whose cache is the Redis at addr, with
+// snapshots falling back to a directory, and its logs.
+func (d faultData) redisServer(t *testing.T, addr string) (runEnv, *logBuffer) {
+	t.Helper()
+	rc, err := cache.OpenRedis(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	local, err := cache.OpenDisk(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { local.Close() })
+	logs := &logBuffer{}
+	return d.server(t, RunConfig{Cache: rc, Local: local}, logs), logs
+}
+
 func (d faultData) server(t *testing.T, cfg RunConfig, logs *logBuffer) runEnv {
 	t.Helper()
 	done := make(chan store.Run, 100)
@@ -159,19 +177,8 @@ func (e runEnv) runAgain(segID string, status int, want []string, place string) 
 func TestRedisFault(t *testing.T) {
 	ctx := context.Background()
 	addr, stop := cachetest.StartRedis(t)
-	rc, err := cache.OpenRedis(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rc.Close() })
-	local, err := cache.OpenDisk(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { local.Close() })
 	d := newFaultData(t)
-	logs := &logBuffer{}
-	e := d.server(t, RunConfig{Cache: rc, Local: local}, logs)
+	e, logs := d.redisServer(t, addr)
 
 	countBody := map[string]any{"tree": map[string]any{"type": "segment", "segment_id": "seg_engaged_members"}}
 	wantCount := float64(len(d.expected(t, countBody["tree"])))
@@ -196,6 +203,11 @@ func TestRedisFault(t *testing.T) {
 		}
 	}
 	inRedis := e.runSegment("JP", attrTree, wantJP, placeCache)
+	rc, err := cache.OpenRedis(ctx, addr) // a client of its own, to look
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
 	if _, err := rc.Get(ctx, strings.TrimPrefix(inRedis.Snapshot, placeCache+":")); err != nil {
 		t.Fatalf("the run's manifest is not in Redis: %v", err)
 	}
@@ -400,22 +412,10 @@ func (p *hangProxy) hang() {
 // answering, without refusing connections, costs each request at most
 // the client's timeouts, and the server goes on without it.
 func TestRedisHungFault(t *testing.T) {
-	ctx := context.Background()
 	addr, _ := cachetest.StartRedis(t)
 	proxy := startHangProxy(t, addr)
-	rc, err := cache.OpenRedis(ctx, proxy.addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rc.Close() })
-	local, err := cache.OpenDisk(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { local.Close() })
 	d := newFaultData(t)
-	logs := &logBuffer{}
-	e := d.server(t, RunConfig{Cache: rc, Local: local}, logs)
+	e, _ := d.redisServer(t, proxy.addr())
 	wantJP := d.expected(t, attrTree)
 	inRedis := e.runSegment("JP", attrTree, wantJP, placeCache)
 	countBody := map[string]any{"tree": attrTree}
