@@ -314,3 +314,28 @@ func TestCountCache(t *testing.T) {
 		t.Fatalf("after a new version: %v cached %v", n, cached)
 	}
 }
+
+// TestMembersCSVQuoting: an ID with a comma, a quote or a newline is
+// quoted in members.csv (RFC 4180), and written as it is in members.txt.
+func TestMembersCSVQuoting(t *testing.T) {
+	e := newRunEnv(t, nil, RunConfig{})
+	e.start()
+	var events []any
+	for i, u := range []string{"plain", "a,b", `c"d`} {
+		events = append(events, event(fmt.Sprint("e", i), u, "purchase", "2026-10-27T10:00:00Z", nil))
+	}
+	e.want(e.do("POST", "/v1/apps/corpus/events", adminKey, map[string]any{"events": events}), 202, "", "")
+	seg := e.want(e.do("POST", "/v1/apps/corpus/segments", adminKey, map[string]any{"name": "buyers",
+		"tree": map[string]any{"type": "event", "event": "purchase", "window": map[string]any{"all": true}}}), 201, "", "")
+	run := e.want(e.do("POST", "/v1/apps/corpus/segments/"+seg["id"].(string)+"/runs", adminKey, nil), 202, "", "")
+	if r := e.wait(); r.State != store.RunSucceeded {
+		t.Fatalf("run %s: %s", r.State, r.Error)
+	}
+	base := "/v1/apps/corpus/runs/" + run["id"].(string)
+	if r := e.do("GET", base+"/members.csv", adminKey, nil); string(r.body) != "user_id\n\"a,b\"\n\"c\"\"d\"\nplain\n" {
+		t.Fatalf("members.csv: %q", r.body)
+	}
+	if r := e.do("GET", base+"/members.txt", adminKey, nil); string(r.body) != "a,b\nc\"d\nplain\n" {
+		t.Fatalf("members.txt: %q", r.body)
+	}
+}
