@@ -100,12 +100,23 @@ func (*SetOp) relation() {}
 
 // Scan is the one pass over the events of the app up to as_of.
 type Scan struct {
-	// Names are the event names any aggregate reads; the scan reads no
-	// other events.
-	Names []Param
-	// From is the earliest instant any aggregate reads (nil: unbounded).
-	From *Param
-	Aggs []*Agg
+	// Branches are the events the scan reads, one per event name; the
+	// scan reads no other events.
+	Branches []*Branch
+	Aggs     []*Agg
+}
+
+// Branch bounds the events of one name that a scan reads: the smallest
+// window holding the windows of every aggregate of that name.
+type Branch struct {
+	Name  Param
+	From  *Param // nil: unbounded
+	Until *Param // nil: only as_of
+	// Ordered: an aggregate of the branch is first or last, so its rows
+	// carry their time and event ID.
+	Ordered bool
+
+	from, until time.Time // the bounds' values; zero: unbounded
 }
 
 // Agg is one filtered aggregate of the scan, a column of its result.
@@ -114,6 +125,7 @@ type Agg struct {
 	Fn     segment.AggFn
 	Source *Source // the aggregated property; nil for count
 	Filter Filter
+	Branch int // the index of the scan's branch of Filter's event name
 }
 
 // ZeroWhenEmpty reports whether the aggregate is 0, not undefined, for a
@@ -128,7 +140,7 @@ type Filter struct {
 	Until  *Param // nil: only as_of
 	Where  []*Cond
 
-	from time.Time // From's value, for the scan's bound
+	from, until time.Time // From's and Until's values, for the scan's bounds
 }
 
 // FunnelPlan computes, per user, the most steps reached.
@@ -231,7 +243,9 @@ func query(n segment.Node, opt Options, pl *Plan) (*Query, error) {
 	}
 	q := &Query{Funnels: p.funnels, Cond: cond}
 	if len(p.scan.Aggs) > 0 {
-		p.scan.From = p.instant(p.from)
+		for i, b := range p.scan.Branches {
+			b.Name, b.From, b.Until = p.param(p.names[i]), p.instant(b.from), p.instant(b.until)
+		}
 		q.Scan = &p.scan
 	}
 	return q, nil
@@ -268,8 +282,7 @@ type planner struct {
 	plan    *Plan
 	scan    Scan
 	funnels []*FunnelPlan
-	names   []string  // the scan's event names
-	from    time.Time // the scan's lower bound
+	names   []string // the event names of the scan's branches
 }
 
 // param puts a value in a new slot.
@@ -326,7 +339,7 @@ func (p *planner) boolOp(op string, ns []segment.Node) (Expr, error) {
 
 func (p *planner) filter(name string, where []segment.Predicate, w segment.Window) Filter {
 	b := w.Resolve(p.opt.AsOf, p.opt.Location)
-	f := Filter{Name: p.param(name), From: p.instant(b.From), FromEx: b.FromExclusive, Until: p.instant(b.Until), from: b.From}
+	f := Filter{Name: p.param(name), From: p.instant(b.From), FromEx: b.FromExclusive, Until: p.instant(b.Until), from: b.From, until: b.Until}
 	for _, pr := range where {
 		f.Where = append(f.Where, &Cond{
 			Source: &Source{Root: "properties", Path: segment.PathSegments(pr.Property)},
@@ -346,17 +359,24 @@ func (p *planner) agg(n *segment.Event) *Agg {
 		a.Source = &Source{Root: "properties", Path: segment.PathSegments(n.Aggregate.Property)}
 	}
 	s := &p.scan
-	if !slices.Contains(p.names, n.Event) {
+	a.Branch = slices.Index(p.names, n.Event)
+	if a.Branch < 0 {
+		a.Branch = len(s.Branches)
 		p.names = append(p.names, n.Event)
-		s.Names = append(s.Names, p.param(n.Event))
+		s.Branches = append(s.Branches, &Branch{from: a.Filter.from, until: a.Filter.until})
+	} else {
+		// A branch's window is the smallest holding its aggregates'
+		// windows; a zero bound is unbounded and stays so.
+		b := s.Branches[a.Branch]
+		if a.Filter.from.IsZero() || a.Filter.from.Before(b.from) {
+			b.from = a.Filter.from
+		}
+		if a.Filter.until.IsZero() || !b.until.IsZero() && a.Filter.until.After(b.until) {
+			b.until = a.Filter.until
+		}
 	}
-	// The scan starts at the earliest bound of all its aggregates; one
-	// unbounded aggregate leaves it unbounded.
-	switch {
-	case len(s.Aggs) == 0:
-		p.from = a.Filter.from
-	case a.Filter.from.IsZero() || a.Filter.from.Before(p.from):
-		p.from = a.Filter.from
+	if a.Fn == segment.AggFirst || a.Fn == segment.AggLast {
+		s.Branches[a.Branch].Ordered = true
 	}
 	s.Aggs = append(s.Aggs, a)
 	return a

@@ -1,4 +1,4 @@
-(WITH s AS (
+SELECT user_id FROM (WITH s AS (
   SELECT e.user_id,
     element_at(array_agg(element_at(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."isMember"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v) <> 'null'), v -> CAST(ROW(
@@ -24,8 +24,7 @@
       WHERE app_id = ? AND day IN (?, ?) AND bucket IN (?, ?))
 ) AS e
   WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
-    AND e.time >= ?
+    AND ((e.name = ? AND e.time >= ?))
   GROUP BY e.user_id
 )
 SELECT u.user_id
@@ -36,9 +35,9 @@ FROM (
 ) AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(s.a0.n = ?, false))
+  AND coalesce(s.a0.n = ?, false)) AS i
 INTERSECT
-(WITH s AS (
+SELECT user_id FROM (WITH s AS (
   SELECT e.user_id,
     CAST(ROW(CAST((sum(reduce(filter(transform(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v) <> 'null'), v -> CAST(ROW(
@@ -70,7 +69,7 @@ INTERSECT
       WHERE app_id = ? AND day IN (?, ?) AND bucket IN (?, ?))
 ) AS e
   WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
+    AND ((e.name = ?))
   GROUP BY e.user_id
 )
 SELECT u.user_id
@@ -81,9 +80,9 @@ FROM (
 ) AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(s.a0.n >= ?, false))
+  AND coalesce(s.a0.n >= ?, false)) AS i
 INTERSECT
-(WITH s AS (
+SELECT user_id FROM (WITH s AS (
   SELECT e.user_id,
     CAST(ROW(CAST((sum(reduce(filter(transform(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v) <> 'null'), v -> CAST(ROW(
@@ -109,8 +108,7 @@ INTERSECT
       WHERE app_id = ? AND day IN (?, ?) AND bucket IN (?, ?))
 ) AS e
   WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
-    AND e.time >= ?
+    AND ((e.name = ? AND e.time >= ? AND e.time < ?))
   GROUP BY e.user_id
 )
 SELECT u.user_id
@@ -121,9 +119,9 @@ FROM (
 ) AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(coalesce(s.a0.n, 0) <= ?, false))
+  AND coalesce(coalesce(s.a0.n, 0) <= ?, false)) AS i
 INTERSECT
-(WITH s AS (
+SELECT user_id FROM (WITH s AS (
   SELECT e.user_id,
     CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
   FROM (
@@ -144,8 +142,7 @@ INTERSECT
       WHERE app_id = ? AND day IN (?, ?) AND bucket IN (?, ?))
 ) AS e
   WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
-    AND e.time >= ?
+    AND ((e.name = ? AND e.time >= ? AND e.time < ?))
   GROUP BY e.user_id
 )
 SELECT u.user_id
@@ -156,5 +153,5 @@ FROM (
 ) AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(coalesce(s.a0.n, 0) > ?, false))
--- params: ["$meta","2026-10-27T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$meta","2026-10-27T23:00:00Z","corpus","0","1","corpus",1,"$buy","$buy","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$buy","corpus","0","1","corpus",10000,"$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$buy","2026-10-18T22:00:00Z","corpus","0","1","corpus",100,"$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$session","2026-10-18T22:00:00Z","corpus","0","1","corpus",10]
+  AND coalesce(coalesce(s.a0.n, 0) > ?, false)) AS i
+-- params: ["$meta","2026-10-27T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$meta","2026-10-27T23:00:00Z","corpus","0","1","corpus",1,"$buy","$buy","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$buy","corpus","0","1","corpus",10000,"$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","0","1","corpus",100,"$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","0","1","corpus",10]

@@ -1,9 +1,9 @@
 SELECT u.user_id
 FROM "users" AS u
 WHERE u.app_id = ?
-  AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([u.attributes], lambda x: CASE
-    WHEN json_type(x, '$."$locale"') = 'ARRAY' THEN json_extract(x, '$."$locale"[*]')
-    WHEN json_type(x, '$."$locale"') <> 'NULL' THEN [json_extract(x, '$."$locale"')]
+  AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."$locale"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,

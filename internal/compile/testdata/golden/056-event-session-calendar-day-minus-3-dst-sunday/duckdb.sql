@@ -1,10 +1,11 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (count(*) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
-  FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
-    AND e.time >= ?
+    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+  FROM (SELECT e.user_id,
+      (TRUE AND e.time >= ? AND e.time < ?) AS a0_f
+    FROM "events" AS e
+    WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ? AND e.time < ?
+  ) AS e
   GROUP BY e.user_id
 )
 SELECT u.user_id
@@ -12,4 +13,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(coalesce(s.a0.n, 0) >= ?, false)
--- params: ["$session","2026-10-24T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-28T14:30:00Z","$session","2026-10-24T22:00:00Z","corpus",1]
+-- params: ["2026-10-24T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-28T14:30:00Z","$session","2026-10-24T22:00:00Z","2026-10-25T23:00:00Z","corpus",1]

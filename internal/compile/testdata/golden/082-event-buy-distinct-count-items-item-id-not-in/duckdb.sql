@@ -1,23 +1,25 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (len(list_distinct(flatten(list(list_transform(CASE WHEN e.name = ? AND e.time >= ? THEN list_transform(list_filter(flatten(list_transform(flatten(list_transform([e.properties], lambda x: CASE
-    WHEN json_type(x, '$."items"') = 'ARRAY' THEN json_extract(x, '$."items"[*]')
-    WHEN json_type(x, '$."items"') <> 'NULL' THEN [json_extract(x, '$."items"')]
-    ELSE []::JSON[] END)), lambda x: CASE
-    WHEN json_type(x, '$."item_id"') = 'ARRAY' THEN json_extract(x, '$."item_id"[*]')
-    WHEN json_type(x, '$."item_id"') <> 'NULL' THEN [json_extract(x, '$."item_id"')]
+    {'n': (len(list_distinct(flatten(list(list_transform(e.a0_v, lambda y: CASE
+        WHEN y.n IS NOT NULL THEN 'n' || y.n::VARCHAR
+        WHEN y.s IS NOT NULL THEN 's' || y.s
+        WHEN y.b IS NOT NULL THEN 'b' || y.b::VARCHAR END)) FILTER (WHERE e.a0_f)))))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+  FROM (SELECT e.user_id,
+      (TRUE AND e.time >= ?) AS a0_f,
+      CASE WHEN TRUE AND e.time >= ? THEN list_transform(list_filter(flatten(list_transform(list_transform(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."items"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
+    ELSE []::JSON[] END)), lambda x: json_extract(x, '$."item_id"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}) END, lambda y: CASE
-        WHEN y.n IS NOT NULL THEN 'n' || y.n::VARCHAR
-        WHEN y.s IS NOT NULL THEN 's' || y.s
-        WHEN y.b IS NOT NULL THEN 'b' || y.b::VARCHAR END)) FILTER (WHERE e.name = ? AND e.time >= ?)))))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
-  FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
-    AND e.time >= ?
+    't': NULL::TIMESTAMPTZ}) END AS a0_v
+    FROM "events" AS e
+    WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ?
+  ) AS e
   GROUP BY e.user_id
 )
 SELECT u.user_id
@@ -25,4 +27,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce((s.a0.s IS NOT NULL OR coalesce(s.a0.n, 0) NOT IN (?, ?)), false)
--- params: ["$buy","2025-12-31T23:00:00Z","$buy","2025-12-31T23:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","2025-12-31T23:00:00Z","corpus",0,1]
+-- params: ["2025-12-31T23:00:00Z","2025-12-31T23:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","2025-12-31T23:00:00Z","corpus",0,1]

@@ -8,8 +8,7 @@ WITH s AS (
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), 1) ORDER BY e.time DESC, e.event_id DESC) FILTER (WHERE e.name = ? AND e.time >= ?), 1) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
-    AND e.time >= ?
+    AND ((e.name = ? AND e.time >= ?))
   GROUP BY e.user_id
 )
 SELECT u.user_id

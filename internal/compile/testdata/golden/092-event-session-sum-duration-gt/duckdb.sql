@@ -1,17 +1,15 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (sum(list_sum(list_transform(CASE WHEN e.name = ? AND e.time >= ? THEN list_transform(list_filter(flatten(list_transform([e.properties], lambda x: CASE
-    WHEN json_type(x, '$."duration_s"') = 'ARRAY' THEN json_extract(x, '$."duration_s"[*]')
-    WHEN json_type(x, '$."duration_s"') <> 'NULL' THEN [json_extract(x, '$."duration_s"')]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}) END, lambda y: y.n))) FILTER (WHERE e.name = ? AND e.time >= ?))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
-  FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
-    AND e.time >= ?
+    {'n': (sum(list_sum(e.a0_v)) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+  FROM (SELECT e.user_id,
+      (TRUE AND e.time >= ?) AS a0_f,
+      CASE WHEN TRUE AND e.time >= ? THEN list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."duration_s"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
+    ELSE []::JSON[] END)), lambda v: json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE')), lambda v: v::DOUBLE + 0.0) END AS a0_v
+    FROM "events" AS e
+    WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ?
+  ) AS e
   GROUP BY e.user_id
 )
 SELECT u.user_id
@@ -19,4 +17,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(coalesce(s.a0.n, 0) > ?, false)
--- params: ["$session","2026-09-30T22:00:00Z","$session","2026-09-30T22:00:00Z","corpus","2026-10-28T14:30:00Z","$session","2026-09-30T22:00:00Z","corpus",20000]
+-- params: ["2026-09-30T22:00:00Z","2026-09-30T22:00:00Z","corpus","2026-10-28T14:30:00Z","$session","2026-09-30T22:00:00Z","corpus",20000]

@@ -1,17 +1,19 @@
 WITH s AS (
   SELECT e.user_id,
-    arg_max_null((CASE WHEN e.name = ? AND e.time > ? THEN list_transform(list_filter(flatten(list_transform([e.properties], lambda x: CASE
-    WHEN json_type(x, '$."total"') = 'ARRAY' THEN json_extract(x, '$."total"[*]')
-    WHEN json_type(x, '$."total"') <> 'NULL' THEN [json_extract(x, '$."total"')]
+    arg_max_null(e.a0_v[1], (e.time, e.event_id)) FILTER (WHERE e.a0_f) AS a0
+  FROM (SELECT e.user_id, e.time, e.event_id,
+      (TRUE AND e.time > ?) AS a0_f,
+      CASE WHEN TRUE AND e.time > ? THEN list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."total"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}) END)[1], (e.time, e.event_id)) FILTER (WHERE e.name = ? AND e.time > ?) AS a0
-  FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
-    AND e.time >= ?
+    't': NULL::TIMESTAMPTZ}) END AS a0_v
+    FROM "events" AS e
+    WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ?
+  ) AS e
   GROUP BY e.user_id
 )
 SELECT u.user_id
@@ -19,4 +21,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(s.a0.n <= ?, false)
--- params: ["$buy","2026-07-30T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus",2000]
+-- params: ["2026-07-30T14:30:00Z","2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus",2000]

@@ -8,7 +8,7 @@ WITH s AS (
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)))) = 0, false))) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
+    AND ((e.name = ?))
   GROUP BY e.user_id
 )
 SELECT u.user_id

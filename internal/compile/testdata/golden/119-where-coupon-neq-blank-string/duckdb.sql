@@ -1,16 +1,18 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (count(*) FILTER (WHERE e.name = ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([e.properties], lambda x: CASE
-    WHEN json_type(x, '$."coupon"') = 'ARRAY' THEN json_extract(x, '$."coupon"[*]')
-    WHEN json_type(x, '$."coupon"') <> 'NULL' THEN [json_extract(x, '$."coupon"')]
+    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+  FROM (SELECT e.user_id,
+      (TRUE AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."coupon"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.s <> ?)) > 0, false)))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
-  FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
+    't': NULL::TIMESTAMPTZ}), lambda y: y.s <> ?)) > 0, false)) AS a0_f
+    FROM "events" AS e
+    WHERE e.app_id = ? AND e.time <= ? AND e.name = ?
+  ) AS e
   GROUP BY e.user_id
 )
 SELECT u.user_id
@@ -18,4 +20,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(coalesce(s.a0.n, 0) >= ?, false)
--- params: ["$buy","","corpus","2026-10-28T14:30:00Z","$buy","corpus",2]
+-- params: ["","corpus","2026-10-28T14:30:00Z","$buy","corpus",2]

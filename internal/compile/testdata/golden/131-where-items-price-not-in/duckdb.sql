@@ -1,20 +1,21 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (count(*) FILTER (WHERE e.name = ? AND e.time > ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(flatten(list_transform([e.properties], lambda x: CASE
-    WHEN json_type(x, '$."items"') = 'ARRAY' THEN json_extract(x, '$."items"[*]')
-    WHEN json_type(x, '$."items"') <> 'NULL' THEN [json_extract(x, '$."items"')]
-    ELSE []::JSON[] END)), lambda x: CASE
-    WHEN json_type(x, '$."price"') = 'ARRAY' THEN json_extract(x, '$."price"[*]')
-    WHEN json_type(x, '$."price"') <> 'NULL' THEN [json_extract(x, '$."price"')]
+    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+  FROM (SELECT e.user_id,
+      (TRUE AND e.time > ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."items"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
+    ELSE []::JSON[] END)), lambda x: json_extract(x, '$."price"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}), lambda y: (y.s IS NOT NULL OR y.n NOT IN (?, ?)))) > 0, false)))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
-  FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
-    AND e.time >= ?
+    't': NULL::TIMESTAMPTZ}), lambda y: (y.s IS NOT NULL OR y.n NOT IN (?, ?)))) > 0, false)) AS a0_f
+    FROM "events" AS e
+    WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ?
+  ) AS e
   GROUP BY e.user_id
 )
 SELECT u.user_id
@@ -22,4 +23,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(coalesce(s.a0.n, 0) >= ?, false)
--- params: ["$buy","2026-07-30T14:30:00Z",1000,2000,"corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus",2]
+-- params: ["2026-07-30T14:30:00Z",1000,2000,"corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus",2]

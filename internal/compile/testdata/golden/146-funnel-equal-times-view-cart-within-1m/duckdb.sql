@@ -1,8 +1,8 @@
 WITH f0_s0 AS (
   SELECT e.user_id, e.time FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([e.properties], lambda x: CASE
-    WHEN json_type(x, '$."price"') = 'ARRAY' THEN json_extract(x, '$."price"[*]')
-    WHEN json_type(x, '$."price"') <> 'NULL' THEN [json_extract(x, '$."price"')]
+  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."price"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
@@ -11,9 +11,9 @@ WITH f0_s0 AS (
 ),
 f0_s1 AS (
   SELECT e.user_id, e.time FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([e.properties], lambda x: CASE
-    WHEN json_type(x, '$."price"') = 'ARRAY' THEN json_extract(x, '$."price"[*]')
-    WHEN json_type(x, '$."price"') <> 'NULL' THEN [json_extract(x, '$."price"')]
+  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."price"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,

@@ -1,8 +1,8 @@
 WITH f0_s0 AS (
   SELECT e.user_id, e.time FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time > ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([e.properties], lambda x: CASE
-    WHEN json_type(x, '$."category"') = 'ARRAY' THEN json_extract(x, '$."category"[*]')
-    WHEN json_type(x, '$."category"') <> 'NULL' THEN [json_extract(x, '$."category"')]
+  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time > ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."category"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
@@ -11,12 +11,12 @@ WITH f0_s0 AS (
 ),
 f0_s1 AS (
   SELECT e.user_id, e.time FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(flatten(list_transform([e.properties], lambda x: CASE
-    WHEN json_type(x, '$."items"') = 'ARRAY' THEN json_extract(x, '$."items"[*]')
-    WHEN json_type(x, '$."items"') <> 'NULL' THEN [json_extract(x, '$."items"')]
-    ELSE []::JSON[] END)), lambda x: CASE
-    WHEN json_type(x, '$."category"') = 'ARRAY' THEN json_extract(x, '$."category"[*]')
-    WHEN json_type(x, '$."category"') <> 'NULL' THEN [json_extract(x, '$."category"')]
+  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."items"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
+    ELSE []::JSON[] END)), lambda x: json_extract(x, '$."category"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,

@@ -1,22 +1,23 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (count(*) FILTER (WHERE e.name = ? AND e.time > ?))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
-  FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
-    AND e.time >= ?
+    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+  FROM (SELECT e.user_id,
+      (TRUE AND e.time > ?) AS a0_f
+    FROM "events" AS e
+    WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ?
+  ) AS e
   GROUP BY e.user_id
 )
 SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([u.attributes], lambda x: CASE
-    WHEN json_type(x, '$."country"') = 'ARRAY' THEN json_extract(x, '$."country"[*]')
-    WHEN json_type(x, '$."country"') <> 'NULL' THEN [json_extract(x, '$."country"')]
+  AND (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."country"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
     't': NULL::TIMESTAMPTZ}), lambda y: y.s = ?)) > 0, false) AND NOT coalesce(coalesce(s.a0.n, 0) >= ?, false))
--- params: ["$buy","2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus","JP",1]
+-- params: ["2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus","JP",1]

@@ -3,8 +3,7 @@ WITH s AS (
     CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time > ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
-    AND e.time >= ?
+    AND ((e.name = ? AND e.time >= ?))
   GROUP BY e.user_id
 )
 SELECT u.user_id

@@ -1,50 +1,51 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (count(*) FILTER (WHERE e.name = ? AND e.time > ?))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
-  FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ?
-    AND e.name IN (?)
-    AND e.time >= ?
+    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+  FROM (SELECT e.user_id,
+      (TRUE AND e.time > ?) AS a0_f
+    FROM "events" AS e
+    WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ?
+  ) AS e
   GROUP BY e.user_id
 )
 SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND ((coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([u.attributes], lambda x: CASE
-    WHEN json_type(x, '$."vip"') = 'ARRAY' THEN json_extract(x, '$."vip"[*]')
-    WHEN json_type(x, '$."vip"') <> 'NULL' THEN [json_extract(x, '$."vip"')]
+  AND ((coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."vip"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) OR (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([u.attributes], lambda x: CASE
-    WHEN json_type(x, '$."member"') = 'ARRAY' THEN json_extract(x, '$."member"[*]')
-    WHEN json_type(x, '$."member"') <> 'NULL' THEN [json_extract(x, '$."member"')]
+    't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) OR (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."member"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) AND coalesce(coalesce(s.a0.n, 0) >= ?, false))) OR (NOT (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([u.attributes], lambda x: CASE
-    WHEN json_type(x, '$."nickname"') = 'ARRAY' THEN json_extract(x, '$."nickname"[*]')
-    WHEN json_type(x, '$."nickname"') <> 'NULL' THEN [json_extract(x, '$."nickname"')]
+    't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) AND coalesce(coalesce(s.a0.n, 0) >= ?, false))) OR (NOT (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."nickname"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}), lambda y: contains(y.s, ?))) > 0, false) OR coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([u.attributes], lambda x: CASE
-    WHEN json_type(x, '$."nickname"') = 'ARRAY' THEN json_extract(x, '$."nickname"[*]')
-    WHEN json_type(x, '$."nickname"') <> 'NULL' THEN [json_extract(x, '$."nickname"')]
+    't': NULL::TIMESTAMPTZ}), lambda y: contains(y.s, ?))) > 0, false) OR coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."nickname"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}), lambda y: contains(y.s, ?))) > 0, false)) AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([u.attributes], lambda x: CASE
-    WHEN json_type(x, '$."age"') = 'ARRAY' THEN json_extract(x, '$."age"[*]')
-    WHEN json_type(x, '$."age"') <> 'NULL' THEN [json_extract(x, '$."age"')]
+    't': NULL::TIMESTAMPTZ}), lambda y: contains(y.s, ?))) > 0, false)) AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."age"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
     't': NULL::TIMESTAMPTZ}), lambda y: y.n >= ?)) > 0, false)))
--- params: ["$buy","2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus",true,true,2,"'","\\",70]
+-- params: ["2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus",true,true,2,"'","\\",70]

@@ -1,16 +1,16 @@
 SELECT u.user_id
 FROM "users" AS u
 WHERE u.app_id = ?
-  AND (NOT coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([u.attributes], lambda x: CASE
-    WHEN json_type(x, '$."vip"') = 'ARRAY' THEN json_extract(x, '$."vip"[*]')
-    WHEN json_type(x, '$."vip"') <> 'NULL' THEN [json_extract(x, '$."vip"')]
+  AND (NOT coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."vip"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([u.attributes], lambda x: CASE
-    WHEN json_type(x, '$."member"') = 'ARRAY' THEN json_extract(x, '$."member"[*]')
-    WHEN json_type(x, '$."member"') <> 'NULL' THEN [json_extract(x, '$."member"')]
+    't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."member"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,

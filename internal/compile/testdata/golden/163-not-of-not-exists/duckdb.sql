@@ -1,12 +1,12 @@
 SELECT u.user_id
 FROM "users" AS u
 WHERE u.app_id = ?
-  AND NOT coalesce(len(list_transform(list_filter(flatten(list_transform(flatten(list_transform([u.attributes], lambda x: CASE
-    WHEN json_type(x, '$."address"') = 'ARRAY' THEN json_extract(x, '$."address"[*]')
-    WHEN json_type(x, '$."address"') <> 'NULL' THEN [json_extract(x, '$."address"')]
-    ELSE []::JSON[] END)), lambda x: CASE
-    WHEN json_type(x, '$."city"') = 'ARRAY' THEN json_extract(x, '$."city"[*]')
-    WHEN json_type(x, '$."city"') <> 'NULL' THEN [json_extract(x, '$."city"')]
+  AND NOT coalesce(len(list_transform(list_filter(flatten(list_transform(list_transform(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."address"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
+    ELSE []::JSON[] END)), lambda x: json_extract(x, '$."city"')), lambda j: CASE
+    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
+    WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
