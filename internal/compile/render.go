@@ -47,17 +47,25 @@ func DialectByName(name string) *Dialect {
 // names and literals hold no control characters.
 func marker(p Param) string { return "\x00" + strconv.Itoa(int(p)) + "\x00" }
 
+// funnelStep is what a dialect's "nextstep" template reads: step Next of
+// funnel F, reached from the rows of step Prev.
+type funnelStep struct {
+	F          *FunnelPlan
+	Prev, Next int
+}
+
 // funcs are the template functions.
 var funcs = template.FuncMap{
-	"kind":    kind,
-	"steps":   steps,
-	"operand": func(x string, zero bool, c Comparison) operand { return operand{X: x, Zero: zero, Cmp: c} },
-	"arg":     func(c Comparison, i int) Param { return c.Args[i] },
-	"inc":     func(i int) int { return i + 1 },
-	"key":     pathKey,
-	"lit":     Literal,
-	"rfc3339": func() string { return segment.RFC3339Pattern },
-	"fail":    func(msg string, v any) (string, error) { return "", fmt.Errorf("%s %v", msg, v) },
+	"kind":     kind,
+	"steps":    steps,
+	"operand":  func(x string, zero bool, c Comparison) operand { return operand{X: x, Zero: zero, Cmp: c} },
+	"arg":      func(c Comparison, i int) Param { return c.Args[i] },
+	"inc":      func(i int) int { return i + 1 },
+	"nextstep": func(f *FunnelPlan, prev int) funnelStep { return funnelStep{F: f, Prev: prev, Next: prev + 1} },
+	"key":      pathKey,
+	"lit":      Literal,
+	"rfc3339":  func() string { return segment.RFC3339Pattern },
+	"fail":     func(msg string, v any) (string, error) { return "", fmt.Errorf("%s %v", msg, v) },
 	"param": func(p any) string {
 		if ptr, ok := p.(*Param); ok {
 			p = *ptr
