@@ -54,6 +54,32 @@ type funnelStep struct {
 	Prev, Next int
 }
 
+// typedValues is a Source with the fields of its typed values {n, s, b, t}
+// that are read: a dialect may leave the others NULL and skip the work of
+// typing them.
+type typedValues struct {
+	*Source
+	N, S, B bool
+}
+
+// typedFor is what a comparison reads of a source's values: nothing for
+// exists and not_exists (only that a value is there), the string for the
+// string operators and for times (an instant property is an RFC 3339
+// string), both string and number for in and not_in.
+func typedFor(s *Source, c Comparison) typedValues {
+	v := typedValues{Source: s}
+	switch c.Op {
+	case segment.OpExists, segment.OpNotExists:
+	case segment.OpIn, segment.OpNotIn:
+		v.N, v.S = true, true
+	case segment.OpContains, segment.OpNotContains, segment.OpStartsWith, segment.OpEndsWith:
+		v.S = true
+	default:
+		v.N, v.S, v.B = c.Kind == "number", c.Kind == "string" || c.Kind == "time", c.Kind == "bool"
+	}
+	return v
+}
+
 // funcs are the template functions.
 var funcs = template.FuncMap{
 	"kind":     kind,
@@ -61,6 +87,8 @@ var funcs = template.FuncMap{
 	"operand":  func(x string, zero bool, c Comparison) operand { return operand{X: x, Zero: zero, Cmp: c} },
 	"arg":      func(c Comparison, i int) Param { return c.Args[i] },
 	"inc":      func(i int) int { return i + 1 },
+	"typedfor": typedFor,
+	"typedall": func(s *Source) typedValues { return typedValues{Source: s, N: true, S: true, B: true} },
 	"nextstep": func(f *FunnelPlan, prev int) funnelStep { return funnelStep{F: f, Prev: prev, Next: prev + 1} },
 	"key":      pathKey,
 	"lit":      Literal,

@@ -6,7 +6,7 @@ WHERE u.app_id = ?
     WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    's': NULL::VARCHAR,
+    'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: y.n >= ?)) > 0, false)
 -- params: ["corpus",65]

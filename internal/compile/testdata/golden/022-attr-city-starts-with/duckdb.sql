@@ -8,8 +8,8 @@ WHERE u.app_id = ?
     WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
     WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
+    'n': NULL::DOUBLE,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: starts_with(y.s, ?))) > 0, false)
 -- params: ["corpus","San"]

@@ -5,8 +5,8 @@ WHERE u.app_id = ?
     WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
     WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
+    'n': NULL::DOUBLE,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: coalesce(y.t, CASE WHEN regexp_full_match(y.s, '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$') THEN TRY_CAST(y.s AS TIMESTAMPTZ) END) BETWEEN ? AND ?)) > 0, false)
 -- params: ["corpus","2026-03-28T23:00:00Z","2026-06-30T23:59:59.999Z"]

@@ -8,7 +8,7 @@ WITH s AS (
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: (y.s NOT IN (?, ?, ?, ?, ?, ?, ?) OR y.n IS NOT NULL))) > 0, false)) AS a0_f
     FROM "events" AS e
     WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ?

@@ -6,8 +6,8 @@ WITH s AS (
     WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
     WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
+    'n': NULL::DOUBLE,
+    's': NULL::VARCHAR,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
     't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false)) AS a0_f
     FROM "events" AS e

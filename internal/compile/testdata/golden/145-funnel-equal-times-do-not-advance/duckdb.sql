@@ -5,8 +5,8 @@ WITH f0_s0 AS (
     WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    's': NULL::VARCHAR,
+    'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: y.n = ?)) > 0, false)
 ),
 f0_s1 AS (
@@ -16,8 +16,8 @@ f0_s1 AS (
     WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    's': NULL::VARCHAR,
+    'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: y.n = ?)) > 0, false)
 ),
 f0_c0 AS (SELECT DISTINCT user_id, time AS t1, time AS t FROM f0_s0),

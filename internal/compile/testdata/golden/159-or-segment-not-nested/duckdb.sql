@@ -16,36 +16,36 @@ WHERE u.app_id = ?
     WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
     WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
+    'n': NULL::DOUBLE,
+    's': NULL::VARCHAR,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
     't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) OR (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."member"')), lambda j: CASE
     WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
     WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
+    'n': NULL::DOUBLE,
+    's': NULL::VARCHAR,
     'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
     't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) AND coalesce(coalesce(s.a0.n, 0) >= ?, false))) OR (NOT (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."nickname"')), lambda j: CASE
     WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
     WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
+    'n': NULL::DOUBLE,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: contains(y.s, ?))) > 0, false) OR coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."nickname"')), lambda j: CASE
     WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
     WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
+    'n': NULL::DOUBLE,
     's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: contains(y.s, ?))) > 0, false)) AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."age"')), lambda j: CASE
     WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
     WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
     'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    's': NULL::VARCHAR,
+    'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: y.n >= ?)) > 0, false)))
 -- params: ["2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus",true,true,2,"'","\\",70]
