@@ -121,15 +121,16 @@ const (
 // opens: a write then only binds and runs them (preparing the event
 // insert costs about as much as running it).
 type statements struct {
-	insertEvents, insertLate, upsertSeen, moveWatermark, insertWatermark, getUser, updateUser, insertUser *sql.Stmt
+	insertEvents, insertLate, insertNewEvents, insertNewLate, upsertSeen, moveWatermark, insertWatermark, getUser, updateUser, insertUser *sql.Stmt
 }
 
 func (s *statements) all() []**sql.Stmt {
-	return []**sql.Stmt{&s.insertEvents, &s.insertLate, &s.upsertSeen, &s.moveWatermark, &s.insertWatermark, &s.getUser, &s.updateUser, &s.insertUser}
+	return []**sql.Stmt{&s.insertEvents, &s.insertLate, &s.insertNewEvents, &s.insertNewLate, &s.upsertSeen, &s.moveWatermark, &s.insertWatermark, &s.getUser, &s.updateUser, &s.insertUser}
 }
 
 func (e *Engine) prepare(ctx context.Context) error {
-	texts := []string{fmt.Sprintf(insertEvents, "events"), fmt.Sprintf(insertEvents, "late_events"), upsertSeen, moveWatermark, insertWatermark, getUser, updateUser, insertUser}
+	texts := []string{fmt.Sprintf(insertEvents, "events", onConflict), fmt.Sprintf(insertEvents, "late_events", onConflict),
+		fmt.Sprintf(insertEvents, "events", ""), fmt.Sprintf(insertEvents, "late_events", ""), upsertSeen, moveWatermark, insertWatermark, getUser, updateUser, insertUser}
 	for i, st := range e.stmts.all() {
 		var err error
 		if *st, err = e.db.PrepareContext(ctx, texts[i]); err != nil {
@@ -222,15 +223,22 @@ func (c *watermarks) forget() {
 }
 
 // insertEvents stores events in a table (events or late_events) and
-// returns those it stored.
+// returns those it stored. With onConflict it skips the event IDs the app
+// already has; without, it fails on one.
 const insertEvents = `
 	INSERT INTO %s (app_id, event_id, user_id, name, time, properties)
 	SELECT ?, event_id, user_id, name, time, properties::JSON FROM (
 		SELECT unnest(?::VARCHAR[]) AS event_id, unnest(?::VARCHAR[]) AS user_id,
 			unnest(?::VARCHAR[]) AS name, unnest(?::TIMESTAMPTZ[]) AS time,
 			unnest(?::VARCHAR[]) AS properties)
-	ON CONFLICT DO NOTHING
+	%s
 	RETURNING user_id, time`
+
+const onConflict = `ON CONFLICT DO NOTHING`
+
+// errStoredBefore is a batch's plain insert failing on an event ID that is
+// already stored.
+var errStoredBefore = errors.New("duckdb: an event ID of the batch is stored already")
 
 // upsertSeen creates the users of new events and widens their
 // first_seen/last_seen to the new events' times (least and greatest skip
@@ -296,45 +304,70 @@ func (e *Engine) WriteEvents(ctx context.Context, appID string, events []dataset
 		}
 		to.add(ev, p)
 	}
-	err = e.write(ctx, func(tx *sql.Tx) error {
-		inserted = 0
-		spans := map[string]*span{}
-		var order []string
-		for _, part := range []struct {
-			stmt *sql.Stmt
-			cols *columns
-		}{{e.stmts.insertEvents, &fresh}, {e.stmts.insertLate, &late}} {
-			if len(part.cols.ids) == 0 {
-				continue
-			}
-			c := part.cols
-			rows, err := tx.StmtContext(ctx, part.stmt).QueryContext(ctx, appID, c.ids, c.users, c.names, c.times, c.props)
-			if err != nil {
-				return fmt.Errorf("duckdb: writing events: %w", err)
-			}
-			n, err := widen(rows, spans, &order)
-			if err != nil {
-				return fmt.Errorf("duckdb: writing events: %w", err)
-			}
-			inserted += n
-		}
-		if inserted == 0 {
-			return nil // a retry: nothing changes, not even the watermark
-		}
-		firsts, lasts := make([]time.Time, len(order)), make([]time.Time, len(order))
-		for i, u := range order {
-			firsts[i], lasts[i] = spans[u].first, spans[u].last
-		}
-		if _, err := tx.StmtContext(ctx, e.stmts.upsertSeen).ExecContext(ctx, appID, order, firsts, lasts); err != nil {
-			return fmt.Errorf("duckdb: writing users: %w", err)
-		}
-		_, err = e.advance(ctx, tx, appID)
-		return err
-	})
+	// Batches of new events, the usual ones, are stored by a plain INSERT:
+	// DuckDB's ON CONFLICT check slows down as the table grows (1,000
+	// events into a table of 3M: 700 ms, against 40 ms without it). A batch
+	// with an event ID already stored (a retry) fails that insert, which
+	// stores nothing, and is written again with ON CONFLICT DO NOTHING.
+	store := func(plain bool) func(tx *sql.Tx) error {
+		return func(tx *sql.Tx) error { return e.storeEvents(ctx, tx, appID, plain, &fresh, &late, &inserted) }
+	}
+	err = e.write(ctx, store(true))
+	if errors.Is(err, errStoredBefore) {
+		err = e.write(ctx, store(false))
+	}
 	if err != nil {
 		return 0, err
 	}
 	return inserted, nil
+}
+
+// storeEvents is one attempt of WriteEvents in tx: the events (fresh to
+// the events table, late to late_events) by plain inserts or with ON
+// CONFLICT, their users and the app's watermark. It sets *inserted to the
+// events stored.
+func (e *Engine) storeEvents(ctx context.Context, tx *sql.Tx, appID string, plain bool, fresh, late *columns, inserted *int) error {
+	*inserted = 0
+	spans := map[string]*span{}
+	var order []string
+	stmtFresh, stmtLate := e.stmts.insertEvents, e.stmts.insertLate
+	if plain {
+		stmtFresh, stmtLate = e.stmts.insertNewEvents, e.stmts.insertNewLate
+	}
+	for _, part := range []struct {
+		stmt *sql.Stmt
+		cols *columns
+	}{{stmtFresh, fresh}, {stmtLate, late}} {
+		if len(part.cols.ids) == 0 {
+			continue
+		}
+		c := part.cols
+		rows, err := tx.StmtContext(ctx, part.stmt).QueryContext(ctx, appID, c.ids, c.users, c.names, c.times, c.props)
+		if err == nil {
+			var n int
+			n, err = widen(rows, spans, &order)
+			*inserted += n
+		}
+		if err != nil {
+			var de *duckdb.Error
+			if plain && errors.As(err, &de) && de.Type == duckdb.ErrorTypeConstraint {
+				return errStoredBefore
+			}
+			return fmt.Errorf("duckdb: writing events: %w", err)
+		}
+	}
+	if *inserted == 0 {
+		return nil // a retry: nothing changes, not even the watermark
+	}
+	firsts, lasts := make([]time.Time, len(order)), make([]time.Time, len(order))
+	for i, u := range order {
+		firsts[i], lasts[i] = spans[u].first, spans[u].last
+	}
+	if _, err := tx.StmtContext(ctx, e.stmts.upsertSeen).ExecContext(ctx, appID, order, firsts, lasts); err != nil {
+		return fmt.Errorf("duckdb: writing users: %w", err)
+	}
+	_, err := e.advance(ctx, tx, appID)
+	return err
 }
 
 // columns are events as the insert statement binds them.
