@@ -29,7 +29,8 @@ test-integration:
 	SEGMENTD_TEST_CASSANDRA=127.0.0.1:9042 \
 	SEGMENTD_TEST_TRINO="$$(bash deploy/local/trino.sh url | sed 's#://#://segmentd@#')" \
 	$(GO) test -count=1 -timeout 60m -tags integration,distributed ./...
-	$(GO) run ./cmd/segbench --scale 0.01 --dir .cache/segbench-0.01 --ingest-events 20000 --markdown -
+	eval "$$(bash deploy/local/minio.sh env)" && $(GO) run ./cmd/segbench --scale 0.01 --dir .cache/segbench-0.01 --ingest-events 20000 --markdown - \
+		--trino "$$(bash deploy/local/trino.sh url | sed 's#://#://segmentd@#')" --cassandra 127.0.0.1:9042 --s3-endpoint "$$S3_ENDPOINT"
 
 ## segbench: the whole-system benchmarks at the default scale (1M users,
 ## 30M events), appended to docs/BENCHMARKS.md

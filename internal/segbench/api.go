@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"sync"
 	"time"
@@ -30,38 +32,58 @@ func measureAPI(ctx context.Context, cfg Config, eng *duckdb.Engine, m Manifest,
 		return err
 	}
 	defer st.Close()
-	for _, id := range []string{app, "ingest"} {
-		if _, err := st.GetApp(ctx, id); err == nil {
-			continue
-		}
-		if _, err := st.CreateApp(ctx, store.App{ID: id, TimeZone: m.TimeZone}); err != nil {
-			return err
-		}
-	}
-	s := api.New(api.Config{Store: st, Data: eng, AdminKey: benchKey, QueryTimeout: 10 * time.Minute})
-	if err := s.Start(ctx); err != nil {
+	if err := ensureApps(ctx, st, m.TimeZone, app, "ingest"); err != nil {
 		return err
 	}
-	defer s.Shutdown(context.WithoutCancel(ctx))
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	c := client{base: srv.URL}
+	c, stop, err := serve(ctx, st, eng)
+	if err != nil {
+		return err
+	}
+	defer stop()
 
 	if err := eng.DeleteApp(ctx, "ingest"); err != nil {
 		return err
 	}
-	batches, n, err := eventBatches(ctx, eng, filepath.Join(cfg.Dir, EventsFile), cfg.IngestEvents)
+	batches, n, err := eventBatches(ctx, eng.DB(), filepath.Join(cfg.Dir, EventsFile), "ingest", "TRUE", cfg.IngestEvents)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	if err := c.ingest(ctx, batches); err != nil {
+	if err := c.sendAll(ctx, 4, batches); err != nil {
 		return err
 	}
 	rep.IngestEvents, rep.IngestPerSecond = n, float64(n)/time.Since(start).Seconds()
 
 	rep.ExportIDs, rep.ExportPerSecond, err = c.export(ctx)
 	return err
+}
+
+// ensureApps creates those of the apps the store lacks, in the data's
+// time zone.
+func ensureApps(ctx context.Context, st *store.SQL, timeZone string, ids ...string) error {
+	for _, id := range ids {
+		if _, err := st.GetApp(ctx, id); err == nil {
+			continue
+		}
+		if _, err := st.CreateApp(ctx, store.App{ID: id, TimeZone: timeZone}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serve starts a segmentd API server over the store and the data, on
+// loopback HTTP, and returns a client of it and how to stop it.
+func serve(ctx context.Context, st *store.SQL, data api.Data) (client, func(), error) {
+	s := api.New(api.Config{Store: st, Data: data, AdminKey: benchKey, QueryTimeout: 10 * time.Minute, TrinoTables: data.Tables()})
+	if err := s.Start(ctx); err != nil {
+		return client{}, nil, err
+	}
+	srv := httptest.NewServer(s)
+	return client{base: srv.URL}, func() {
+		srv.Close()
+		s.Shutdown(context.WithoutCancel(ctx))
+	}, nil
 }
 
 // client talks to the server under test.
@@ -85,11 +107,22 @@ func (c client) do(ctx context.Context, method, path string, body []byte) ([]byt
 	return b, err
 }
 
-// eventBatches reads the first n events of the data as bodies of POST
-// /events, 1,000 a batch.
-func eventBatches(ctx context.Context, eng *duckdb.Engine, eventsPath string, n int) ([][]byte, int, error) {
-	rows, err := eng.DB().QueryContext(ctx, `SELECT event_id, user_id, name, strftime(time, '%Y-%m-%dT%H:%M:%S.%gZ'), properties
-		FROM read_parquet(`+compile.Literal(eventsPath)+`) LIMIT ?`, n)
+// request is one request of a load.
+type request struct {
+	method, path string
+	body         []byte
+}
+
+// eventBatches reads the events of the data that match a condition of
+// its columns, in time order, the first limit of them (all when
+// negative), as POST /events requests into the app, 1,000 events a batch.
+func eventBatches(ctx context.Context, db *sql.DB, eventsPath, appID, where string, limit int) ([]request, int, error) {
+	query := `SELECT event_id, user_id, name, strftime(timezone('UTC', time), '%Y-%m-%dT%H:%M:%S.%gZ'), properties
+		FROM read_parquet(` + compile.Literal(eventsPath) + `) WHERE ` + where
+	if limit >= 0 {
+		query += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -101,12 +134,12 @@ func eventBatches(ctx context.Context, eng *duckdb.Engine, eventsPath string, n 
 		Time       string          `json:"time"`
 		Properties json.RawMessage `json:"properties"`
 	}
-	var batches [][]byte
+	var batches []request
 	var batch []event
 	total := 0
 	flush := func() error {
 		b, err := json.Marshal(map[string]any{"events": batch})
-		batches, batch = append(batches, b), batch[:0]
+		batches, batch = append(batches, request{"POST", "/v1/apps/" + appID + "/events", b}), batch[:0]
 		return err
 	}
 	for rows.Next() {
@@ -131,40 +164,52 @@ func eventBatches(ctx context.Context, eng *duckdb.Engine, eventsPath string, n 
 	return batches, total, rows.Err()
 }
 
-// ingest posts the batches from 4 clients at once.
-func (c client) ingest(ctx context.Context, batches [][]byte) error {
-	next := make(chan []byte)
-	errs := make(chan error, 4)
+// userRequests reads the profiles of the data as PUT /users requests
+// into the app.
+func userRequests(ctx context.Context, db *sql.DB, usersPath, appID string) ([]request, error) {
+	rows, err := db.QueryContext(ctx, `SELECT user_id, '{"attributes": ' || attributes || '}' FROM read_parquet(`+compile.Literal(usersPath)+`)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []request
+	for rows.Next() {
+		var id, body string
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, err
+		}
+		out = append(out, request{"PUT", "/v1/apps/" + appID + "/users/" + url.PathEscape(id), []byte(body)})
+	}
+	return out, rows.Err()
+}
+
+// sendAll sends the requests from as many clients at once; the first
+// error stops them.
+func (c client) sendAll(ctx context.Context, clients int, reqs []request) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan request)
 	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range next {
-				if _, err := c.do(ctx, "POST", "/v1/apps/ingest/events", b); err != nil {
-					errs <- err
-					return
+	for range clients {
+		wg.Go(func() {
+			for r := range next {
+				if _, err := c.do(ctx, r.method, r.path, r.body); err != nil {
+					cancel(err)
 				}
 			}
-		}()
+		})
 	}
-	for _, b := range batches {
+loop:
+	for _, r := range reqs {
 		select {
-		case next <- b:
-		case err := <-errs:
-			close(next)
-			wg.Wait()
-			return err
+		case next <- r:
+		case <-ctx.Done():
+			break loop
 		}
 	}
 	close(next)
 	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-		return nil
-	}
+	return context.Cause(ctx)
 }
 
 // export runs a segment of every user with a session and streams its

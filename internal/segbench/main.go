@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
+	"time"
 )
 
 // Main is segbench's command line.
@@ -20,7 +22,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&cfg.Scale, "scale", 1, "1: 1M users and 30M events; 10: 10M and 300M; 0.01: 10k and 300k")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the generated data")
 	fs.IntVar(&cfg.Runs, "runs", 5, "runs of each query (at least 5)")
-	fs.IntVar(&cfg.IngestEvents, "ingest-events", 200_000, "events posted through the ingestion API")
+	fs.IntVar(&cfg.IngestEvents, "ingest-events", 200_000, "events posted through the ingestion API of the embedded engine")
+	fs.BoolVar(&cfg.DuckDB, "duckdb", true, "measure the embedded engine (false, with --trino: Trino alone)")
+	// The distributed path: serve's flags, and where the history is loaded.
+	t := &cfg.Trino
+	fs.StringVar(&t.URL, "trino", "", "also measure Trino, e.g. http://segmentd@127.0.0.1:8085 (needs --cassandra and --s3-endpoint)")
+	fs.StringVar(&t.Cassandra, "cassandra", "", "Cassandra contact points of the fresh store, comma-separated host:port")
+	fs.StringVar(&t.Keyspace, "cassandra-keyspace", "segbench", "Cassandra keyspace, also the history's schema in Trino's hive catalog")
+	fs.IntVar(&t.Buckets, "buckets", 16, "Cassandra partitions per app and day")
+	fs.StringVar(&t.HistoryLocation, "history-location", "s3://segmentd/segbench/", "S3 location of the history's schema")
+	fs.StringVar(&t.S3Endpoint, "s3-endpoint", "", "S3 endpoint the history is loaded through, with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (e.g. http://127.0.0.1:9000)")
+	fs.DurationVar(&t.CompactAge, "compact-age", 48*time.Hour, "the fresh store holds the days from day(as_of - compact-age); history the days before")
 	fs.StringVar(&jsonOut, "json", "", "write the report as JSON to this file")
 	fs.StringVar(&markdown, "markdown", "docs/BENCHMARKS.md", `append the report as Markdown to this file ("-": standard output)`)
 	if err := fs.Parse(args); err != nil {
@@ -30,12 +42,19 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "segbench: --scale must be positive")
 		return 2
 	}
+	if t.URL != "" && (t.Cassandra == "" || t.S3Endpoint == "") {
+		fmt.Fprintln(stderr, "segbench: --trino needs --cassandra and --s3-endpoint")
+		return 2
+	}
 	cfg.Log = slog.New(slog.NewTextHandler(stderr, nil))
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		fmt.Fprintln(stderr, "segbench:", err)
 		return 1
 	}
 	rep, err := Run(ctx, cfg)
+	if err == nil {
+		rep.Command = strings.Join(append([]string{"go run ./cmd/segbench"}, args...), " ")
+	}
 	if err == nil && jsonOut != "" {
 		err = writeJSON(jsonOut, rep)
 	}
@@ -62,7 +81,7 @@ func appendMarkdown(path string, stdout io.Writer, rep *Report) error {
 		rep.Markdown(stdout)
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}

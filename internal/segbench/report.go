@@ -97,13 +97,20 @@ func peakRSS() int64 {
 
 // Report is what a segbench run measured.
 type Report struct {
-	Date    time.Time `json:"date"`
-	Machine Machine   `json:"machine"`
-	Data    Manifest  `json:"data"`
-	// Load is the bulk load of the Parquet files into the engine.
-	Load  time.Duration `json:"load_ns"`
-	Trees []TreeResult  `json:"trees"`
-	// IngestPerSecond is events a second through POST /events.
+	Date time.Time `json:"date"`
+	// Command is the command line that measured it.
+	Command string   `json:"command"`
+	Machine Machine  `json:"machine"`
+	Data    Manifest `json:"data"`
+	// Load is the bulk load of the Parquet files into DuckDB (0 when the
+	// embedded engine was not measured).
+	Load time.Duration `json:"load_ns"`
+	// TrinoLoad is the load into the distributed path, when measured.
+	TrinoLoad *TrinoLoad `json:"trino_load,omitempty"`
+	// Trees are the suite's trees on each engine measured.
+	Trees []TreeResult `json:"trees"`
+	// IngestPerSecond is events a second through POST /events of the
+	// embedded engine.
 	IngestPerSecond float64 `json:"ingest_events_per_second"`
 	IngestEvents    int     `json:"ingest_events"`
 	// ExportPerSecond is IDs a second streamed from a run's members.txt.
@@ -117,9 +124,9 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(
 // Markdown writes the report as a section of docs/BENCHMARKS.md.
 func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "\n## segbench, scale %g (%s)\n\n", r.Data.Scale, r.Date.Format(time.DateOnly))
-	fmt.Fprintf(w, "`go run ./cmd/segbench --scale %g`: %d users and %d events (seed %d), %s, %d cores, %s, %s. "+
+	fmt.Fprintf(w, "`%s`: %d users and %d events (seed %d), %s, %d cores, %s, %s. "+
 		"Medians of %d runs, with min and max, in ms.\n\n",
-		r.Data.Scale, r.Data.Users, r.Data.Events, r.Data.Seed, r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Go, r.runs())
+		r.Command, r.Data.Users, r.Data.Events, r.Data.Seed, r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Go, r.runs())
 	fmt.Fprintln(w, "| tree | engine | members | compile µs | fused | naive | hand-written | fused/hand | naive/fused |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, t := range r.Trees {
@@ -137,9 +144,18 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintln(w, "| what | figure |")
 	fmt.Fprintln(w, "|---|---|")
 	fmt.Fprintf(w, "| data generation (Parquet) | %.1f s |\n", r.Data.GenerateSeconds)
-	fmt.Fprintf(w, "| bulk load into DuckDB | %.1f s |\n", r.Load.Seconds())
-	fmt.Fprintf(w, "| ingestion through `POST /events` (embedded, 1,000-event batches) | %.0f events/s (%d events) |\n", r.IngestPerSecond, r.IngestEvents)
-	fmt.Fprintf(w, "| export, a run's `members.txt` | %.2fM IDs/s (%d IDs) |\n", r.ExportPerSecond/1e6, r.ExportIDs)
+	if r.Load > 0 {
+		fmt.Fprintf(w, "| bulk load into DuckDB | %.1f s |\n", r.Load.Seconds())
+		fmt.Fprintf(w, "| ingestion through `POST /events` (embedded, 1,000-event batches) | %.0f events/s (%d events) |\n", r.IngestPerSecond, r.IngestEvents)
+		fmt.Fprintf(w, "| export, a run's `members.txt` | %.2fM IDs/s (%d IDs) |\n", r.ExportPerSecond/1e6, r.ExportIDs)
+	}
+	if t := r.TrinoLoad; t != nil {
+		fmt.Fprintf(w, "| history (days before %s) into Parquet on S3 through Trino | %.1f s (%d events) |\n",
+			t.Boundary.Format(time.DateOnly), t.History.Seconds(), t.HistoryEvents)
+		fmt.Fprintf(w, "| profiles through `PUT /users` (Cassandra, 16 clients) | %.0f users/s (%d users) |\n", t.UsersPerSecond, t.Users)
+		fmt.Fprintf(w, "| ingestion through `POST /events` (Cassandra, 1,000-event batches, the fresh days) | %.0f events/s (%d events) |\n",
+			t.IngestPerSecond, t.FreshEvents)
+	}
 	fmt.Fprintf(w, "| peak memory (RSS) of segbench | %d MB |\n", r.PeakRSS>>20)
 }
 

@@ -2,6 +2,7 @@ package segbench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
@@ -24,23 +26,36 @@ type Config struct {
 	Seed  uint64
 	// Runs is how often each query runs (at least 5).
 	Runs int
-	// IngestEvents is how many events go through the ingestion API.
+	// IngestEvents is how many events go through the ingestion API of the
+	// embedded engine.
 	IngestEvents int
-	Log          *slog.Logger
+	// DuckDB measures the embedded engine (false: Trino alone).
+	DuckDB bool
+	// Trino, when its URL is set, measures the distributed path too.
+	Trino TrinoConfig
+	Log   *slog.Logger
+}
+
+func (c Config) logger() *slog.Logger {
+	if c.Log == nil {
+		return slog.Default()
+	}
+	return c.Log
 }
 
 // app is the benchmark's app ID.
 const app = "bench"
 
-// Run generates (or reuses) the data, loads it and measures the suite.
+// Run generates (or reuses) the data, loads it and measures the suite on
+// each engine.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Runs < 5 {
 		cfg.Runs = 5
 	}
-	log := cfg.Log
-	if log == nil {
-		log = slog.Default()
+	if !cfg.DuckDB && cfg.Trino.URL == "" {
+		return nil, errors.New("segbench: no engine to measure")
 	}
+	log := cfg.logger()
 	rep := &Report{Date: time.Now().UTC(), Machine: thisMachine()}
 	m, err := WriteData(ctx, cfg.Dir, cfg.Scale, cfg.Seed)
 	if err != nil {
@@ -48,43 +63,76 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.Data = m
 	log.Info("data", "users", m.Users, "events", m.Events, "seconds", m.GenerateSeconds)
-
-	dbPath := filepath.Join(cfg.Dir, "bench.duckdb")
-	eng, err := openFresh(ctx, dbPath)
-	if err != nil {
-		return nil, err
-	}
-	defer eng.Close()
-	start := time.Now()
-	if err := eng.LoadParquet(ctx, app, filepath.Join(cfg.Dir, UsersFile), filepath.Join(cfg.Dir, EventsFile)); err != nil {
-		return nil, err
-	}
-	rep.Load = time.Since(start)
-	log.Info("loaded into DuckDB", "seconds", rep.Load.Seconds())
-
-	loc, err := time.LoadLocation(m.TimeZone)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range Suite() {
-		res, err := measureTree(ctx, eng, t, m.AsOf, loc, cfg.Runs)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", t.Name, err)
+	if cfg.DuckDB {
+		if err := runDuckDB(ctx, cfg, m, rep); err != nil {
+			return nil, err
 		}
-		log.Info("tree", "name", t.Name, "members", res.Members, "fused_ms", ms(res.Fused.Median), "naive_ms", ms(res.Naive.Median))
-		rep.Trees = append(rep.Trees, res)
 	}
-	if err := measureAPI(ctx, cfg, eng, m, rep); err != nil {
-		return nil, err
+	if cfg.Trino.URL != "" {
+		if err := runTrino(ctx, cfg, m, rep); err != nil {
+			return nil, err
+		}
 	}
 	rep.PeakRSS = peakRSS()
 	return rep, nil
 }
 
+// runDuckDB bulk-loads the data into the embedded engine and measures the
+// suite and the API on it.
+func runDuckDB(ctx context.Context, cfg Config, m Manifest, rep *Report) error {
+	eng, err := openFresh(ctx, filepath.Join(cfg.Dir, "bench.duckdb"))
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	start := time.Now()
+	if err := eng.LoadParquet(ctx, app, filepath.Join(cfg.Dir, UsersFile), filepath.Join(cfg.Dir, EventsFile)); err != nil {
+		return err
+	}
+	rep.Load = time.Since(start)
+	cfg.logger().Info("loaded into DuckDB", "seconds", rep.Load.Seconds())
+	if err := measureSuite(ctx, cfg, eng, app, m, rep); err != nil {
+		return err
+	}
+	return measureAPI(ctx, cfg, eng, m, rep)
+}
+
+// measureSuite measures every tree of the suite on an engine that holds
+// the data under appID.
+func measureSuite(ctx context.Context, cfg Config, eng api.Data, appID string, m Manifest, rep *Report) error {
+	loc, err := time.LoadLocation(m.TimeZone)
+	if err != nil {
+		return err
+	}
+	split, err := eng.Split(ctx, appID, m.AsOf)
+	if err != nil {
+		return err
+	}
+	for _, t := range Suite() {
+		opt := compile.Options{AppID: appID, AsOf: m.AsOf, Location: loc, Split: split}
+		res, err := measureTree(ctx, eng, t, opt, cfg.Runs)
+		if err != nil {
+			return fmt.Errorf("%s on %s: %w", t.Name, eng.Dialect().Name, err)
+		}
+		cfg.logger().Info("tree", "name", t.Name, "engine", res.Engine, "members", res.Members,
+			"fused_ms", ms(res.Fused.Median), "naive_ms", ms(res.Naive.Median), "hand_ms", handMS(res))
+		rep.Trees = append(rep.Trees, res)
+	}
+	return nil
+}
+
+func handMS(r TreeResult) string {
+	if r.Hand == nil {
+		return "-"
+	}
+	return ms(r.Hand.Median)
+}
+
 // measureTree compiles a tree and times its three queries, interleaved
 // (fused, naive, hand-written, then again) so that drift of the machine
-// spreads over all three. The three must select the same members.
-func measureTree(ctx context.Context, eng *duckdb.Engine, t Tree, asOf time.Time, loc *time.Location, runs int) (TreeResult, error) {
+// spreads over all three. The three must select the same members. opt
+// is what they are compiled for, less the strategy.
+func measureTree(ctx context.Context, eng api.Data, t Tree, opt compile.Options, runs int) (TreeResult, error) {
 	res := TreeResult{Tree: t.Name, Engine: eng.Dialect().Name}
 	tree, err := segment.Decode(t.JSON, "")
 	if err != nil {
@@ -94,7 +142,7 @@ func measureTree(ctx context.Context, eng *duckdb.Engine, t Tree, asOf time.Time
 		return res, err
 	}
 	compileFor := func(st compile.Strategy) (*compile.SQL, error) {
-		opt := compile.Options{AppID: app, AsOf: asOf, Location: loc, Strategy: st}
+		opt.Strategy = st
 		return compile.Compile(tree, eng.Dialect(), opt, eng.Tables())
 	}
 	var compiles []time.Duration
@@ -112,8 +160,11 @@ func measureTree(ctx context.Context, eng *duckdb.Engine, t Tree, asOf time.Time
 			return res, err
 		}
 	}
-	if hand, err := t.HandSQL(eng.Dialect().Name, app, asOf, loc); err == nil {
+	switch hand, err := t.HandQuery(eng.Dialect().Name, opt, eng.Tables()); {
+	case err == nil:
 		queries["hand"] = hand
+	case !errors.Is(err, ErrNoHandSQL):
+		return res, err
 	}
 	// One untimed run each: the members must agree (and the caches warm).
 	var want []string

@@ -15,10 +15,12 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/engine/trino"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -141,23 +143,65 @@ func (t Tree) Expand(ctx context.Context) (segment.Node, error) {
 	return segment.Expand(ctx, tree, "", t.Lookup())
 }
 
-// HandSQL returns the hand-written query of the tree in a dialect, with
-// its parameters for the app, as_of and the app's time zone (an IANA zone;
-// nil is UTC), or ErrNoHandSQL. Like the compiled queries, it selects the
-// user_id of the members.
-//
-// The files name their parameters (:app_id, :as_of, :tz) so that they
-// read as an analyst writes them and can use one value many times; HandSQL
-// turns them into positional ?s, which every engine takes.
+// HandSQL is HandQuery for an engine that keeps its events in one table,
+// under the names the dialect's files use.
 func (t Tree) HandSQL(dialect, appID string, asOf time.Time, loc *time.Location) (*compile.SQL, error) {
+	return t.HandQuery(dialect, compile.Options{AppID: appID, AsOf: asOf, Location: loc}, compile.Tables{})
+}
+
+// HandQuery returns the hand-written query of the tree in a dialect, or
+// ErrNoHandSQL, bound for the app, as_of and time zone (an IANA zone; nil
+// is UTC) of the options and, on an engine that keeps events in two
+// stores, their split. Like the compiled queries, it selects the user_id
+// of the members.
+//
+// The files name their parameters (:app_id, :as_of, :tz; with a split,
+// :boundary, :fresh_days and :buckets, the last two lists) so that they
+// read as an analyst writes them and can use one value many times; they
+// become positional ?s, which every engine takes. The Trino files name the
+// tables of deploy/trino's catalogs (trino.DefaultTables), which become
+// the engine's tables.
+//
+// A dialect may have suite/sources.<dialect>.sql: the sources every query
+// of the dialect reads (on Trino, the events of history, fresh days and
+// late events as one), as the common table expressions before the query.
+func (t Tree) HandQuery(dialect string, opt compile.Options, tables compile.Tables) (*compile.SQL, error) {
 	text, err := files.ReadFile("suite/" + t.Name + "." + dialect + ".sql")
 	if err != nil {
 		return nil, fmt.Errorf("%w for %s in %s", ErrNoHandSQL, t.Name, dialect)
 	}
+	loc := opt.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	return bind(string(text), map[string]any{"app_id": appID, "as_of": asOf.UTC(), "tz": loc.String()})
+	params := map[string]any{"app_id": opt.AppID, "as_of": opt.AsOf.UTC(), "tz": loc.String()}
+	if split := opt.Split; split != nil {
+		buckets := make([]string, split.Buckets)
+		for i := range buckets {
+			buckets[i] = strconv.Itoa(i)
+		}
+		params["boundary"], params["fresh_days"], params["buckets"] = split.Boundary, split.FreshDays, buckets
+	}
+	if sources, err := files.ReadFile("suite/sources." + dialect + ".sql"); err == nil {
+		text = slices.Concat(sources, []byte("SELECT user_id FROM (\n"), text, []byte("\n) AS hand"))
+	}
+	return bind(renameTables(string(text), handTables[dialect], tables), params)
+}
+
+// handTables are the tables the hand-written files of a dialect name.
+// DuckDB's are bare words (users, events), as in the embedded engine.
+var handTables = map[string]compile.Tables{"trino": trino.DefaultTables}
+
+// renameTables replaces each table the text names by the table of the
+// same role in to (a role to leaves empty keeps its name).
+func renameTables(text string, from, to compile.Tables) string {
+	var pairs []string
+	for _, p := range [][2]string{{from.Users, to.Users}, {from.Events, to.Events}, {from.History, to.History}, {from.Late, to.Late}} {
+		if p[0] != "" && p[1] != "" {
+			pairs = append(pairs, p[0], p[1])
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace(text)
 }
 
 // tokens are the parts of SQL text bind looks at: quoted strings and
@@ -165,7 +209,8 @@ func (t Tree) HandSQL(dialect, appID string, asOf time.Time, loc *time.Location)
 // left alone), :: casts, and :name parameters.
 var tokens = regexp.MustCompile(`'[^']*'|"[^"]*"|--[^\n]*|::|:[a-z_]+`)
 
-// bind replaces each :name of text by a positional ? for params[name].
+// bind replaces each :name of text by a positional ? for params[name],
+// or a list of them for a []string.
 func bind(text string, params map[string]any) (*compile.SQL, error) {
 	out := &compile.SQL{}
 	var b strings.Builder
@@ -180,9 +225,24 @@ func bind(text string, params map[string]any) (*compile.SQL, error) {
 			return nil, fmt.Errorf("segbench: unknown parameter %s", tok)
 		}
 		b.WriteString(text[last:m[0]])
-		out.Marks = append(out.Marks, b.Len())
-		b.WriteByte('?')
-		out.Params = append(out.Params, v)
+		values := []any{v}
+		if list, ok := v.([]string); ok {
+			if len(list) == 0 {
+				return nil, fmt.Errorf("segbench: parameter %s is an empty list", tok)
+			}
+			values = make([]any, len(list))
+			for i, s := range list {
+				values[i] = s
+			}
+		}
+		for i, x := range values {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			out.Marks = append(out.Marks, b.Len())
+			b.WriteByte('?')
+			out.Params = append(out.Params, x)
+		}
 		last = m[1]
 	}
 	b.WriteString(text[last:])

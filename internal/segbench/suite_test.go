@@ -9,16 +9,17 @@ import (
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/corpus"
 	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/enginetest"
+	"github.com/segmentd/segmentd/segment"
 )
 
 // TestSuiteAgreement runs every tree of the suite on the embedded engine
 // over the corpus data (3,000 users, Europe/Berlin, a DST change the week
 // before as_of): the fused plan, the naive plan and the hand-written query
 // must select exactly the reference evaluator's members, or the benchmark
-// would compare queries that do different work. Each tree must also be
-// selective, or it would measure an empty or a trivial answer.
+// would compare queries that do different work.
 func TestSuiteAgreement(t *testing.T) {
 	ctx := context.Background()
 	eng, err := duckdb.Open(ctx, "")
@@ -37,7 +38,31 @@ func TestSuiteAgreement(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := enginetest.Setup{AppID: "bench", Data: data, AsOf: corpus.AsOf, Location: corpus.Location()}
+	agree(t, eng, s, func(t *testing.T, tree Tree, n segment.Node) map[string]*compile.SQL {
+		queries := map[string]*compile.SQL{}
+		for _, st := range []compile.Strategy{compile.Fused, compile.Naive} {
+			opt := compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: s.Location, Strategy: st}
+			q, err := compile.Compile(n, eng.Dialect(), opt, eng.Tables())
+			if err != nil {
+				t.Fatalf("%s: %v", st, err)
+			}
+			queries[string(st)] = q
+		}
+		q, err := tree.HandSQL(eng.Dialect().Name, s.AppID, s.AsOf, s.Location)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries["hand"] = q
+		return queries
+	})
+}
 
+// agree runs the queries of each tree of the suite (queries gets the tree
+// and its expansion) on the engine: each must select exactly the
+// reference evaluator's members over the setup's data. Each tree must also
+// be selective, or it would measure an empty or a trivial answer.
+func agree(t *testing.T, eng engine.Engine, s enginetest.Setup, queries func(t *testing.T, tree Tree, n segment.Node) map[string]*compile.SQL) {
+	ctx := context.Background()
 	for _, tree := range Suite() {
 		t.Run(tree.Name, func(t *testing.T) {
 			n, err := tree.Expand(ctx)
@@ -45,22 +70,12 @@ func TestSuiteAgreement(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := enginetest.Expected(n, s)
-			t.Logf("%d members of %d users", len(want), len(data.Users))
-			if len(want) == 0 || len(want) == len(data.Users) {
-				t.Errorf("selects %d of %d users: a suite tree must select some users, not all", len(want), len(data.Users))
+			t.Logf("%d members of %d users", len(want), len(s.Data.Users))
+			if len(want) == 0 || len(want) == len(s.Data.Users) {
+				t.Errorf("selects %d of %d users: a suite tree must select some users, not all", len(want), len(s.Data.Users))
 			}
-			queries := map[string]*compile.SQL{}
-			for _, st := range []compile.Strategy{compile.Fused, compile.Naive} {
-				opt := compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: s.Location, Strategy: st}
-				if queries[string(st)], err = compile.Compile(n, eng.Dialect(), opt, eng.Tables()); err != nil {
-					t.Fatalf("%s: %v", st, err)
-				}
-			}
-			if queries["hand"], err = tree.HandSQL(eng.Dialect().Name, s.AppID, s.AsOf, s.Location); err != nil {
-				t.Fatal(err)
-			}
-			for way, q := range queries {
-				got, err := eng.Members(ctx, q)
+			for way, q := range queries(t, tree, n) {
+				got, err := engine.Members(ctx, eng, q)
 				if err != nil {
 					t.Fatalf("%s: %v\n%s", way, err, q.Text)
 				}
@@ -110,8 +125,8 @@ func TestSaved(t *testing.T) {
 // so, so that a run there can measure the compiled queries alone.
 func TestHandSQLDialect(t *testing.T) {
 	tree := Suite()[0]
-	if _, err := tree.HandSQL("trino", "bench", corpus.AsOf, nil); !errors.Is(err, ErrNoHandSQL) {
-		t.Errorf("trino: got %v, want ErrNoHandSQL", err)
+	if _, err := tree.HandSQL("postgres", "bench", corpus.AsOf, nil); !errors.Is(err, ErrNoHandSQL) {
+		t.Errorf("postgres: got %v, want ErrNoHandSQL", err)
 	}
 }
 
@@ -130,5 +145,13 @@ FROM t WHERE a = ?`
 	}
 	if _, err := bind(`SELECT :z`, nil); err == nil {
 		t.Error("an unknown parameter: no error")
+	}
+	// A list is one ? a value.
+	q, err = bind(`WHERE d IN (:days) AND a = :x`, map[string]any{"days": []string{"a", "b"}, "x": 1})
+	if err != nil || q.Text != `WHERE d IN (?, ?) AND a = ?` || !slices.Equal(q.Params, []any{"a", "b", 1}) || !slices.Equal(q.Marks, []int{12, 15, 26}) {
+		t.Errorf("bind of a list: %q %v %v (%v)", q.Text, q.Params, q.Marks, err)
+	}
+	if _, err := bind(`WHERE d IN (:days)`, map[string]any{"days": []string{}}); err == nil {
+		t.Error("an empty list: no error")
 	}
 }

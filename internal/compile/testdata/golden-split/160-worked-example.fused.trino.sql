@@ -43,6 +43,7 @@ WITH s AS (
       WHERE app_id = ? AND day IN (?, ?) AND bucket IN (?, ?))
 ) AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?, ?, ?)
     AND ((e.name = ? AND e.time >= ?)
       OR (e.name = ?)
       OR (e.name = ? AND e.time >= ? AND e.time < ?))
@@ -57,4 +58,4 @@ FROM (
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND (coalesce(s.a0.n = ?, false) AND coalesce(s.a1.n >= ?, false) AND coalesce(coalesce(s.a2.n, 0) <= ?, false) AND coalesce(coalesce(s.a3.n, 0) > ?, false))
--- params: ["$meta","2026-10-27T23:00:00Z","$buy","$buy","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$meta","2026-10-27T23:00:00Z","$buy","$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","0","1","corpus",1,10000,100,10]
+-- params: ["$meta","2026-10-27T23:00:00Z","$buy","$buy","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$meta","$buy","$session","$meta","2026-10-27T23:00:00Z","$buy","$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","0","1","corpus",1,10000,100,10]

@@ -24,6 +24,7 @@ SELECT user_id FROM (WITH s AS (
       WHERE app_id = ? AND day IN (?, ?) AND bucket IN (?, ?))
 ) AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
     AND ((e.name = ? AND e.time >= ?))
   GROUP BY e.user_id
 )
@@ -69,6 +70,7 @@ SELECT user_id FROM (WITH s AS (
       WHERE app_id = ? AND day IN (?, ?) AND bucket IN (?, ?))
 ) AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
     AND ((e.name = ?))
   GROUP BY e.user_id
 )
@@ -108,6 +110,7 @@ SELECT user_id FROM (WITH s AS (
       WHERE app_id = ? AND day IN (?, ?) AND bucket IN (?, ?))
 ) AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
     AND ((e.name = ? AND e.time >= ? AND e.time < ?))
   GROUP BY e.user_id
 )
@@ -142,6 +145,7 @@ SELECT user_id FROM (WITH s AS (
       WHERE app_id = ? AND day IN (?, ?) AND bucket IN (?, ?))
 ) AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
     AND ((e.name = ? AND e.time >= ? AND e.time < ?))
   GROUP BY e.user_id
 )
@@ -154,4 +158,4 @@ FROM (
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(coalesce(s.a0.n, 0) > ?, false)) AS i
--- params: ["$meta","2026-10-27T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$meta","2026-10-27T23:00:00Z","corpus","0","1","corpus",1,"$buy","$buy","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$buy","corpus","0","1","corpus",10000,"$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","0","1","corpus",100,"$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","0","1","corpus",10]
+-- params: ["$meta","2026-10-27T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$meta","$meta","2026-10-27T23:00:00Z","corpus","0","1","corpus",1,"$buy","$buy","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$buy","$buy","corpus","0","1","corpus",10000,"$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$buy","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","0","1","corpus",100,"$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$session","$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","0","1","corpus",10]

@@ -8,6 +8,7 @@ WITH s AS (
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n), x -> x IS NOT NULL), CAST(NULL AS DOUBLE), (acc, x) -> coalesce(acc, 0) + x, acc -> acc)) FILTER (WHERE e.name = ? AND e.time >= ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
     AND ((e.name = ? AND e.time >= ?))
   GROUP BY e.user_id
 )
@@ -16,4 +17,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(coalesce(s.a0.n, 0) >= ?, false)
--- params: ["$buy","2026-09-30T22:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-09-30T22:00:00Z","corpus",20000]
+-- params: ["$buy","2026-09-30T22:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","$buy","2026-09-30T22:00:00Z","corpus",20000]

@@ -11,6 +11,7 @@ WITH s AS (
         WHEN y.b IS NOT NULL THEN 'b' || CAST(y.b AS VARCHAR) END)) FILTER (WHERE e.name = ?))), k -> k IS NOT NULL))) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
     AND ((e.name = ?))
   GROUP BY e.user_id
 )
@@ -19,4 +20,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(coalesce(s.a0.n, 0) >= ?, false)
--- params: ["view_item","corpus","2026-10-28T14:30:00Z","view_item","corpus",4]
+-- params: ["view_item","corpus","2026-10-28T14:30:00Z","view_item","view_item","corpus",4]

@@ -8,6 +8,7 @@ WITH s AS (
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n), x -> x IS NOT NULL))) FILTER (WHERE e.name = ? AND e.time > ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
     AND ((e.name = ? AND e.time >= ?))
   GROUP BY e.user_id
 )
@@ -16,4 +17,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(s.a0.n <= ?, false)
--- params: ["view_item","2026-09-28T14:30:00Z","corpus","2026-10-28T14:30:00Z","view_item","2026-09-28T14:30:00Z","corpus",1000]
+-- params: ["view_item","2026-09-28T14:30:00Z","corpus","2026-10-28T14:30:00Z","view_item","view_item","2026-09-28T14:30:00Z","corpus",1000]

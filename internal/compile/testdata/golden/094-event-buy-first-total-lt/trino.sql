@@ -8,6 +8,7 @@ WITH s AS (
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), 1) ORDER BY e.time ASC, e.event_id DESC) FILTER (WHERE e.name = ?), 1) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
     AND ((e.name = ?))
   GROUP BY e.user_id
 )
@@ -16,4 +17,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(s.a0.n < ?, false)
--- params: ["$buy","corpus","2026-10-28T14:30:00Z","$buy","corpus",1000]
+-- params: ["$buy","corpus","2026-10-28T14:30:00Z","$buy","$buy","corpus",1000]

@@ -8,6 +8,7 @@ WITH s AS (
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), 1) ORDER BY e.time ASC, e.event_id DESC) FILTER (WHERE e.name = ? AND e.time > ?), 1) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
     AND ((e.name = ? AND e.time >= ?))
   GROUP BY e.user_id
 )
@@ -16,4 +17,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(s.a0.n BETWEEN ? AND ?, false)
--- params: ["view_item","2026-10-21T14:30:00Z","corpus","2026-10-28T14:30:00Z","view_item","2026-10-21T14:30:00Z","corpus",20000,50000]
+-- params: ["view_item","2026-10-21T14:30:00Z","corpus","2026-10-28T14:30:00Z","view_item","view_item","2026-10-21T14:30:00Z","corpus",20000,50000]

@@ -14,6 +14,7 @@ WITH s AS (
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n), x -> x IS NOT NULL))) FILTER (WHERE e.name = ?), 0)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
     AND ((e.name = ?))
   GROUP BY e.user_id
 )
@@ -22,4 +23,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(s.a0.n > ?, false)
--- params: ["$buy","$buy","corpus","2026-10-28T14:30:00Z","$buy","corpus",12000]
+-- params: ["$buy","$buy","corpus","2026-10-28T14:30:00Z","$buy","$buy","corpus",12000]

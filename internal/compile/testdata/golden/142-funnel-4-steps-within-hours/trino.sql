@@ -18,19 +18,19 @@ f0_c0 AS (SELECT DISTINCT user_id, time AS t1, time AS t FROM f0_s0),
 f0_c1 AS (
   SELECT c.user_id, c.t1, min(s.time) AS t
   FROM f0_c0 AS c JOIN f0_s1 AS s
-    ON s.user_id = c.user_id AND s.time > c.t AND s.time <= date_add('millisecond', ?, c.t1)
+    ON s.user_id = c.user_id AND s.time > c.t AND s.time <= date_add('millisecond', ?, c.t1) AND s.time > ?
   GROUP BY c.user_id, c.t1
 ),
 f0_c2 AS (
   SELECT c.user_id, c.t1, min(s.time) AS t
   FROM f0_c1 AS c JOIN f0_s2 AS s
-    ON s.user_id = c.user_id AND s.time > c.t AND s.time <= date_add('millisecond', ?, c.t1)
+    ON s.user_id = c.user_id AND s.time > c.t AND s.time <= date_add('millisecond', ?, c.t1) AND s.time > ?
   GROUP BY c.user_id, c.t1
 ),
 f0_c3 AS (
   SELECT c.user_id, c.t1, min(s.time) AS t
   FROM f0_c2 AS c JOIN f0_s3 AS s
-    ON s.user_id = c.user_id AND s.time > c.t AND s.time <= date_add('millisecond', ?, c.t1)
+    ON s.user_id = c.user_id AND s.time > c.t AND s.time <= date_add('millisecond', ?, c.t1) AND s.time > ?
   GROUP BY c.user_id, c.t1
 ),
 f0 AS (
@@ -49,4 +49,4 @@ FROM "users" AS u
 LEFT JOIN f0 ON f0.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(f0.reached, 0) >= ?
--- params: ["corpus","2026-10-28T14:30:00Z","$session","2026-09-30T22:00:00Z","corpus","2026-10-28T14:30:00Z","view_item","corpus","2026-10-28T14:30:00Z","add_to_cart","corpus","2026-10-28T14:30:00Z","$buy",7200000,7200000,7200000,"corpus",4]
+-- params: ["corpus","2026-10-28T14:30:00Z","$session","2026-09-30T22:00:00Z","corpus","2026-10-28T14:30:00Z","view_item","corpus","2026-10-28T14:30:00Z","add_to_cart","corpus","2026-10-28T14:30:00Z","$buy",7200000,"2026-09-30T22:00:00Z",7200000,"2026-09-30T22:00:00Z",7200000,"2026-09-30T22:00:00Z","corpus",4]

@@ -20,7 +20,7 @@ f0_c0 AS (SELECT DISTINCT user_id, time AS t1, time AS t FROM f0_s0),
 f0_c1 AS (
   SELECT c.user_id, c.t1, min(s.time) AS t
   FROM f0_c0 AS c JOIN f0_s1 AS s
-    ON s.user_id = c.user_id AND s.time > c.t AND s.time <= date_add('millisecond', ?, c.t1)
+    ON s.user_id = c.user_id AND s.time > c.t AND s.time <= date_add('millisecond', ?, c.t1) AND s.time > ?
   GROUP BY c.user_id, c.t1
 ),
 f0 AS (
@@ -35,4 +35,4 @@ FROM "users" AS u
 LEFT JOIN f0 ON f0.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(f0.reached, 0) >= ?
--- params: ["corpus","2026-10-28T14:30:00Z","view_item","2025-12-31T23:00:00Z",5000,"corpus","2026-10-28T14:30:00Z","add_to_cart",5000,60000,"corpus",2]
+-- params: ["corpus","2026-10-28T14:30:00Z","view_item","2025-12-31T23:00:00Z",5000,"corpus","2026-10-28T14:30:00Z","add_to_cart",5000,60000,"2025-12-31T23:00:00Z","corpus",2]

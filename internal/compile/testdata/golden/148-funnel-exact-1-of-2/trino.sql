@@ -20,7 +20,7 @@ f0_c0 AS (SELECT DISTINCT user_id, time AS t1, time AS t FROM f0_s0),
 f0_c1 AS (
   SELECT c.user_id, c.t1, min(s.time) AS t
   FROM f0_c0 AS c JOIN f0_s1 AS s
-    ON s.user_id = c.user_id AND s.time > c.t
+    ON s.user_id = c.user_id AND s.time > c.t AND s.time > ?
   GROUP BY c.user_id, c.t1
 ),
 f0 AS (
@@ -35,4 +35,4 @@ FROM "users" AS u
 LEFT JOIN f0 ON f0.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(f0.reached, 0) = ?
--- params: ["corpus","2026-10-28T14:30:00Z","view_item","2026-09-28T14:30:00Z","electronics","corpus","2026-10-28T14:30:00Z","$buy","electronics","corpus",1]
+-- params: ["corpus","2026-10-28T14:30:00Z","view_item","2026-09-28T14:30:00Z","electronics","corpus","2026-10-28T14:30:00Z","$buy","electronics","2026-09-28T14:30:00Z","corpus",1]

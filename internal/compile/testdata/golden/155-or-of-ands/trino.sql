@@ -4,6 +4,7 @@ WITH s AS (
     CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time >= ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a1
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?, ?)
     AND ((e.name = ? AND e.time >= ? AND e.time < ?)
       OR (e.name = ? AND e.time >= ?))
   GROUP BY e.user_id
@@ -23,4 +24,4 @@ WHERE u.app_id = ?
     CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
     CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.s = ?), false) AND coalesce(coalesce(s.a1.n, 0) >= ?, false)))
--- params: ["$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","view_item","2026-10-27T23:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","view_item","2026-10-27T23:00:00Z","corpus","DE",1,"JP",5]
+-- params: ["$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","view_item","2026-10-27T23:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","view_item","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","view_item","2026-10-27T23:00:00Z","corpus","DE",1,"JP",5]

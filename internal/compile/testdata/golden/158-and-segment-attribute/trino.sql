@@ -3,6 +3,7 @@ WITH s AS (
     CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time > ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
     AND ((e.name = ? AND e.time >= ?))
   GROUP BY e.user_id
 )
@@ -21,4 +22,4 @@ WHERE u.app_id = ?
     CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
     CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> (y.s IN (?, ?))), false))
--- params: ["$buy","2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus",true,2,"JP","DE"]
+-- params: ["$buy","2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","$buy","2026-07-30T14:30:00Z","corpus",true,2,"JP","DE"]

@@ -14,6 +14,7 @@ WITH s AS (
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> starts_with(y.s, ?)), false))) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a1
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?, ?)
     AND ((e.name = ?)
       OR (e.name = ?))
   GROUP BY e.user_id
@@ -28,4 +29,4 @@ WHERE u.app_id = ?
     CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
     CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> (y.s IN (?, ?))), false) OR coalesce(coalesce(s.a0.n, 0) >= ?, false) OR coalesce(coalesce(s.a1.n, 0) >= ?, false))
--- params: ["$buy","'); DROP TABLE users; --","signup","');","corpus","2026-10-28T14:30:00Z","$buy","signup","corpus","'); DROP TABLE users; --","Zoë",1,1]
+-- params: ["$buy","'); DROP TABLE users; --","signup","');","corpus","2026-10-28T14:30:00Z","$buy","signup","$buy","signup","corpus","'); DROP TABLE users; --","Zoë",1,1]

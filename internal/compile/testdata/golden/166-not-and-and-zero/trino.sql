@@ -3,6 +3,7 @@ WITH s AS (
     CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
     AND ((e.name = ?))
   GROUP BY e.user_id
 )
@@ -16,4 +17,4 @@ WHERE u.app_id = ?
     CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
     CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)))) > 0, false))
--- params: ["$session","corpus","2026-10-28T14:30:00Z","$session","corpus",1]
+-- params: ["$session","corpus","2026-10-28T14:30:00Z","$session","$session","corpus",1]
