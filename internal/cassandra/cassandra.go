@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
-	"maps"
 	"regexp"
 	"sort"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
 	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/ingest"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/migrations"
 )
@@ -231,7 +231,10 @@ func (st *Store) WriteEvents(ctx context.Context, appID string, events []dataset
 	if err := st.execAll(ctx, stmts); err != nil {
 		return 0, err
 	}
-	return len(events), st.advance(ctx, appID)
+	if _, err := st.advance(ctx, appID); err != nil {
+		return 0, err
+	}
+	return len(events), nil
 }
 
 // execAll runs statements concurrently, a bounded number at a time, and
@@ -268,49 +271,77 @@ func (st *Store) execAll(ctx context.Context, stmts []*gocql.Query) error {
 	return ctx.Err()
 }
 
-// advance moves the app's watermark to now (as the write timestamp too, so
-// that a late writer never moves it back).
-func (st *Store) advance(ctx context.Context, appID string) error {
-	now := st.now().UTC().Truncate(time.Millisecond)
-	return st.s.Query("UPDATE "+st.cfg.Keyspace+".watermarks SET at = ? WHERE app_id = ?", now, appID).
-		WithTimestamp(now.UnixMicro()).ExecContext(ctx)
+// advance moves the app's watermark to max(now, previous + 1µs) and
+// returns it. The move is a compare-and-set (a lightweight transaction):
+// every server of the deployment writes it, and each write must see the
+// value the previous one set, so that two writes never share a watermark,
+// even in the same microsecond or under a clock that steps back. A lost
+// race is tried again over the value that won. A transaction that times
+// out may still land: the write then fails, and its retry moves the
+// watermark once more, which is harmless.
+func (st *Store) advance(ctx context.Context, appID string) (time.Time, error) {
+	cur, err := st.watermark(ctx, appID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for range maxAdvances {
+		next := st.now().UnixMicro()
+		if cur != nil {
+			next = max(next, *cur+1)
+		}
+		// On a lost race ScanCAS sets cur to the value that won.
+		applied, err := st.s.Query("UPDATE "+st.cfg.Keyspace+".watermarks SET micros = ? WHERE app_id = ? IF micros = ?", next, appID, cur).
+			WithContext(ctx).ScanCAS(&cur)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("cassandra: watermark: %w", err)
+		}
+		if applied {
+			return time.UnixMicro(next).UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cassandra: watermark of app %q: %d other writes came first", appID, maxAdvances)
 }
 
-// Watermark is the instant of the app's latest acknowledged write; zero if
-// none.
+// maxAdvances bounds the compare-and-sets of one watermark move: each
+// round one writer wins, so it is more than the writers of an app.
+const maxAdvances = 100
+
+// Watermark is the instant of the app's latest acknowledged write (events
+// or profile), in microseconds, strictly increasing across servers (see
+// advance); zero if none.
 func (st *Store) Watermark(ctx context.Context, appID string) (time.Time, error) {
-	var at time.Time
-	err := st.s.Query("SELECT at FROM "+st.cfg.Keyspace+".watermarks WHERE app_id = ?", appID).ScanContext(ctx, &at)
-	if errors.Is(err, gocql.ErrNotFound) {
-		return time.Time{}, nil
+	micros, err := st.watermark(ctx, appID)
+	if err != nil || micros == nil {
+		return time.Time{}, err
 	}
-	return at.UTC(), err
+	return time.UnixMicro(*micros).UTC(), nil
+}
+
+// watermark reads the app's watermark in microseconds, nil for none.
+func (st *Store) watermark(ctx context.Context, appID string) (*int64, error) {
+	var micros *int64
+	err := st.s.Query("SELECT micros FROM "+st.cfg.Keyspace+".watermarks WHERE app_id = ?", appID).ScanContext(ctx, &micros)
+	if err != nil && !errors.Is(err, gocql.ErrNotFound) {
+		return nil, fmt.Errorf("cassandra: watermark: %w", err)
+	}
+	return micros, nil
 }
 
 // GetUser returns a profile.
 func (st *Store) GetUser(ctx context.Context, appID, userID string) (dataset.User, error) {
-	u, _, err := st.getUser(ctx, appID, userID)
-	return u, err
-}
-
-// getUser returns a profile and its attributes' stored text (nil for
-// none), which PatchUser compares and sets.
-func (st *Store) getUser(ctx context.Context, appID, userID string) (dataset.User, *string, error) {
 	var attrs *string
 	var first, last *time.Time
 	err := st.s.Query("SELECT attributes, first_seen, last_seen FROM "+st.cfg.Keyspace+".users WHERE app_id = ? AND bucket = ? AND user_id = ?",
 		appID, st.Bucket(userID), userID).ScanContext(ctx, &attrs, &first, &last)
 	if errors.Is(err, gocql.ErrNotFound) {
-		return dataset.User{}, nil, fmt.Errorf("user %q: %w", userID, ErrNotFound)
+		return dataset.User{}, fmt.Errorf("user %q: %w", userID, ErrNotFound)
 	}
 	if err != nil {
-		return dataset.User{}, nil, err
+		return dataset.User{}, err
 	}
-	u := dataset.User{UserID: userID, Attributes: map[string]any{}}
-	if attrs != nil {
-		if err := json.Unmarshal([]byte(*attrs), &u.Attributes); err != nil {
-			return u, nil, fmt.Errorf("cassandra: user %q: attributes: %w", userID, err)
-		}
+	u := dataset.User{UserID: userID}
+	if u.Attributes, err = decodeAttributes(userID, attrs); err != nil {
+		return dataset.User{}, err
 	}
 	if first != nil {
 		u.FirstSeen = first.UTC()
@@ -318,80 +349,71 @@ func (st *Store) getUser(ctx context.Context, appID, userID string) (dataset.Use
 	if last != nil {
 		u.LastSeen = last.UTC()
 	}
-	return u, attrs, nil
+	return u, nil
 }
 
-// PutUser replaces a profile's attributes (null values dropped), creating
-// the user.
+// decodeAttributes decodes a user's stored attributes, {} for none (a
+// user made by events).
+func decodeAttributes(userID string, text *string) (map[string]any, error) {
+	attrs := map[string]any{}
+	if text != nil {
+		if err := json.Unmarshal([]byte(*text), &attrs); err != nil {
+			return nil, fmt.Errorf("cassandra: user %q: attributes: %w", userID, err)
+		}
+	}
+	return attrs, nil
+}
+
+// PutUser replaces a profile's attributes, creating the user:
+// ingest.PutProfile's rules, over ReadProfile and SwapProfile.
 func (st *Store) PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error) {
-	clean := map[string]any{}
-	for k, v := range attrs {
-		if v != nil {
-			clean[k] = v
-		}
-	}
-	text, err := json.Marshal(clean)
-	if err != nil {
-		return dataset.User{}, err
-	}
-	if err := st.s.Query("UPDATE "+st.cfg.Keyspace+".users SET attributes = ? WHERE app_id = ? AND bucket = ? AND user_id = ?",
-		string(text), appID, st.Bucket(userID), userID).ExecContext(ctx); err != nil {
-		return dataset.User{}, err
-	}
-	if err := st.advance(ctx, appID); err != nil {
-		return dataset.User{}, err
-	}
-	return st.GetUser(ctx, appID, userID)
+	return ingest.PutProfile(ctx, st, appID, userID, attrs)
 }
 
-// PatchUser merges attributes into a profile (a nil value deletes the key),
-// creating the user. Concurrent patches of one user do not lose each
-// other's keys: the write is a compare-and-set on the attributes read,
-// retried.
+// PatchUser merges attributes into a profile, creating the user:
+// ingest.PatchProfile's rules and limits, over ReadProfile and
+// SwapProfile, so that concurrent patches keep each other's keys.
 func (st *Store) PatchUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error) {
-	ks := st.cfg.Keyspace
-	for range 20 {
-		u, old, err := st.getUser(ctx, appID, userID)
-		exists := err == nil
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return dataset.User{}, err
-		}
-		merged := maps.Clone(u.Attributes)
-		if merged == nil {
-			merged = map[string]any{}
-		}
-		for k, v := range attrs {
-			if v == nil {
-				delete(merged, k)
-			} else {
-				merged[k] = v
-			}
-		}
-		text, err := json.Marshal(merged)
-		if err != nil {
-			return dataset.User{}, err
-		}
-		var q *gocql.Query
-		switch {
-		case !exists:
-			q = st.s.Query("INSERT INTO "+ks+".users (app_id, bucket, user_id, attributes) VALUES (?, ?, ?, ?) IF NOT EXISTS",
-				appID, st.Bucket(userID), userID, string(text))
-		default:
-			q = st.s.Query("UPDATE "+ks+".users SET attributes = ? WHERE app_id = ? AND bucket = ? AND user_id = ? IF attributes = ?",
-				string(text), appID, st.Bucket(userID), userID, old)
-		}
-		applied, err := q.WithContext(ctx).MapScanCAS(map[string]any{})
-		if err != nil {
-			return dataset.User{}, err
-		}
-		if applied {
-			if err := st.advance(ctx, appID); err != nil {
-				return dataset.User{}, err
-			}
-			return st.GetUser(ctx, appID, userID)
-		}
+	return ingest.PatchProfile(ctx, st, appID, userID, attrs)
+}
+
+// ReadProfile implements ingest.ProfileStore: the version is the
+// attributes' stored text.
+func (st *Store) ReadProfile(ctx context.Context, appID, userID string) (map[string]any, ingest.ProfileVersion, error) {
+	var text *string
+	err := st.s.Query("SELECT attributes FROM "+st.cfg.Keyspace+".users WHERE app_id = ? AND bucket = ? AND user_id = ?",
+		appID, st.Bucket(userID), userID).ScanContext(ctx, &text)
+	if errors.Is(err, gocql.ErrNotFound) {
+		return map[string]any{}, ingest.ProfileVersion{}, nil
 	}
-	return dataset.User{}, fmt.Errorf("cassandra: user %q: too many concurrent patches", userID)
+	if err != nil {
+		return nil, ingest.ProfileVersion{}, err
+	}
+	attrs, err := decodeAttributes(userID, text)
+	return attrs, ingest.ProfileVersion{Exists: true, Text: text}, err
+}
+
+// SwapProfile implements ingest.ProfileStore by a lightweight
+// transaction on the attributes cell, which creates the row if there is
+// none (a missing row's attributes are null too). Every write of
+// attributes goes through it: a plain write mixed with lightweight
+// transactions on the same cell could be lost. The watermark moves once
+// the transaction has landed.
+func (st *Store) SwapProfile(ctx context.Context, appID, userID string, attrs map[string]any, v ingest.ProfileVersion) (dataset.User, bool, error) {
+	text, err := json.Marshal(attrs)
+	if err != nil {
+		return dataset.User{}, false, err
+	}
+	applied, err := st.s.Query("UPDATE "+st.cfg.Keyspace+".users SET attributes = ? WHERE app_id = ? AND bucket = ? AND user_id = ? IF attributes = ?",
+		string(text), appID, st.Bucket(userID), userID, v.Text).WithContext(ctx).MapScanCAS(map[string]any{})
+	if err != nil || !applied {
+		return dataset.User{}, false, err
+	}
+	if _, err := st.advance(ctx, appID); err != nil {
+		return dataset.User{}, false, err
+	}
+	u, err := st.GetUser(ctx, appID, userID)
+	return u, true, err
 }
 
 // UserData returns a profile and every event of the user, oldest first,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/ingest/ingesttest"
 )
 
 // open connects to SEGMENTD_TEST_CASSANDRA (host:port list) with a
@@ -97,50 +98,111 @@ func TestWriteEvents(t *testing.T) {
 	if !u.FirstSeen.Equal(at("2026-10-01T00:00:00Z")) || !u.LastSeen.Equal(at("2026-11-10T11:00:00Z")) {
 		t.Fatalf("first %v last %v", u.FirstSeen, u.LastSeen)
 	}
+	// Four batches in the same instant: four microseconds.
 	wm, err := st.Watermark(ctx, a)
-	if err != nil || !wm.Equal(now) {
-		t.Fatalf("watermark %v %v", wm, err)
+	if want := now.Add(3 * time.Microsecond); err != nil || !wm.Equal(want) {
+		t.Fatalf("watermark %v %v, want %v", wm, err, want)
 	}
 }
 
-func TestProfiles(t *testing.T) {
-	st := open(t)
+func TestProfileRules(t *testing.T) {
+	ingesttest.ProfileRules(t, open(t), app(t))
+}
+
+// servers are two stores on their own sessions: two segmentd servers of
+// one deployment. Their clocks stand still at the same instant, the worst
+// case for a watermark taken from a clock.
+func servers(t *testing.T) [2]*Store {
+	at := time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
+	s := [2]*Store{open(t), open(t)}
+	for _, st := range s {
+		st.now = func() time.Time { return at }
+	}
+	return s
+}
+
+// TestWatermarkAcrossServers: concurrent moves of one app's watermark on
+// two servers each give a watermark past the one read before, and no two
+// give the same.
+func TestWatermarkAcrossServers(t *testing.T) {
+	s := servers(t)
 	ctx := context.Background()
 	a := app(t)
-	if _, err := st.GetUser(ctx, a, "nobody"); err == nil {
-		t.Fatal("a missing user was found")
-	}
-	u, err := st.PutUser(ctx, a, "u1", map[string]any{"country": "JP", "vip": true, "gone": nil})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(u.Attributes) != 2 || u.Attributes["country"] != "JP" {
-		t.Fatalf("%+v", u)
-	}
-	// Concurrent patches of different keys all land.
+	const writers, moves = 4, 10
+	var mu sync.Mutex
+	seen := map[time.Time]bool{}
 	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := st.PatchUser(ctx, a, "u1", map[string]any{fmt.Sprint("k", i): float64(i)}); err != nil {
-				t.Error(err)
+	for i := range 2 * writers {
+		st := s[i%2]
+		wg.Go(func() {
+			for range moves {
+				before, err := st.Watermark(ctx, a)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				w, err := st.advance(ctx, a)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !w.After(before) {
+					t.Errorf("watermark %v after %v", w, before)
+				}
+				mu.Lock()
+				if seen[w] {
+					t.Errorf("two moves gave %v", w)
+				}
+				seen[w] = true
+				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	u, err = st.PatchUser(ctx, a, "u1", map[string]any{"vip": nil})
-	if err != nil {
-		t.Fatal(err)
+}
+
+// TestEveryWriteMovesWatermark: every kind of write (an events batch, a
+// PUT, a PATCH), from concurrent writers on two servers in the same
+// instant, moves the watermark past the one read before it, and has moved
+// it when acknowledged.
+func TestEveryWriteMovesWatermark(t *testing.T) {
+	s := servers(t)
+	ctx := context.Background()
+	a := app(t)
+	at := s[0].now()
+	const writers, writes = 3, 6
+	var wg sync.WaitGroup
+	for w := range 2 * writers {
+		st := s[w%2]
+		wg.Go(func() {
+			for i := range writes {
+				before, err := st.Watermark(ctx, a)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				id := fmt.Sprint("w", w, "-", i)
+				switch i % 3 {
+				case 0:
+					_, err = st.WriteEvents(ctx, a, []dataset.Event{{EventID: id, UserID: id, Name: "x", Time: at}})
+				case 1:
+					_, err = st.PutUser(ctx, a, id, map[string]any{"i": float64(i)})
+				default:
+					_, err = st.PatchUser(ctx, a, fmt.Sprint("w", w), map[string]any{fmt.Sprint("k", i): true})
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if after, err := st.Watermark(ctx, a); err != nil || !after.After(before) {
+					t.Errorf("watermark %v before a write, %v after (%v)", before, after, err)
+				}
+			}
+		})
 	}
-	if len(u.Attributes) != 9 || u.Attributes["k7"] != 7.0 {
-		t.Fatalf("%+v", u.Attributes)
-	}
-	if _, has := u.Attributes["vip"]; has {
-		t.Fatal("null did not delete vip")
-	}
-	// PATCH creates a user.
-	if u, err = st.PatchUser(ctx, a, "u2", map[string]any{"plan": "gold"}); err != nil || u.Attributes["plan"] != "gold" {
-		t.Fatal(u, err)
+	wg.Wait()
+	// Each write moved it by a microsecond at least.
+	if w, _ := s[0].Watermark(ctx, a); w.Before(at.Add((2*writers*writes - 1) * time.Microsecond)) {
+		t.Errorf("after %d writes at %v the watermark is %v", 2*writers*writes, at, w)
 	}
 }

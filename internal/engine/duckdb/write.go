@@ -121,16 +121,16 @@ const (
 // opens: a write then only binds and runs them (preparing the event
 // insert costs about as much as running it).
 type statements struct {
-	insertEvents, insertLate, insertNewEvents, insertNewLate, upsertSeen, moveWatermark, insertWatermark, getUser, updateUser, insertUser *sql.Stmt
+	insertEvents, insertLate, insertNewEvents, insertNewLate, upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser *sql.Stmt
 }
 
 func (s *statements) all() []**sql.Stmt {
-	return []**sql.Stmt{&s.insertEvents, &s.insertLate, &s.insertNewEvents, &s.insertNewLate, &s.upsertSeen, &s.moveWatermark, &s.insertWatermark, &s.getUser, &s.updateUser, &s.insertUser}
+	return []**sql.Stmt{&s.insertEvents, &s.insertLate, &s.insertNewEvents, &s.insertNewLate, &s.upsertSeen, &s.moveWatermark, &s.insertWatermark, &s.getUser, &s.getAttributes, &s.swapUser, &s.insertUser}
 }
 
 func (e *Engine) prepare(ctx context.Context) error {
 	texts := []string{fmt.Sprintf(insertEvents, "events", onConflict), fmt.Sprintf(insertEvents, "late_events", onConflict),
-		fmt.Sprintf(insertEvents, "events", ""), fmt.Sprintf(insertEvents, "late_events", ""), upsertSeen, moveWatermark, insertWatermark, getUser, updateUser, insertUser}
+		fmt.Sprintf(insertEvents, "events", ""), fmt.Sprintf(insertEvents, "late_events", ""), upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser}
 	for i, st := range e.stmts.all() {
 		var err error
 		if *st, err = e.db.PrepareContext(ctx, texts[i]); err != nil {
@@ -441,85 +441,100 @@ func checkText(what, s string) error {
 
 // PutUser replaces a user's attributes, creating the user (with no
 // first_seen/last_seen) if the app does not have it, and returns the
-// profile as stored. Keys with a nil value are left out (the segment
-// language treats a null attribute as missing). It advances the watermark.
+// profile as stored: ingest.PutProfile's rules, over ReadProfile and
+// SwapProfile. It advances the watermark.
 func (e *Engine) PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error) {
-	clean := make(map[string]any, len(attrs))
-	for k, v := range attrs {
-		if v != nil {
-			clean[k] = v
-		}
-	}
-	return e.writeUser(ctx, appID, userID, nil, func(map[string]any) map[string]any { return clean })
+	return ingest.PutProfile(ctx, e, appID, userID, attrs)
 }
 
 // PatchUser merges attrs into a user's attributes, creating the user if
-// the app does not have it, and returns the profile as stored. The merge
-// is shallow: each key of attrs replaces the attribute whole (a nested
-// object included), and a nil value deletes the key. The merged profile
-// must stay within the limits of ingest.CheckProfile, or PatchUser returns
-// its *segment.Error and changes nothing. It advances the watermark.
+// the app does not have it, and returns the profile as stored:
+// ingest.PatchProfile's rules (and limits), over ReadProfile and
+// SwapProfile. It advances the watermark.
 func (e *Engine) PatchUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error) {
-	return e.writeUser(ctx, appID, userID, e.stmts.getUser, func(old map[string]any) map[string]any {
-		for k, v := range attrs {
-			if v == nil {
-				delete(old, k)
-			} else {
-				old[k] = v
-			}
-		}
-		return old
-	})
+	return ingest.PatchProfile(ctx, e, appID, userID, attrs)
 }
 
-// writeUser stores a user's attributes, merge(old), in one transaction;
-// old are the attributes read with get ({} for a new user, or with get
-// nil).
-func (e *Engine) writeUser(ctx context.Context, appID, userID string, get *sql.Stmt, merge func(old map[string]any) map[string]any) (dataset.User, error) {
-	if err := cmp.Or(checkText("app_id", appID), checkText("user_id", userID)); err != nil {
-		return dataset.User{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+// ReadProfile implements ingest.ProfileStore: the version is the
+// attributes' stored text.
+func (e *Engine) ReadProfile(ctx context.Context, appID, userID string) (map[string]any, ingest.ProfileVersion, error) {
+	if err := checkIDs(appID, userID); err != nil {
+		return nil, ingest.ProfileVersion{}, err
+	}
+	var text string
+	err := e.stmts.getAttributes.QueryRowContext(ctx, appID, userID).Scan(&text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return map[string]any{}, ingest.ProfileVersion{}, nil
+	}
+	if err != nil {
+		return nil, ingest.ProfileVersion{}, fmt.Errorf("duckdb: reading user: %w", err)
+	}
+	var attrs map[string]any
+	if err := json.Unmarshal([]byte(text), &attrs); err != nil {
+		return nil, ingest.ProfileVersion{}, fmt.Errorf("duckdb: user %q attributes: %w", userID, err)
+	}
+	return attrs, ingest.ProfileVersion{Exists: true, Text: &text}, nil
+}
+
+// errUserExists is SwapProfile's insert finding that a write created the
+// user after ReadProfile found none.
+var errUserExists = errors.New("duckdb: the user exists already")
+
+// SwapProfile implements ingest.ProfileStore: it updates the user's row
+// only if its attributes still have the text read (inserts it only if
+// there is still none), and advances the watermark, in one transaction.
+func (e *Engine) SwapProfile(ctx context.Context, appID, userID string, attrs map[string]any, v ingest.ProfileVersion) (dataset.User, bool, error) {
+	if err := checkIDs(appID, userID); err != nil {
+		return dataset.User{}, false, err
+	}
+	text, err := jsonText(attrs)
+	if err != nil {
+		return dataset.User{}, false, fmt.Errorf("%w: attributes: %v", ErrInvalid, err)
 	}
 	var u dataset.User
-	err := e.write(ctx, func(tx *sql.Tx) error {
-		old := map[string]any{}
-		if get != nil {
-			stored, err := scanUser(tx.StmtContext(ctx, get).QueryRowContext(ctx, appID, userID), userID)
-			switch {
-			case err == nil:
-				old = stored.Attributes
-			case !errors.Is(err, ErrNotFound):
-				return err
+	swapped := false
+	err = e.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if v.Exists {
+			u, err = scanUser(tx.StmtContext(ctx, e.stmts.swapUser).QueryRowContext(ctx, text, appID, userID, *v.Text), userID)
+		} else {
+			u, err = scanUser(tx.StmtContext(ctx, e.stmts.insertUser).QueryRowContext(ctx, appID, userID, text), userID)
+			if isConflict(err) {
+				return errUserExists
 			}
 		}
-		attrs := merge(old)
-		if err := ingest.CheckProfile(attrs); err != nil {
-			return err
-		}
-		text, err := jsonText(attrs)
-		if err != nil {
-			return fmt.Errorf("%w: attributes: %v", ErrInvalid, err)
-		}
-		u, err = scanUser(tx.StmtContext(ctx, e.stmts.updateUser).QueryRowContext(ctx, text, appID, userID), userID)
 		if errors.Is(err, ErrNotFound) {
-			u, err = scanUser(tx.StmtContext(ctx, e.stmts.insertUser).QueryRowContext(ctx, appID, userID, text), userID)
+			return nil // another write came first
 		}
 		if err != nil {
 			return err
 		}
+		swapped = true
 		_, err = e.advance(ctx, tx, appID)
 		return err
 	})
-	if err != nil {
-		return dataset.User{}, err
+	if errors.Is(err, errUserExists) {
+		return dataset.User{}, false, nil
 	}
-	return u, nil
+	if err != nil {
+		return dataset.User{}, false, err
+	}
+	return u, swapped, nil
+}
+
+func checkIDs(appID, userID string) error {
+	if err := cmp.Or(checkText("app_id", appID), checkText("user_id", userID)); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
 }
 
 const (
-	getUser = `SELECT attributes::VARCHAR, first_seen, last_seen FROM users WHERE app_id = ? AND user_id = ?`
-	// updateUser sets a user's attributes and returns the user's row;
-	// insertUser creates the user when there is none.
-	updateUser = `UPDATE users SET attributes = ?::JSON WHERE app_id = ? AND user_id = ?
+	getUser       = `SELECT attributes::VARCHAR, first_seen, last_seen FROM users WHERE app_id = ? AND user_id = ?`
+	getAttributes = `SELECT attributes::VARCHAR FROM users WHERE app_id = ? AND user_id = ?`
+	// swapUser sets a user's attributes if they still have the text
+	// read, and returns the user's row; insertUser creates the user.
+	swapUser = `UPDATE users SET attributes = ?::JSON WHERE app_id = ? AND user_id = ? AND attributes::VARCHAR = ?
 		RETURNING attributes::VARCHAR, first_seen, last_seen`
 	insertUser = `INSERT INTO users (app_id, user_id, attributes) VALUES (?, ?, ?::JSON)
 		RETURNING attributes::VARCHAR, first_seen, last_seen`
@@ -617,7 +632,7 @@ func (e *Engine) Count(ctx context.Context, q *compile.SQL) (int64, error) {
 	text := strings.TrimRight(strings.TrimSpace(q.Text), "; \t\n")
 	var n int64
 	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM (\n"+text+"\n) AS members", q.Params...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("duckdb: %w", err)
+		return 0, queryFailed(err)
 	}
 	return n, nil
 }
