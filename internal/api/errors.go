@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"time"
 
+	"github.com/segmentd/segmentd/internal/admit"
+	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
 )
@@ -73,6 +77,7 @@ func toAPIError(err error) (e *Error, internal bool) {
 	var segErr *segment.Error
 	var tooLarge *http.MaxBytesError
 	var missingRefs *store.MissingRefsError
+	var busy *admit.BusyError
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr, false
@@ -90,6 +95,14 @@ func toAPIError(err error) (e *Error, internal bool) {
 		return errorf(CodeNotFound, "", "%s", err.Error()), false
 	case errors.Is(err, store.ErrConflict):
 		return errorf(CodeConflict, "", "%s", err.Error()), false
+	case errors.As(err, &busy):
+		return &Error{Code: CodeUnavailable, Message: busy.Error(), RetryAfter: retryAfter(busy.RetryAfter)}, false
+	case errors.Is(err, engine.ErrTooLarge):
+		return errorf(CodeUnprocessable, "/tree", "the engine refused the query for its size: make the tree smaller (%s)", err.Error()), false
+	case errors.Is(err, engine.ErrTimeout):
+		return errorf(CodeTimeout, "", "%s", err.Error()), false
+	case errors.Is(err, engine.ErrUnavailable):
+		return &Error{Code: CodeUnavailable, Message: err.Error(), RetryAfter: 5}, true
 	case errors.Is(err, context.Canceled):
 		return errorf(CodeCanceled, "", "the request was canceled"), false
 	case errors.Is(err, context.DeadlineExceeded):
@@ -98,6 +111,11 @@ func toAPIError(err error) (e *Error, internal bool) {
 		return &Error{Code: CodeUnavailable, Message: err.Error(), RetryAfter: 5}, true
 	}
 	return errorf(CodeInternal, "", "internal error"), true
+}
+
+// retryAfter is a Retry-After in whole seconds, at least one.
+func retryAfter(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
 }
 
 // errNotFound is the handlers' own not-found, for resources that are not

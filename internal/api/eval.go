@@ -3,14 +3,12 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/cache"
 	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
 )
@@ -144,8 +142,8 @@ func (s *Server) count(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	key := "counts/" + resultKey(s.data.Dialect(), req.tree, req.asOf, wm)
-	n, cached := s.cachedCount(r.Context(), key)
+	answer := query.NewAnswer(req.app.ID, s.data.Dialect().Name, req.tree, req.asOf, wm)
+	n, cached := s.counts.Cached(r.Context(), answer)
 	if !cached {
 		opt, tables, err := s.target(r.Context(), req, s.data.Dialect(), compile.Fused)
 		if err != nil {
@@ -155,7 +153,7 @@ func (s *Server) count(r *http.Request) (reply, error) {
 		if err != nil {
 			return reply{}, err
 		}
-		if n, err = s.countShared(r.Context(), key, q); err != nil {
+		if n, err = s.counts.Count(r.Context(), answer, q); err != nil {
 			return reply{}, err
 		}
 	}
@@ -165,59 +163,4 @@ func (s *Server) count(r *http.Request) (reply, error) {
 		out.Watermark = &wm
 	}
 	return ok(out), nil
-}
-
-// countStore is where counts are cached: the shared cache, or the local
-// store without one.
-func (s *Server) countStore() cache.Store {
-	if s.runCfg.Cache != nil {
-		return s.runCfg.Cache
-	}
-	return s.runCfg.Local
-}
-
-// cachedCount reads a cached count. A cache that fails is logged and
-// counts go uncached.
-func (s *Server) cachedCount(ctx context.Context, key string) (int64, bool) {
-	b, err := s.countStore().Get(ctx, key)
-	if err != nil {
-		if !errors.Is(err, cache.ErrMiss) {
-			s.log.WarnContext(ctx, "the count cache failed: counting uncached", "error", err)
-		}
-		return 0, false
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	return n, err == nil
-}
-
-// countShared runs a count, sharing the engine query with identical
-// counts in flight (same key), and caches the answer. The query runs
-// apart from any one request, bounded by the query timeout, so that a
-// client that leaves does not fail the others; each waits only as long
-// as its own request lasts.
-func (s *Server) countShared(ctx context.Context, key string, q *compile.SQL) (int64, error) {
-	ch := s.counting.DoChan(key, func() (any, error) {
-		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.queryTimeout)
-		defer cancel()
-		n, err := s.data.Count(qctx, q)
-		if err != nil {
-			if errors.Is(qctx.Err(), context.DeadlineExceeded) {
-				return 0, errorf(CodeTimeout, "", "the count took longer than %s", s.queryTimeout)
-			}
-			return 0, err
-		}
-		if err := s.countStore().Set(qctx, key, []byte(strconv.FormatInt(n, 10)), s.runCfg.CountTTL); err != nil {
-			s.log.WarnContext(ctx, "the count cache failed: the count is not cached", "error", err)
-		}
-		return n, nil
-	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return 0, res.Err
-		}
-		return res.Val.(int64), nil
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
 }

@@ -3,8 +3,6 @@ package api
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,6 +15,7 @@ import (
 	"github.com/segmentd/segmentd/internal/cache"
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/evaluate"
+	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/internal/runs"
 	"github.com/segmentd/segmentd/internal/snapshot"
 	"github.com/segmentd/segmentd/internal/store"
@@ -124,15 +123,6 @@ func toRunReply(r store.Run) runReply {
 	return out
 }
 
-// resultKey identifies an answer: the same dialect, canonical tree (after
-// reference expansion), as_of and watermark give the same members. It
-// keys the count cache and, with the segment version, the sharing of runs.
-func resultKey(d *compile.Dialect, tree segment.Node, asOf, watermark time.Time) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", d.Name, tree.String(), asOf.UTC().Format(time.RFC3339Nano), watermark.UTC().Format(time.RFC3339Nano))
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 // segmentTree reads a version of a saved segment (0: the current one),
 // expanded in the app.
 func (s *Server) segmentTree(ctx context.Context, appID, id string, version int) (store.Segment, segment.Node, error) {
@@ -187,12 +177,9 @@ func (s *Server) createRun(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, unavailable("the engine", err)
 	}
-	// Runs of one segment version share: another segment with the same
-	// tree would give the same members, but a reply naming it would
-	// puzzle the client.
-	key := sha256.Sum256([]byte(seg.ID + "\x00" + strconv.Itoa(seg.Version) + "\x00" + resultKey(s.data.Dialect(), tree, asOf, wm)))
+	key := query.NewAnswer(app.ID, s.data.Dialect().Name, tree, asOf, wm).RunKey(seg.ID, seg.Version)
 	run, reused, err := s.runs.Submit(r.Context(), store.Run{AppID: app.ID, SegmentID: seg.ID, Version: seg.Version,
-		AsOf: asOf, Key: hex.EncodeToString(key[:])})
+		AsOf: asOf, Key: key})
 	if err != nil {
 		return reply{}, err
 	}
@@ -277,8 +264,15 @@ func (s *Server) execRun(ctx context.Context, run store.Run, progress func(float
 	if err != nil {
 		return runs.Result{}, err
 	}
+	// A run waits its turn for the engine as long as it takes: it is
+	// queued and bounded by the scheduler already.
+	release, err := s.gate.AcquireWait(ctx, run.AppID)
+	if err != nil {
+		return runs.Result{}, err
+	}
+	defer release()
 	place, st := s.snapshotStore(ctx)
-	key := "runs/" + run.AppID + "/" + run.ID
+	key := query.SnapshotKey(run.AppID, run.ID)
 	w := snapshot.NewWriter(st, key, s.runCfg.SnapshotTTL)
 	var writeErr error
 	err = s.data.Stream(ctx, q, progress, func(id string) error {

@@ -13,15 +13,17 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"golang.org/x/sync/singleflight"
 
+	"github.com/segmentd/segmentd/internal/admit"
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/internal/runs"
 	"github.com/segmentd/segmentd/internal/store"
 )
@@ -86,6 +88,9 @@ type Config struct {
 	Now func() time.Time
 	// Runs configures runs, snapshots and the count cache.
 	Runs RunConfig
+	// Admission bounds the engine queries at once (default: a slot a
+	// core).
+	Admission admit.Config
 }
 
 // Server serves the API.
@@ -102,8 +107,9 @@ type Server struct {
 	router       chi.Router
 	runCfg       RunConfig
 	runs         *runs.Scheduler
-	// counting shares one engine query among identical counts in flight.
-	counting singleflight.Group
+	// gate admits engine queries, counts and runs alike.
+	gate   *admit.Gate
+	counts *query.Counts
 }
 
 // New builds the server and its routes.
@@ -128,7 +134,19 @@ func New(cfg Config) *Server {
 	if cfg.AdminKey != "" {
 		s.adminHash = hashSecret(cfg.AdminKey)
 	}
-	s.metrics = newMetrics()
+	if cfg.Admission.Slots == 0 {
+		cfg.Admission.Slots = runtime.NumCPU()
+	}
+	s.gate = admit.New(cfg.Admission)
+	// Counts are cached where every server sees them, or locally without
+	// a shared cache.
+	countCache := s.runCfg.Local
+	if s.runCfg.Cache != nil {
+		countCache = s.runCfg.Cache
+	}
+	s.counts = &query.Counts{Engine: s.data, Cache: countCache, TTL: s.runCfg.CountTTL, Gate: s.gate,
+		Timeout: s.queryTimeout, Log: s.log}
+	s.metrics = newMetrics(s.gate.Collectors()...)
 	s.runs = s.newScheduler()
 	s.router = s.routes()
 	return s

@@ -5,10 +5,23 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/segmentd/segmentd/internal/compile"
 )
+
+// ErrTooLarge marks a query the engine refused for its size (too many
+// stages, more memory or bytes than it may use): the same tree will fail
+// again, and the user can act by making it smaller.
+var ErrTooLarge = errors.New("the query is too large for the engine")
+
+// ErrTimeout marks a query that ran past its time limit.
+var ErrTimeout = errors.New("the query did not finish in time")
+
+// ErrUnavailable marks an engine that failed for its own reasons (down,
+// overloaded, a fault of its own): the same query may succeed later.
+var ErrUnavailable = errors.New("the engine is unavailable")
 
 // Engine runs the SQL of one dialect over its tables.
 type Engine interface {

@@ -7,10 +7,12 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,11 +126,58 @@ func (e *Engine) Split(ctx context.Context, appID string, _ time.Time) (*compile
 	return &compile.Split{Boundary: b.Format(time.DateOnly)}, nil
 }
 
+// Limits bound what the engine's queries may use: without them DuckDB
+// takes 80% of the machine's memory and every core.
+type Limits struct {
+	// Memory is DuckDB's memory_limit ("4GB"); past it, queries spill to
+	// TempDir or fail as too large.
+	Memory string
+	// Threads is how many threads queries use (0: one a core).
+	Threads int
+	// TempDir is where queries spill; "" keeps DuckDB's default (beside
+	// the database file).
+	TempDir string
+}
+
+// SetLimits applies limits to the whole database (DuckDB's global
+// settings, on every connection of the pool).
+func (e *Engine) SetLimits(ctx context.Context, l Limits) error {
+	var stmts []string
+	if l.Memory != "" {
+		stmts = append(stmts, "SET GLOBAL memory_limit = "+quote(l.Memory))
+	}
+	if l.Threads > 0 {
+		stmts = append(stmts, fmt.Sprintf("SET GLOBAL threads = %d", l.Threads))
+	}
+	if l.TempDir != "" {
+		stmts = append(stmts, "SET GLOBAL temp_directory = "+quote(l.TempDir))
+	}
+	for _, st := range stmts {
+		if _, err := e.db.ExecContext(ctx, st); err != nil {
+			return fmt.Errorf("duckdb: %s: %w", st, err)
+		}
+	}
+	return nil
+}
+
+// quote is a SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// queryFailed tells what a query's failure means: DuckDB's out of memory
+// is a query too large for the configured limit.
+func queryFailed(err error) error {
+	var de *duckdb.Error
+	if errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory {
+		return fmt.Errorf("duckdb: %w: %s", engine.ErrTooLarge, de.Msg)
+	}
+	return fmt.Errorf("duckdb: %w", err)
+}
+
 // Stream implements engine.Engine. DuckDB tells no progress.
 func (e *Engine) Stream(ctx context.Context, q *compile.SQL, _ func(float64), fn func(id string) error) error {
 	rows, err := e.db.QueryContext(ctx, engine.Sorted(q), q.Params...)
 	if err != nil {
-		return fmt.Errorf("duckdb: %w", err)
+		return queryFailed(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -141,7 +190,7 @@ func (e *Engine) Stream(ctx context.Context, q *compile.SQL, _ func(float64), fn
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("duckdb: %w", err)
+		return queryFailed(err)
 	}
 	return ctx.Err()
 }

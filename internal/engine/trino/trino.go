@@ -6,6 +6,7 @@ package trino
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -235,7 +236,7 @@ func args(q *compile.SQL, progress func(float64)) []any {
 func (e *Engine) Stream(ctx context.Context, q *compile.SQL, progress func(float64), fn func(id string) error) error {
 	rows, err := e.db.QueryContext(ctx, engine.Sorted(q), args(q, progress)...)
 	if err != nil {
-		return fmt.Errorf("trino: %w", err)
+		return queryFailed(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -248,7 +249,7 @@ func (e *Engine) Stream(ctx context.Context, q *compile.SQL, progress func(float
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("trino: %w", err)
+		return queryFailed(err)
 	}
 	// The client ends the rows quietly when the context is canceled: a
 	// partial list must not pass for the answer.
@@ -263,12 +264,17 @@ func (e *Engine) Members(ctx context.Context, q *compile.SQL) ([]string, error) 
 // Explain returns Trino's plan of a compiled query. EXPLAIN takes no
 // parameters here, so the values are written in as literals.
 func (e *Engine) Explain(ctx context.Context, q *compile.SQL) (string, error) {
+	return e.explain(ctx, "EXPLAIN ", q)
+}
+
+// explain runs an EXPLAIN statement (explain, with its options) of q.
+func (e *Engine) explain(ctx context.Context, explain string, q *compile.SQL) (string, error) {
 	a := args(q, nil)
 	text, err := q.Inline(func(i int) (string, error) { return trino.Serial(a[i]) })
 	if err != nil {
 		return "", err
 	}
-	rows, err := e.db.QueryContext(ctx, "EXPLAIN "+text)
+	rows, err := e.db.QueryContext(ctx, explain+text)
 	if err != nil {
 		return "", fmt.Errorf("trino: %w", err)
 	}
@@ -293,9 +299,25 @@ func (e *Engine) Count(ctx context.Context, q *compile.SQL) (int64, error) {
 		return 0, ctx.Err()
 	}
 	if err != nil {
-		return 0, fmt.Errorf("trino: %w", err)
+		return 0, queryFailed(err)
 	}
 	return n, nil
+}
+
+// queryFailed tells what a query's failure means (engine.ErrTooLarge,
+// engine.ErrTimeout), by Trino's error name and type.
+func queryFailed(err error) error {
+	var te *trino.ErrTrino
+	if errors.As(err, &te) {
+		switch {
+		case te.ErrorName == "EXCEEDED_TIME_LIMIT":
+			return fmt.Errorf("trino: %w: %s", engine.ErrTimeout, te.Message)
+		case te.ErrorType == "INSUFFICIENT_RESOURCES", te.ErrorName == "QUERY_HAS_TOO_MANY_STAGES",
+			strings.HasPrefix(te.ErrorName, "EXCEEDED_"):
+			return fmt.Errorf("trino: %w: %s (%s)", engine.ErrTooLarge, te.Message, te.ErrorName)
+		}
+	}
+	return fmt.Errorf("trino: %w", err)
 }
 
 // Split returns how a query at asOf reads the events of an app whose
