@@ -17,7 +17,7 @@ import (
 
 // open connects to SEGMENTD_TEST_CASSANDRA (host:port list) with a
 // keyspace of this run; an unset variable or an unreachable node fails.
-func open(t *testing.T) *Store {
+func open(t testing.TB) *Store {
 	t.Helper()
 	hosts := os.Getenv("SEGMENTD_TEST_CASSANDRA")
 	if hosts == "" {
@@ -34,7 +34,7 @@ func open(t *testing.T) *Store {
 }
 
 // app is a fresh app ID, so tests share the keyspace without meeting.
-func app(t *testing.T) string {
+func app(t testing.TB) string {
 	return fmt.Sprintf("t%d", time.Now().UnixNano())
 }
 
