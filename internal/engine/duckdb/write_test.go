@@ -812,44 +812,10 @@ func TestProfileRules(t *testing.T) {
 	ingesttest.ProfileRules(t, open(t), "a")
 }
 
-// TestWatermarkConcurrentWrites: writes of every kind from concurrent
-// writers, all in the same instant, each move the watermark past what was
-// read before it, and each by its own microsecond.
+// TestWatermarkConcurrentWrites: every kind of write, from concurrent
+// writers in the same instant, moves the watermark.
 func TestWatermarkConcurrentWrites(t *testing.T) {
 	eng := open(t)
-	ctx := context.Background()
 	duckdb.SetClock(eng, func() time.Time { return t0 })
-	const writers, writes = 4, 15
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Go(func() {
-			for i := range writes {
-				before, err := eng.Watermark(ctx, "a")
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				id := fmt.Sprint("w", w, "-", i)
-				switch i % 3 {
-				case 0:
-					_, err = eng.WriteEvents(ctx, "a", []dataset.Event{event(id, id, i)})
-				case 1:
-					_, err = eng.PutUser(ctx, "a", id, map[string]any{"i": float64(i)})
-				default:
-					_, err = eng.PatchUser(ctx, "a", fmt.Sprint("w", w), map[string]any{id: true})
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if after, err := eng.Watermark(ctx, "a"); err != nil || !after.After(before) {
-					t.Errorf("watermark %v before a write, %v after (%v)", before, after, err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if w, _ := eng.Watermark(ctx, "a"); !w.Equal(t0.Add((writers*writes - 1) * time.Microsecond)) {
-		t.Errorf("after %d writes at %v the watermark is %v: some shared one", writers*writes, t0, w)
-	}
+	ingesttest.WatermarkRules(t, []ingesttest.Writer{eng}, "a", t0)
 }
