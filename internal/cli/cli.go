@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segmentd/segmentd/internal/admit"
 	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/cache"
 	"github.com/segmentd/segmentd/internal/demo"
@@ -167,6 +168,7 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) e
 	defer closeCaches()
 	handler := api.New(api.Config{
 		Store: st, Data: d.data, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout, Runs: runCfg,
+		Admission: admit.Config{Slots: c.EngineSlots, PerApp: c.EngineSlotsPerApp, Queue: c.EngineQueue, MaxWait: c.EngineMaxWait},
 	})
 	if err := handler.Start(ctx); err != nil {
 		return fmt.Errorf("runs: %w", err)

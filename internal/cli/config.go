@@ -40,6 +40,13 @@ type Config struct {
 	// Parquet files; "" keeps every event in DuckDB.
 	HistoryDir string
 
+	// Admission and the engine's resources.
+	EngineSlots, EngineSlotsPerApp, EngineQueue int
+	EngineMaxWait                               time.Duration
+	EngineMemory, EngineTempDir                 string
+	EngineThreads                               int
+	TrinoMaxMemory                              string
+
 	// Runs and the cache.
 	Redis                  string
 	RunWorkers, RunsPerApp int
@@ -63,6 +70,14 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for requests in flight")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.IntVar(&c.EngineSlots, "engine-slots", 0, "engine queries (counts and runs) at once (0: one a core)")
+	fs.IntVar(&c.EngineSlotsPerApp, "engine-slots-per-app", 0, "engine queries of one app at once (0: half the slots, at least one)")
+	fs.IntVar(&c.EngineQueue, "engine-queue", 0, "counts waiting for an engine slot, past which they are refused with 503 (0: 8 a slot)")
+	fs.DurationVar(&c.EngineMaxWait, "engine-max-wait", 10*time.Second, "longest a count waits for an engine slot before a 503 with Retry-After")
+	fs.StringVar(&c.EngineMemory, "engine-memory", "4GB", "embedded engine: DuckDB's memory_limit, past which queries spill to --engine-temp-dir")
+	fs.IntVar(&c.EngineThreads, "engine-threads", 0, "embedded engine: DuckDB's threads (0: one a core)")
+	fs.StringVar(&c.EngineTempDir, "engine-temp-dir", "", "embedded engine: where queries spill (default: <data-dir>/tmp)")
+	fs.StringVar(&c.TrinoMaxMemory, "trino-max-memory", "1GB", "distributed path: Trino's query_max_memory for each query (at most the cluster's query.max-memory)")
 	fs.StringVar(&c.Redis, "redis", "", "Redis (host:port or redis://…) for run snapshots and cached counts shared by every server (default: kept in the data directory)")
 	fs.IntVar(&c.RunWorkers, "run-workers", 2, "runs executing at once")
 	fs.IntVar(&c.RunsPerApp, "runs-per-app", 1, "runs of one app executing at once")

@@ -40,6 +40,14 @@ func openData(ctx context.Context, c *Config, st *store.SQL) (*dataPath, error) 
 	if err != nil {
 		return nil, err
 	}
+	tmp := c.EngineTempDir
+	if tmp == "" {
+		tmp = filepath.Join(c.DataDir, "tmp")
+	}
+	if err := eng.SetLimits(ctx, duckdb.Limits{Memory: c.EngineMemory, Threads: c.EngineThreads, TempDir: tmp}); err != nil {
+		eng.Close()
+		return nil, err
+	}
 	d := &dataPath{data: eng, embedded: eng, close: func() { eng.Close() }}
 	if c.HistoryDir != "" {
 		boundary := func(ctx context.Context, appID string) (time.Time, error) {
@@ -80,7 +88,7 @@ func openDistributed(ctx context.Context, c *Config, st *store.SQL) (*dataPath, 
 	tables.Events = "cassandra." + c.CassandraKeyspace + ".events"
 	tables.Late = "cassandra." + c.CassandraKeyspace + ".late_events"
 	eng, err := trino.Open(ctx, trino.Config{DSN: c.Trino, Tables: tables, HistoryLocation: c.HistoryLocation,
-		QueryTimeout: c.QueryTimeout, MaxScanBytes: c.TrinoMaxScanBytes})
+		QueryTimeout: c.QueryTimeout, MaxScanBytes: c.TrinoMaxScanBytes, MaxMemory: c.TrinoMaxMemory})
 	if err != nil {
 		fresh.Close()
 		return nil, err

@@ -40,6 +40,9 @@ type Config struct {
 	// query, so that Trino itself stops a runaway query.
 	QueryTimeout time.Duration
 	MaxScanBytes int64
+	// MaxMemory becomes query_max_memory ("1GB"): past it, Trino fails
+	// the query as too large rather than let it crowd out the others.
+	MaxMemory string
 }
 
 // DefaultTables are the tables of deploy/trino's catalogs.
@@ -120,6 +123,9 @@ func withSession(cfg Config) (string, error) {
 	}
 	if cfg.MaxScanBytes > 0 {
 		props = append(props, fmt.Sprintf("query_max_scan_physical_bytes:%dB", cfg.MaxScanBytes))
+	}
+	if cfg.MaxMemory != "" {
+		props = append(props, "query_max_memory:"+cfg.MaxMemory)
 	}
 	if len(props) > 0 {
 		if old := q.Get("session_properties"); old != "" {
