@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
+	"github.com/segmentd/segmentd/internal/ingest"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
@@ -264,6 +265,13 @@ func runSuite(t *testing.T, newStore func(t *testing.T) *store.SQL) {
 			t.Fatalf("PUT lost first_seen: %v", u)
 		}
 		c.want(c.do("PUT", "/v1/apps/shop/users/u1", key, map[string]any{"attrs": map[string]any{}}), 400, CodeInvalidArgument, "")
+		// A PATCH within the limits of a body that would grow the stored
+		// profile past them is refused whole.
+		wide := map[string]any{}
+		for i := range ingest.MaxAttributes {
+			wide[fmt.Sprint("k", i)] = i
+		}
+		c.want(c.do("PATCH", "/v1/apps/shop/users/u1", key, map[string]any{"attributes": wide}), 400, CodeInvalidArgument, "/attributes")
 		c.want(c.do("GET", "/v1/apps/shop/users/nobody", key, nil), 404, CodeNotFound, "")
 	})
 

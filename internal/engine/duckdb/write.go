@@ -547,7 +547,7 @@ func (e *Engine) GetUser(ctx context.Context, appID, userID string) (dataset.Use
 	return scanUser(e.stmts.getUser.QueryRowContext(ctx, appID, userID), userID)
 }
 
-// scanUser reads a row of getUser, updateUser or insertUser.
+// scanUser reads a row of getUser, swapUser or insertUser.
 func scanUser(row *sql.Row, userID string) (dataset.User, error) {
 	var attrs string
 	var first, last sql.NullTime
