@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
 )
@@ -74,11 +72,25 @@ func (s *Server) newKey(r *http.Request, appID string) (string, error) {
 
 // app returns the {app} of the path, 404 if it does not exist.
 func (s *Server) app(r *http.Request) (store.App, error) {
-	app, err := s.store.GetApp(r.Context(), chi.URLParam(r, "app"))
+	id, err := pathID(r, "app")
+	if err != nil {
+		return store.App{}, err
+	}
+	app, err := s.store.GetApp(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return app, errorf(CodeNotFound, "", "no such app")
 	}
 	return app, err
+}
+
+// appAnd returns the {app} of the path and its ID parameter name.
+func (s *Server) appAnd(r *http.Request, name string) (store.App, string, error) {
+	app, err := s.app(r)
+	if err != nil {
+		return app, "", err
+	}
+	id, err := pathID(r, name)
+	return app, id, err
 }
 
 func (s *Server) getApp(r *http.Request) (reply, error) {

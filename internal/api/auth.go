@@ -12,8 +12,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/segmentd/segmentd/internal/store"
 )
 
@@ -57,8 +55,8 @@ var errUnauthenticated = errorf(CodeUnauthenticated, "", "a valid API key is req
 // requests of a --dev server pass, as admin.
 func (s *Server) authenticate(r *http.Request) (principal, error) {
 	auth := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || token == "" {
+	token, ok := bearerToken(auth)
+	if !ok {
 		if auth == "" && s.dev && isLoopback(r.RemoteAddr) {
 			return principal{admin: true}, nil
 		}
@@ -83,6 +81,14 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 		return principal{}, errUnauthenticated
 	}
 	return principal{appID: k.AppID}, nil
+}
+
+// bearerToken is the credentials of a Bearer authorization. The scheme is
+// case-insensitive (RFC 9110, 11.1): "bearer KEY" is as good as "Bearer KEY".
+func bearerToken(auth string) (string, bool) {
+	scheme, token, _ := strings.Cut(auth, " ")
+	token = strings.TrimLeft(token, " ")
+	return token, strings.EqualFold(scheme, "Bearer") && token != ""
 }
 
 func isLoopback(remoteAddr string) bool {
@@ -123,7 +129,12 @@ func (s *Server) adminOnly(next http.Handler) http.Handler {
 func (s *Server) appScoped(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := principalOf(r.Context())
-		if !p.admin && p.appID != chi.URLParam(r, "app") {
+		app, err := pathID(r, "app")
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if !p.admin && p.appID != app {
 			s.writeError(w, r, errorf(CodeNotFound, "", "no such app"))
 			return
 		}

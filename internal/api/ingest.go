@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/ingest"
 )
@@ -54,22 +52,12 @@ func toUserReply(u dataset.User) userReply {
 	return userReply{UserID: u.UserID, Attributes: attrs, FirstSeen: at(u.FirstSeen), LastSeen: at(u.LastSeen)}
 }
 
-// userID returns the {user_id} of the path, validated as ingestion
-// validates it.
-func userID(r *http.Request) (string, error) {
-	id := chi.URLParam(r, "user_id")
-	if !ingest.ValidUserID(id) {
-		return "", errorf(CodeInvalidArgument, "", "user_id must be 1 to 256 bytes of UTF-8 without control characters")
-	}
-	return id, nil
-}
-
 func (s *Server) getUser(r *http.Request) (reply, error) {
 	app, err := s.app(r)
 	if err != nil {
 		return reply{}, err
 	}
-	id, err := userID(r)
+	id, err := pathID(r, "user_id")
 	if err != nil {
 		return reply{}, err
 	}
@@ -93,7 +81,7 @@ func (s *Server) writeUser(r *http.Request, write func(ctx context.Context, appI
 	if err != nil {
 		return reply{}, err
 	}
-	id, err := userID(r)
+	id, err := pathID(r, "user_id")
 	if err != nil {
 		return reply{}, err
 	}

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/segmentd/segmentd/internal/cache"
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/evaluate"
@@ -145,7 +143,7 @@ func (s *Server) segmentTree(ctx context.Context, appID, id string, version int)
 }
 
 func (s *Server) createRun(r *http.Request) (reply, error) {
-	app, err := s.app(r)
+	app, segID, err := s.appAnd(r, "id")
 	if err != nil {
 		return reply{}, err
 	}
@@ -169,7 +167,7 @@ func (s *Server) createRun(r *http.Request) (reply, error) {
 		}
 		asOf = t
 	}
-	seg, tree, err := s.segmentTree(r.Context(), app.ID, chi.URLParam(r, "id"), 0)
+	seg, tree, err := s.segmentTree(r.Context(), app.ID, segID, 0)
 	if err != nil {
 		return reply{}, err
 	}
@@ -199,11 +197,11 @@ func (s *Server) getRun(r *http.Request) (reply, error) {
 
 // run is the run the path names, in the request's app.
 func (s *Server) run(r *http.Request) (store.Run, error) {
-	app, err := s.app(r)
+	app, id, err := s.appAnd(r, "run")
 	if err != nil {
 		return store.Run{}, err
 	}
-	run, err := s.store.GetRun(r.Context(), app.ID, chi.URLParam(r, "run"))
+	run, err := s.store.GetRun(r.Context(), app.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return run, errorf(CodeNotFound, "", "no such run")
 	}
@@ -211,11 +209,11 @@ func (s *Server) run(r *http.Request) (store.Run, error) {
 }
 
 func (s *Server) cancelRun(r *http.Request) (reply, error) {
-	app, err := s.app(r)
+	app, id, err := s.appAnd(r, "run")
 	if err != nil {
 		return reply{}, err
 	}
-	run, err := s.runs.Cancel(r.Context(), app.ID, chi.URLParam(r, "run"))
+	run, err := s.runs.Cancel(r.Context(), app.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return reply{}, errorf(CodeNotFound, "", "no such run")
 	}
@@ -359,15 +357,11 @@ func (s *Server) runSnapshot(r *http.Request) (*snapshot.Reader, error) {
 const maxMembersPage = 100_000
 
 func (s *Server) runMembers(r *http.Request) (reply, error) {
-	q := r.URL.Query()
-	limit := 1000
-	if v := q.Get("limit"); v != "" {
-		var err error
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxMembersPage {
-			return reply{}, errorf(CodeInvalidArgument, "", "limit is a whole number from 1 to %d", maxMembersPage)
-		}
+	limit, err := queryLimit(r, 1000, maxMembersPage)
+	if err != nil {
+		return reply{}, err
 	}
-	after, err := decodeCursor(q.Get("cursor"))
+	after, err := queryCursor(r, cursorMembers)
 	if err != nil {
 		return reply{}, err
 	}
@@ -387,7 +381,7 @@ func (s *Server) runMembers(r *http.Request) (reply, error) {
 		out.UserIDs = []string{}
 	}
 	if more {
-		out.NextCursor = encodeCursor(ids[len(ids)-1])
+		out.NextCursor = encodeCursor(cursorMembers, ids[len(ids)-1])
 	}
 	return ok(out), nil
 }
@@ -437,7 +431,11 @@ func (s *Server) streamMembers(csv bool) http.HandlerFunc {
 // now, with the reference evaluator over the user's own data as the fresh
 // store has it: an event acknowledged before the call counts.
 func (s *Server) segmentMember(r *http.Request) (reply, error) {
-	app, err := s.app(r)
+	app, segID, err := s.appAnd(r, "id")
+	if err != nil {
+		return reply{}, err
+	}
+	userID, err := pathID(r, "user_id")
 	if err != nil {
 		return reply{}, err
 	}
@@ -445,13 +443,13 @@ func (s *Server) segmentMember(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	seg, tree, err := s.segmentTree(r.Context(), app.ID, chi.URLParam(r, "id"), 0)
+	seg, tree, err := s.segmentTree(r.Context(), app.ID, segID, 0)
 	if err != nil {
 		return reply{}, err
 	}
 	asOf := s.now().UTC().Truncate(time.Microsecond)
 	member := false
-	user, events, err := s.data.UserData(r.Context(), app.ID, chi.URLParam(r, "user_id"))
+	user, events, err := s.data.UserData(r.Context(), app.ID, userID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// A user the app has never seen is in no segment.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -142,11 +141,10 @@ func (s *Server) createSegment(r *http.Request) (reply, error) {
 }
 
 func (s *Server) updateSegment(r *http.Request) (reply, error) {
-	app, err := s.app(r)
+	app, id, err := s.appAnd(r, "id")
 	if err != nil {
 		return reply{}, err
 	}
-	id := chi.URLParam(r, "id")
 	if _, err := s.store.GetSegment(r.Context(), app.ID, id); err != nil {
 		return reply{}, err
 	}
@@ -162,11 +160,11 @@ func (s *Server) updateSegment(r *http.Request) (reply, error) {
 }
 
 func (s *Server) getSegment(r *http.Request) (reply, error) {
-	app, err := s.app(r)
+	app, id, err := s.appAnd(r, "id")
 	if err != nil {
 		return reply{}, err
 	}
-	seg, err := s.store.GetSegment(r.Context(), app.ID, chi.URLParam(r, "id"))
+	seg, err := s.store.GetSegment(r.Context(), app.ID, id)
 	if err != nil {
 		return reply{}, err
 	}
@@ -174,15 +172,15 @@ func (s *Server) getSegment(r *http.Request) (reply, error) {
 }
 
 func (s *Server) getSegmentVersion(r *http.Request) (reply, error) {
-	app, err := s.app(r)
+	app, id, err := s.appAnd(r, "id")
 	if err != nil {
 		return reply{}, err
 	}
 	n, err := strconv.Atoi(chi.URLParam(r, "n"))
 	if err != nil || n < 1 {
-		return reply{}, errorf(CodeInvalidArgument, "", "a version is a whole number from 1")
+		return reply{}, errorf(CodeInvalidArgument, "/n", "a version is a whole number from 1")
 	}
-	seg, err := s.store.GetSegmentVersion(r.Context(), app.ID, chi.URLParam(r, "id"), n)
+	seg, err := s.store.GetSegmentVersion(r.Context(), app.ID, id, n)
 	if err != nil {
 		return reply{}, err
 	}
@@ -190,25 +188,14 @@ func (s *Server) getSegmentVersion(r *http.Request) (reply, error) {
 }
 
 func (s *Server) deleteSegment(r *http.Request) (reply, error) {
-	app, err := s.app(r)
+	app, id, err := s.appAnd(r, "id")
 	if err != nil {
 		return reply{}, err
 	}
-	if err := s.store.DeleteSegment(r.Context(), app.ID, chi.URLParam(r, "id")); err != nil {
+	if err := s.store.DeleteSegment(r.Context(), app.ID, id); err != nil {
 		return reply{}, err
 	}
 	return reply{status: http.StatusNoContent}, nil
-}
-
-// A list cursor is the last ID of the page, opaque to clients.
-func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
-
-func decodeCursor(c string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return "", errorf(CodeInvalidArgument, "", "the cursor is not one this server returned")
-	}
-	return string(b), nil
 }
 
 func (s *Server) listSegments(r *http.Request) (reply, error) {
@@ -216,14 +203,11 @@ func (s *Server) listSegments(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	q := r.URL.Query()
-	limit := defaultListLimit
-	if v := q.Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxListLimit {
-			return reply{}, errorf(CodeInvalidArgument, "", "limit is a whole number from 1 to %d", maxListLimit)
-		}
+	limit, err := queryLimit(r, defaultListLimit, maxListLimit)
+	if err != nil {
+		return reply{}, err
 	}
-	after, err := decodeCursor(q.Get("cursor"))
+	after, err := queryCursor(r, cursorSegments)
 	if err != nil {
 		return reply{}, err
 	}
@@ -237,7 +221,7 @@ func (s *Server) listSegments(r *http.Request) (reply, error) {
 	}{Segments: []segmentReply{}}
 	if len(segs) > limit {
 		segs = segs[:limit]
-		out.NextCursor = encodeCursor(segs[limit-1].ID)
+		out.NextCursor = encodeCursor(cursorSegments, segs[limit-1].ID)
 	}
 	for _, seg := range segs {
 		out.Segments = append(out.Segments, toSegmentReply(seg))

@@ -166,7 +166,7 @@ func (s *Server) Routes() []string {
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.metrics.instrument, s.recoverer, s.limitBody)
+	r.Use(s.metrics.instrument, s.recoverer, s.limitBody, routeEscaped)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(CodeNotFound, "", "no route %s %s", r.Method, r.URL.Path))
 	})
