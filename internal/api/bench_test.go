@@ -252,6 +252,7 @@ func measureIDs(b *testing.B, read func() int64) {
 // heavyEvents events.
 type demoEnv struct {
 	url, key string // url is the app's
+	base     string // the server's
 	eng      *duckdb.Engine
 	st       *store.SQL
 	now      time.Time
@@ -266,7 +267,7 @@ const (
 	heavyEvents = 1000
 )
 
-func newDemoEnv(b *testing.B) demoEnv {
+func newDemoEnv(b *testing.B, opts ...func(*api.Config)) demoEnv {
 	ctx := context.Background()
 	dir := b.TempDir()
 	eng, err := duckdb.Open(ctx, filepath.Join(dir, "events.duckdb"))
@@ -293,9 +294,13 @@ func newDemoEnv(b *testing.B) demoEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { local.Close() })
-	srv := httptest.NewServer(api.New(api.Config{Store: st, Data: eng, Runs: api.RunConfig{Local: local}}))
+	cfg := api.Config{Store: st, Data: eng, Runs: api.RunConfig{Local: local}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := httptest.NewServer(api.New(cfg))
 	b.Cleanup(srv.Close)
-	return demoEnv{url: srv.URL + "/v1/apps/" + demo.AppID, key: res.Key, eng: eng, st: st, now: now}
+	return demoEnv{base: srv.URL, url: srv.URL + "/v1/apps/" + demo.AppID, key: res.Key, eng: eng, st: st, now: now}
 }
 
 // heavyUserEvents are heavyEvents events of heavyUser, one every 8 hours
