@@ -454,6 +454,11 @@ func (d *decoder) event(obj map[string]any, path string) Node {
 	_, hasOp := obj["op"]
 	_, hasValue := obj["value"]
 	if !hasOp && !hasValue {
+		// "Performed at least once" is a count's default; any other
+		// aggregate has no comparison that goes without saying.
+		if e.Aggregate.Fn != AggCount {
+			d.problems.add(path, "a %s aggregate needs op and value (only count may omit both)", e.Aggregate.Fn)
+		}
 		e.Op, e.Value = OpGte, Number(1)
 		return e
 	}
