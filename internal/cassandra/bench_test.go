@@ -68,3 +68,23 @@ func BenchmarkWatermark(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPutUser16 is PUTs of distinct users of one app by 16 writers
+// of one server: a read, a lightweight transaction on the profile and a
+// share of a watermark round each.
+func BenchmarkPutUser16(b *testing.B) {
+	ctx := context.Background()
+	st := open(b)
+	a := app(b)
+	b.SetParallelism(8) // GOMAXPROCS (2) × 8 writers
+	var n atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			if _, err := st.PutUser(ctx, a, fmt.Sprint("u", i), map[string]any{"i": float64(i)}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -59,6 +59,8 @@ type Store struct {
 	s   *gocql.Session
 	cfg Config
 	now func() time.Time
+	// rounds gathers the watermark moves of concurrent writes.
+	rounds rounds
 }
 
 var keyspaceRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,47}$`)
@@ -269,62 +271,6 @@ func (st *Store) execAll(ctx context.Context, stmts []*gocql.Query) error {
 		return fmt.Errorf("cassandra: write: %w", first)
 	}
 	return ctx.Err()
-}
-
-// advance moves the app's watermark to max(now, previous + 1µs) and
-// returns it. The move is a compare-and-set (a lightweight transaction):
-// every server of the deployment writes it, and each write must see the
-// value the previous one set, so that two writes never share a watermark,
-// even in the same microsecond or under a clock that steps back. A lost
-// race is tried again over the value that won. A transaction that times
-// out may still land: the write then fails, and its retry moves the
-// watermark once more, which is harmless.
-func (st *Store) advance(ctx context.Context, appID string) (time.Time, error) {
-	cur, err := st.watermark(ctx, appID)
-	if err != nil {
-		return time.Time{}, err
-	}
-	for range maxAdvances {
-		next := st.now().UnixMicro()
-		if cur != nil {
-			next = max(next, *cur+1)
-		}
-		// On a lost race ScanCAS sets cur to the value that won.
-		applied, err := st.s.Query("UPDATE "+st.cfg.Keyspace+".watermarks SET micros = ? WHERE app_id = ? IF micros = ?", next, appID, cur).
-			WithContext(ctx).ScanCAS(&cur)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("cassandra: watermark: %w", err)
-		}
-		if applied {
-			return time.UnixMicro(next).UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("cassandra: watermark of app %q: %d other writes came first", appID, maxAdvances)
-}
-
-// maxAdvances bounds the compare-and-sets of one watermark move: each
-// round one writer wins, so it is more than the writers of an app.
-const maxAdvances = 100
-
-// Watermark is the instant of the app's latest acknowledged write (events
-// or profile), in microseconds, strictly increasing across servers (see
-// advance); zero if none.
-func (st *Store) Watermark(ctx context.Context, appID string) (time.Time, error) {
-	micros, err := st.watermark(ctx, appID)
-	if err != nil || micros == nil {
-		return time.Time{}, err
-	}
-	return time.UnixMicro(*micros).UTC(), nil
-}
-
-// watermark reads the app's watermark in microseconds, nil for none.
-func (st *Store) watermark(ctx context.Context, appID string) (*int64, error) {
-	var micros *int64
-	err := st.s.Query("SELECT micros FROM "+st.cfg.Keyspace+".watermarks WHERE app_id = ?", appID).ScanContext(ctx, &micros)
-	if err != nil && !errors.Is(err, gocql.ErrNotFound) {
-		return nil, fmt.Errorf("cassandra: watermark: %w", err)
-	}
-	return micros, nil
 }
 
 // GetUser returns a profile.
