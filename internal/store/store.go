@@ -16,7 +16,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: the app (or key ID, or segment ID in its app) already
 	// exists, or the segment is referenced by another segment's current
-	// version and cannot be deleted.
+	// version and cannot be deleted; the data stores wrap it too, for a
+	// profile write that other writes kept coming before
+	// (ingest.PatchProfile).
 	ErrConflict = errors.New("conflict")
 	// ErrInvalid: an argument the store cannot keep: an empty ID, or an ID
 	// longer than MaxAppIDLen, MaxSegmentIDLen or MaxKeyIDLen bytes.
