@@ -50,6 +50,7 @@ vet:
 
 ## fuzz: run each fuzz target for FUZZTIME (seeds alone run in `make test`)
 fuzz:
+	$(GO) test ./segment -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/compile -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/compile -run '^$$' -fuzz '^FuzzLiteral$$' -fuzztime $(FUZZTIME)
 
