@@ -24,7 +24,23 @@ type evalRequest struct {
 // evalFields are the body fields compile and count share.
 type evalFields struct {
 	Tree json.RawMessage `json:"tree"`
-	AsOf *string         `json:"as_of"`
+	AsOf json.RawMessage `json:"as_of"`
+}
+
+// resolveAsOf reads an optional as_of: absent, now to the second. A null
+// is no time, refused like any other value that is not one: a client that
+// meant to send a time learns that it did not.
+func (s *Server) resolveAsOf(raw json.RawMessage) (time.Time, error) {
+	if raw == nil {
+		return s.now().UTC().Truncate(time.Second), nil
+	}
+	var text string
+	if string(raw) != "null" && json.Unmarshal(raw, &text) == nil {
+		if t, ok := segment.ParseTime(text); ok {
+			return t, nil
+		}
+	}
+	return time.Time{}, errorf(CodeInvalidArgument, "/as_of", "as_of must be an RFC 3339 time (at most microsecond precision)")
 }
 
 // readEval decodes a body into in (a struct embedding evalFields), expands
@@ -46,13 +62,8 @@ func (s *Server) readEval(r *http.Request, in any, fields *evalFields) (evalRequ
 		return req, errorf(CodeInvalidTree, "/tree", "tree is required")
 	}
 	req.app = app
-	req.asOf = s.now().UTC().Truncate(time.Second)
-	if fields.AsOf != nil {
-		t, ok := segment.ParseTime(*fields.AsOf)
-		if !ok {
-			return req, errorf(CodeInvalidArgument, "/as_of", "as_of must be an RFC 3339 time (at most microsecond precision)")
-		}
-		req.asOf = t
+	if req.asOf, err = s.resolveAsOf(fields.AsOf); err != nil {
+		return req, err
 	}
 	if req.loc, err = time.LoadLocation(app.TimeZone); err != nil {
 		return req, fmt.Errorf("app %s has time zone %q: %w", app.ID, app.TimeZone, err)

@@ -158,3 +158,17 @@ func TestPageParameters(t *testing.T) {
 	}
 	e.want(e.do("GET", "/v1/apps/corpus/segments?cursor="+segCursor, adminKey, nil), 200, "", "")
 }
+
+// TestBodyFieldCodes: as_of is a time or absent, never null; an unknown
+// field is invalid_argument in a body and invalid_tree inside its tree.
+func TestBodyFieldCodes(t *testing.T) {
+	e := newRunEnv(t, nil, RunConfig{Local: cache.NewMemory(1 << 20)})
+	seg := e.want(e.do("POST", "/v1/apps/corpus/segments", adminKey, map[string]any{"name": "JP", "tree": attrTree}), 201, "", "")
+	for _, path := range []string{"/v1/apps/corpus/count", "/v1/apps/corpus/compile"} {
+		e.want(e.do("POST", path, adminKey, `{"tree": {"type": "attribute", "field": "country", "op": "exists"}, "as_of": null}`), 400, CodeInvalidArgument, "/as_of")
+	}
+	e.want(e.do("POST", "/v1/apps/corpus/segments/"+seg["id"].(string)+"/runs", adminKey, `{"as_of": null}`), 400, CodeInvalidArgument, "/as_of")
+	e.want(e.do("POST", "/v1/apps/corpus/count", adminKey, `{"tree": {"type": "attribute", "field": "country", "op": "exists"}, "as_of": 1}`), 400, CodeInvalidArgument, "/as_of")
+	e.want(e.do("POST", "/v1/apps/corpus/count", adminKey, `{"tree": {"type": "attribute", "field": "country", "op": "exists", "note": 1}}`), 400, CodeInvalidTree, "/tree/note")
+	e.want(e.do("POST", "/v1/apps/corpus/count", adminKey, `{"tree": {"type": "attribute", "field": "country", "op": "exists"}, "note": 1}`), 400, CodeInvalidArgument, "/note")
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -148,7 +149,7 @@ func (s *Server) createRun(r *http.Request) (reply, error) {
 		return reply{}, err
 	}
 	var in struct {
-		AsOf *string `json:"as_of"`
+		AsOf json.RawMessage `json:"as_of"`
 	}
 	body, err := readBody(r)
 	if err != nil {
@@ -159,13 +160,9 @@ func (s *Server) createRun(r *http.Request) (reply, error) {
 			return reply{}, err
 		}
 	}
-	asOf := s.now().UTC().Truncate(time.Second)
-	if in.AsOf != nil {
-		t, ok := segment.ParseTime(*in.AsOf)
-		if !ok {
-			return reply{}, errorf(CodeInvalidArgument, "/as_of", "as_of must be an RFC 3339 time (at most microsecond precision)")
-		}
-		asOf = t
+	asOf, err := s.resolveAsOf(in.AsOf)
+	if err != nil {
+		return reply{}, err
 	}
 	seg, tree, err := s.segmentTree(r.Context(), app.ID, segID, 0)
 	if err != nil {
