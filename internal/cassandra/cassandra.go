@@ -351,7 +351,7 @@ func (st *Store) SwapProfile(ctx context.Context, appID, userID string, attrs ma
 		return dataset.User{}, false, err
 	}
 	applied, err := st.s.Query("UPDATE "+st.cfg.Keyspace+".users SET attributes = ? WHERE app_id = ? AND bucket = ? AND user_id = ? IF attributes = ?",
-		string(text), appID, st.Bucket(userID), userID, v.Text).WithContext(ctx).MapScanCAS(map[string]any{})
+		string(text), appID, st.Bucket(userID), userID, v.Text).MapScanCASContext(ctx, map[string]any{})
 	if err != nil || !applied {
 		return dataset.User{}, false, err
 	}
@@ -370,7 +370,7 @@ func (st *Store) UserData(ctx context.Context, appID, userID string) (dataset.Us
 		return u, nil, err
 	}
 	iter := st.s.Query("SELECT time, event_id, name, properties FROM "+st.cfg.Keyspace+".events_by_user WHERE app_id = ? AND user_id = ?",
-		appID, userID).WithContext(ctx).Iter()
+		appID, userID).IterContext(ctx)
 	var events []dataset.Event
 	var t time.Time
 	var id, name, props string
@@ -394,7 +394,7 @@ type LateKey struct {
 // LateKeys lists the app's late events.
 func (st *Store) LateKeys(ctx context.Context, appID string) ([]LateKey, error) {
 	iter := st.s.Query("SELECT bucket, event_id, day FROM "+st.cfg.Keyspace+".late_events WHERE app_id = ? AND bucket IN ?",
-		appID, st.buckets()).WithContext(ctx).Iter()
+		appID, st.buckets()).IterContext(ctx)
 	var out []LateKey
 	var k LateKey
 	var day string

@@ -62,7 +62,7 @@ func (st *Store) move(ctx context.Context, appID string, n int) (time.Time, erro
 		}
 		// On a lost race ScanCAS sets cur to the value that won.
 		applied, err := st.s.Query("UPDATE "+st.cfg.Keyspace+".watermarks SET micros = ? WHERE app_id = ? IF micros = ?", first+int64(n)-1, appID, cur).
-			WithContext(ctx).ScanCAS(&cur)
+			ScanCASContext(ctx, &cur)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("cassandra: watermark: %w", err)
 		}
