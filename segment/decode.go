@@ -45,6 +45,13 @@ func ValidPath(s string) bool {
 	return keyRE.MatchString(s) && !strings.HasSuffix(s, ".") && !strings.Contains(s, "..")
 }
 
+var pathKeyRE = regexp.MustCompile(`^[A-Za-z0-9_$-]{1,128}$`)
+
+// ValidPathKey reports whether s is one key of a valid path, between its
+// dots: only the first key of a path must start with a letter, _ or $
+// ("items.0.price" is a path).
+func ValidPathKey(s string) bool { return pathKeyRE.MatchString(s) }
+
 // PathSegments splits a valid path at its dots.
 func PathSegments(path string) []string { return strings.Split(path, ".") }
 

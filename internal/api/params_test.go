@@ -172,3 +172,18 @@ func TestBodyFieldCodes(t *testing.T) {
 	e.want(e.do("POST", "/v1/apps/corpus/count", adminKey, `{"tree": {"type": "attribute", "field": "country", "op": "exists", "note": 1}}`), 400, CodeInvalidTree, "/tree/note")
 	e.want(e.do("POST", "/v1/apps/corpus/count", adminKey, `{"tree": {"type": "attribute", "field": "country", "op": "exists"}, "note": 1}`), 400, CodeInvalidArgument, "/note")
 }
+
+// TestPathKeysAfterADot: only a path's first key must start with a
+// letter, _ or $; a later key may start with a digit or "-", and every
+// engine compiles it (it once failed compilation with a 500).
+func TestPathKeysAfterADot(t *testing.T) {
+	e := newRunEnv(t, nil, RunConfig{Local: cache.NewMemory(1 << 20)})
+	attr := map[string]any{"type": "attribute", "field": "a.4.-x", "op": "not_exists"}
+	ev := map[string]any{"type": "event", "event": "$buy", "where": []any{map[string]any{"property": "items.0", "op": "exists"}}}
+	for _, tree := range []map[string]any{attr, ev} {
+		e.want(e.do("POST", "/v1/apps/corpus/count", adminKey, map[string]any{"tree": tree}), 200, "", "")
+		for _, engine := range []string{"duckdb", "trino"} {
+			e.want(e.do("POST", "/v1/apps/corpus/compile", adminKey, map[string]any{"tree": tree, "engine": engine}), 200, "", "")
+		}
+	}
+}

@@ -339,7 +339,7 @@ func steps(s *Source) pathSteps {
 // Keys were validated when the tree was decoded; checking again here keeps
 // anything else out of SQL text.
 func pathKey(key string) (string, error) {
-	if !segment.ValidPath(key) || strings.Contains(key, ".") {
+	if !segment.ValidPathKey(key) {
 		return "", fmt.Errorf("compile: %q is not a valid path key", key)
 	}
 	return `"` + key + `"`, nil
