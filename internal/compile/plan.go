@@ -85,7 +85,13 @@ type Relation interface{ relation() }
 type Query struct {
 	Scan    *Scan // nil when no condition reads events
 	Funnels []*FunnelPlan
-	Cond    Expr
+	// StepEvents are the distinct events (a name and predicates, no
+	// window) of the funnels' steps, and Reads the events of the scan's
+	// branches and of the funnels' steps, one branch per name, for a
+	// dialect that reads them all in the scan.
+	StepEvents []Filter
+	Reads      []*Branch
+	Cond       Expr
 }
 
 // SetOp combines the users of its inputs: INTERSECT, UNION, or EXCEPT
@@ -147,6 +153,7 @@ type Filter struct {
 type FunnelPlan struct {
 	Alias  string
 	Steps  []Filter // Steps[0] carries the funnel's window
+	Events []int    // Events[k]: the index of step k's events in Query.StepEvents
 	Within *Param   // milliseconds; nil means no bound
 }
 
@@ -236,19 +243,55 @@ func MakePlan(tree segment.Node, opt Options) (*Plan, error) {
 
 // query plans the fused query of a tree.
 func query(n segment.Node, opt Options, pl *Plan) (*Query, error) {
-	p := &planner{opt: opt, plan: pl}
+	p := &planner{opt: opt, plan: pl, aggs: map[string]*Agg{}, funnelsBy: map[string]*FunnelPlan{}, stepsBy: map[string]int{}}
 	cond, err := p.expr(n)
 	if err != nil {
 		return nil, err
 	}
-	q := &Query{Funnels: p.funnels, Cond: cond}
+	q := &Query{Funnels: p.funnels, StepEvents: p.stepEvents, Cond: cond}
 	if len(p.scan.Aggs) > 0 {
-		for i, b := range p.scan.Branches {
-			b.Name, b.From, b.Until = p.param(p.names[i]), p.instant(b.from), p.instant(b.until)
-		}
+		p.scan.Branches = p.params(p.branches)
 		q.Scan = &p.scan
 	}
+	if len(p.reads.list) > 0 {
+		q.Reads = p.params(p.reads)
+	}
 	return q, nil
+}
+
+// params puts the names and bounds of branches in slots.
+func (p *planner) params(bs branches) []*Branch {
+	for i, b := range bs.list {
+		b.Name, b.From, b.Until = p.param(bs.names[i]), p.instant(b.from), p.instant(b.until)
+	}
+	return bs.list
+}
+
+// branches are the events read of each name, in the order the names
+// first occur.
+type branches struct {
+	names []string
+	list  []*Branch
+}
+
+// add widens the branch of name to hold a window and returns its index.
+func (bs *branches) add(name string, from, until time.Time) int {
+	i := slices.Index(bs.names, name)
+	if i < 0 {
+		bs.names = append(bs.names, name)
+		bs.list = append(bs.list, &Branch{from: from, until: until})
+		return len(bs.list) - 1
+	}
+	// A branch's window is the smallest holding the windows it reads for;
+	// a zero bound is unbounded and stays so.
+	b := bs.list[i]
+	if from.IsZero() || from.Before(b.from) {
+		b.from = from
+	}
+	if until.IsZero() || !b.until.IsZero() && until.After(b.until) {
+		b.until = until
+	}
+	return i
 }
 
 // naive plans one fused query per leaf and combines them with set
@@ -282,7 +325,17 @@ type planner struct {
 	plan    *Plan
 	scan    Scan
 	funnels []*FunnelPlan
-	names   []string // the event names of the scan's branches
+	// branches are what the aggregates read, and reads what the
+	// aggregates and the funnels do.
+	branches, reads branches
+	// aggs and funnelsBy find an aggregate or a funnel planned already
+	// for the same events, by the canonical text of the condition less its
+	// comparison: a tree that references one segment many times, or
+	// repeats a condition, computes it once.
+	aggs       map[string]*Agg
+	funnelsBy  map[string]*FunnelPlan
+	stepEvents []Filter
+	stepsBy    map[string]int // the index in stepEvents, by canonical text
 }
 
 // param puts a value in a new slot.
@@ -350,6 +403,10 @@ func (p *planner) filter(name string, where []segment.Predicate, w segment.Windo
 }
 
 func (p *planner) agg(n *segment.Event) *Agg {
+	key := (&segment.Event{Event: n.Event, Where: n.Where, Aggregate: n.Aggregate, Window: n.Window}).String()
+	if a, ok := p.aggs[key]; ok {
+		return a
+	}
 	a := &Agg{
 		Col:    fmt.Sprintf("a%d", len(p.scan.Aggs)),
 		Fn:     n.Aggregate.Fn,
@@ -359,44 +416,57 @@ func (p *planner) agg(n *segment.Event) *Agg {
 		a.Source = &Source{Root: "properties", Path: segment.PathSegments(n.Aggregate.Property)}
 	}
 	s := &p.scan
-	a.Branch = slices.Index(p.names, n.Event)
-	if a.Branch < 0 {
-		a.Branch = len(s.Branches)
-		p.names = append(p.names, n.Event)
-		s.Branches = append(s.Branches, &Branch{from: a.Filter.from, until: a.Filter.until})
-	} else {
-		// A branch's window is the smallest holding its aggregates'
-		// windows; a zero bound is unbounded and stays so.
-		b := s.Branches[a.Branch]
-		if a.Filter.from.IsZero() || a.Filter.from.Before(b.from) {
-			b.from = a.Filter.from
-		}
-		if a.Filter.until.IsZero() || !b.until.IsZero() && a.Filter.until.After(b.until) {
-			b.until = a.Filter.until
-		}
-	}
+	a.Branch = p.branches.add(n.Event, a.Filter.from, a.Filter.until)
+	p.reads.add(n.Event, a.Filter.from, a.Filter.until)
 	if a.Fn == segment.AggFirst || a.Fn == segment.AggLast {
-		s.Branches[a.Branch].Ordered = true
+		p.branches.list[a.Branch].Ordered = true
 	}
 	s.Aggs = append(s.Aggs, a)
+	p.aggs[key] = a
 	return a
 }
 
 func (p *planner) funnel(n *segment.Funnel) Expr {
+	key := (&segment.Funnel{Steps: n.Steps, Within: n.Within, Window: n.Window}).String()
+	f, ok := p.funnelsBy[key]
+	if !ok {
+		f = p.funnelPlan(n)
+		p.funnelsBy[key] = f
+	}
+	return &FunnelCond{Funnel: f, Reached: p.param(int64(n.Reached)), Exact: n.Exact}
+}
+
+func (p *planner) funnelPlan(n *segment.Funnel) *FunnelPlan {
 	f := &FunnelPlan{Alias: fmt.Sprintf("f%d", len(p.funnels))}
 	for i, s := range n.Steps {
 		w := segment.Window{Kind: segment.WindowAll}
 		if i == 0 {
 			w = n.Window
 		}
-		f.Steps = append(f.Steps, p.filter(s.Event, s.Where, w))
+		step := p.filter(s.Event, s.Where, w)
+		if first := f.Steps; i > 0 && first[0].From != nil {
+			// A later step comes after the first, so after the start of
+			// the first step's window: saying so keeps the engines from
+			// reading the step's events of all time.
+			step.From, step.FromEx, step.from = first[0].From, true, first[0].from
+		}
+		f.Steps = append(f.Steps, step)
+		p.reads.add(s.Event, step.from, step.until)
+		key := (&segment.Event{Event: s.Event, Where: s.Where}).String()
+		i, ok := p.stepsBy[key]
+		if !ok {
+			i = len(p.stepEvents)
+			p.stepEvents = append(p.stepEvents, p.filter(s.Event, s.Where, segment.Window{Kind: segment.WindowAll}))
+			p.stepsBy[key] = i
+		}
+		f.Events = append(f.Events, i)
 	}
 	if n.Within != nil {
 		ms := p.param(n.Within.Std().Milliseconds())
 		f.Within = &ms
 	}
 	p.funnels = append(p.funnels, f)
-	return &FunnelCond{Funnel: f, Reached: p.param(int64(n.Reached)), Exact: n.Exact}
+	return f
 }
 
 // comparison resolves operands: times to instants at as_of (at microsecond

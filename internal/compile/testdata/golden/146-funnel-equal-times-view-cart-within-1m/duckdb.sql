@@ -11,7 +11,7 @@ WITH f0_s0 AS (
 ),
 f0_s1 AS (
   SELECT e.user_id, e.time FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."price"')), lambda j: CASE
+  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time > ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."price"')), lambda j: CASE
     WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
     WHEN json_type(j) <> 'NULL' THEN [j]
     ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
@@ -39,4 +39,4 @@ FROM "users" AS u
 LEFT JOIN f0 ON f0.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(f0.reached, 0) >= ?
--- params: ["corpus","2026-10-28T14:30:00Z","view_item","2025-12-31T23:00:00Z",5000,"corpus","2026-10-28T14:30:00Z","add_to_cart",5000,60000,"corpus",2]
+-- params: ["corpus","2026-10-28T14:30:00Z","view_item","2025-12-31T23:00:00Z",5000,"corpus","2026-10-28T14:30:00Z","add_to_cart","2025-12-31T23:00:00Z",5000,60000,"corpus",2]

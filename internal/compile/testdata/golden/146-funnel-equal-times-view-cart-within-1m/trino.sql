@@ -1,38 +1,33 @@
-WITH f0_s0 AS (
-  SELECT e.user_id, e.time FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ? AND coalesce(any_match(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+WITH s AS (
+  SELECT g.user_id,
+    reduce(g.ev,
+      CAST(ROW(NULL, repeat(NULL, 2), repeat(NULL, 2)) AS ROW(t TIMESTAMP(6) WITH TIME ZONE, c ARRAY(TIMESTAMP(6) WITH TIME ZONE), d ARRAY(TIMESTAMP(6) WITH TIME ZONE))),
+      (r, x) -> transform(ARRAY[IF(x.t > r.t, r.c, r.d)], d -> CAST(ROW(x.t, transform(sequence(1, 2), k -> coalesce(IF(element_at(x.f, element_at(ARRAY[1, 2], k)) AND (k > 1 OR TRUE AND x.t >= ?) AND x.t <= date_add('millisecond', ?, IF(k = 1, x.t, element_at(d, greatest(k - 1, 1)))), IF(k = 1, x.t, element_at(d, greatest(k - 1, 1)))), element_at(r.c, k))), d) AS ROW(t TIMESTAMP(6) WITH TIME ZONE, c ARRAY(TIMESTAMP(6) WITH TIME ZONE), d ARRAY(TIMESTAMP(6) WITH TIME ZONE))))[1],
+      r -> cardinality(filter(r.c, t1 -> t1 IS NOT NULL))) AS f0
+  FROM (SELECT e.user_id,
+    array_agg(CAST(ROW(e.time, ARRAY[e.name = ? AND coalesce(any_match(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v) <> 'null'), v -> CAST(ROW(
     CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
     CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
     CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n >= ?), false)
-),
-f0_s1 AS (
-  SELECT e.user_id, e.time FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND coalesce(any_match(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n >= ?), false),
+        e.name = ? AND coalesce(any_match(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v) <> 'null'), v -> CAST(ROW(
     CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
     CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
     CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n >= ?), false)
-),
-f0_c0 AS (SELECT DISTINCT user_id, time AS t1, time AS t FROM f0_s0),
-f0_c1 AS (
-  SELECT c.user_id, c.t1, min(s.time) AS t
-  FROM f0_c0 AS c JOIN f0_s1 AS s
-    ON s.user_id = c.user_id AND s.time > c.t AND s.time <= date_add('millisecond', ?, c.t1) AND s.time > ?
-  GROUP BY c.user_id, c.t1
-),
-f0 AS (
-  SELECT user_id, max(k) AS reached FROM (
-    SELECT user_id, 1 AS k FROM f0_c0
-    UNION ALL
-    SELECT user_id, 2 AS k FROM f0_c1
-  ) AS r GROUP BY user_id
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n >= ?), false)]) AS ROW(t TIMESTAMP(6) WITH TIME ZONE, f ARRAY(BOOLEAN))) ORDER BY e.time)
+      FILTER (WHERE e.name IN (?, ?)) AS ev
+  FROM "events" AS e
+  WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?, ?)
+    AND ((e.name = ? AND e.time >= ?)
+      OR (e.name = ? AND e.time >= ?))
+  GROUP BY e.user_id) AS g
 )
 SELECT u.user_id
 FROM "users" AS u
-LEFT JOIN f0 ON f0.user_id = u.user_id
+LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(f0.reached, 0) >= ?
--- params: ["corpus","2026-10-28T14:30:00Z","view_item","2025-12-31T23:00:00Z",5000,"corpus","2026-10-28T14:30:00Z","add_to_cart",5000,60000,"2025-12-31T23:00:00Z","corpus",2]
+  AND coalesce(s.f0, 0) >= ?
+-- params: ["2025-12-31T23:00:00Z",60000,"view_item",5000,"add_to_cart",5000,"view_item","add_to_cart","corpus","2026-10-28T14:30:00Z","view_item","add_to_cart","view_item","2025-12-31T23:00:00Z","add_to_cart","2025-12-31T23:00:00Z","corpus",2]
