@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -62,8 +64,18 @@ func (s *SQL) appExists(ctx context.Context, tx *sqlx.Tx, appID string) error {
 type keyRow struct {
 	ID         string `db:"key_id"`
 	AppID      string `db:"app_id"`
+	Name       string `db:"name"`
+	Scopes     string `db:"scopes"`
 	SecretHash []byte `db:"secret_hash"`
 	CreatedAt  dbTime `db:"created_at"`
+	LastUsedAt dbTime `db:"last_used_at"`
+}
+
+const keyColumns = `key_id, app_id, name, scopes, secret_hash, created_at, last_used_at`
+
+func (r keyRow) key() Key {
+	return Key{ID: r.ID, AppID: r.AppID, Name: r.Name, Scopes: strings.Fields(r.Scopes), SecretHash: r.SecretHash,
+		CreatedAt: r.CreatedAt.Time, LastUsedAt: r.LastUsedAt.Time}
 }
 
 // CreateKey stores an API key of an existing app (ErrNotFound otherwise);
@@ -78,12 +90,16 @@ func (s *SQL) CreateKey(ctx context.Context, k Key) error {
 	if len(k.SecretHash) == 0 || len(k.SecretHash) > 64 {
 		return fmt.Errorf("store: key %q: secret hash of %d bytes: %w", k.ID, len(k.SecretHash), ErrInvalid)
 	}
+	scopes := strings.Join(k.Scopes, " ")
+	if len(k.Name) > MaxKeyNameLen || len(scopes) > MaxKeyNameLen {
+		return fmt.Errorf("store: key %q: name or scopes longer than %d bytes: %w", k.ID, MaxKeyNameLen, ErrInvalid)
+	}
 	err := s.write(ctx, func(tx *sqlx.Tx) error {
 		if err := s.appExists(ctx, tx, k.AppID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (key_id, app_id, secret_hash, created_at) VALUES (?, ?, ?, ?)`,
-			k.ID, k.AppID, k.SecretHash, s.timeArg(now()))
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (key_id, app_id, name, scopes, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			k.ID, k.AppID, k.Name, scopes, k.SecretHash, s.timeArg(now()))
 		return err
 	})
 	switch {
@@ -99,17 +115,64 @@ func (s *SQL) CreateKey(ctx context.Context, k Key) error {
 	return fmt.Errorf("store: create key %q: %w", k.ID, err)
 }
 
-// GetKey returns a key by its ID, whatever its app; ErrNotFound if none.
+// GetKey returns a key by its ID, whatever its app; ErrNotFound if none
+// (or revoked: a revoked key is deleted).
 func (s *SQL) GetKey(ctx context.Context, keyID string) (Key, error) {
 	var r keyRow
-	err := s.r.GetContext(ctx, &r, `SELECT key_id, app_id, secret_hash, created_at FROM api_keys WHERE key_id = ?`, keyID)
+	err := s.r.GetContext(ctx, &r, `SELECT `+keyColumns+` FROM api_keys WHERE key_id = ?`, keyID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Key{}, fmt.Errorf("store: key %q: %w", keyID, ErrNotFound)
 	}
 	if err != nil {
 		return Key{}, fmt.Errorf("store: get key %q: %w", keyID, err)
 	}
-	return Key{ID: r.ID, AppID: r.AppID, SecretHash: r.SecretHash, CreatedAt: r.CreatedAt.Time}, nil
+	return r.key(), nil
+}
+
+// ListKeys returns the keys of an app, oldest first.
+func (s *SQL) ListKeys(ctx context.Context, appID string) ([]Key, error) {
+	var rows []keyRow
+	if err := s.r.SelectContext(ctx, &rows, `SELECT `+keyColumns+` FROM api_keys WHERE app_id = ? ORDER BY created_at, key_id`, appID); err != nil {
+		return nil, fmt.Errorf("store: list keys of %q: %w", appID, err)
+	}
+	keys := make([]Key, len(rows))
+	for i, r := range rows {
+		keys[i] = r.key()
+	}
+	return keys, nil
+}
+
+// DeleteKey revokes a key of the app: ErrNotFound if the app has no such
+// key (another app's key included).
+func (s *SQL) DeleteKey(ctx context.Context, appID, keyID string) error {
+	var n int64
+	err := s.write(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE app_id = ? AND key_id = ?`, appID, keyID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete key %q: %w", keyID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: key %q of app %q: %w", keyID, appID, ErrNotFound)
+	}
+	return nil
+}
+
+// TouchKey records that the key was used at t.
+func (s *SQL) TouchKey(ctx context.Context, keyID string, t time.Time) error {
+	err := s.write(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE key_id = ?`, s.timeArg(t), keyID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: touch key %q: %w", keyID, err)
+	}
+	return nil
 }
 
 // ListApps returns every app, by ID.

@@ -31,6 +31,8 @@ const (
 	MaxAppIDLen     = 64
 	MaxSegmentIDLen = 128
 	MaxKeyIDLen     = 128
+	// MaxKeyNameLen bounds a key's name, and its scopes joined by spaces.
+	MaxKeyNameLen = 255
 )
 
 // MissingRefsError is returned by CreateSegment and UpdateSegment when the
@@ -90,10 +92,13 @@ type App struct {
 // Key is an API key of an app, as stored: its public ID and the SHA-256 of
 // its secret. The secret itself is never stored.
 type Key struct {
-	ID         string    `db:"key_id"`
-	AppID      string    `db:"app_id"`
-	SecretHash []byte    `db:"secret_hash"`
-	CreatedAt  time.Time `db:"created_at"`
+	ID         string
+	AppID      string
+	Name       string
+	Scopes     []string // what the key may do (the API names them); none is nothing
+	SecretHash []byte
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero until first used (TouchKey)
 }
 
 // Segment is one version of a saved segment. Tree is the canonical text of

@@ -35,6 +35,8 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 	})
 	run("Apps", func(t *testing.T) { testApps(t, open(t)) })
 	run("Keys", func(t *testing.T) { testKeys(t, open(t)) })
+	run("KeyScopesAndRevocation", func(t *testing.T) { testKeyScopes(t, open(t)) })
+	run("KeysBeforeScopesKeepEveryScope", func(t *testing.T) { testKeyScopesMigration(t, newDSN(t)) })
 	run("InvalidArguments", func(t *testing.T) { testInvalid(t, open(t)) })
 	run("CreateGetSegment", func(t *testing.T) { testCreateGet(t, open(t)) })
 	run("Versions", func(t *testing.T) { testVersions(t, open(t)) })
@@ -208,6 +210,89 @@ func testKeys(t *testing.T, s *SQL) {
 	}
 	if k4 := must(s.GetKey(ctx, "k4")); string(k4.SecretHash) != string(raw) {
 		t.Fatalf("k4 hash = %x", k4.SecretHash)
+	}
+}
+
+// testKeyScopes: a key keeps its name and scopes; keys are listed, touched
+// and revoked within their app only.
+func testKeyScopes(t *testing.T, s *SQL) {
+	ctx := ctxT(t)
+	mkApp(t, s, "shop")
+	mkApp(t, s, "other")
+	for _, k := range []Key{
+		{ID: "k1", AppID: "shop", Name: "sdk", Scopes: []string{"ingest"}, SecretHash: []byte{1}},
+		{ID: "k2", AppID: "shop", Name: "dashboard", Scopes: []string{"read", "segments"}, SecretHash: []byte{2}},
+		{ID: "k3", AppID: "other", Name: "all", Scopes: []string{"ingest", "read", "segments"}, SecretHash: []byte{3}},
+	} {
+		if err := s.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k2 := must(s.GetKey(ctx, "k2"))
+	if k2.Name != "dashboard" || !slices.Equal(k2.Scopes, []string{"read", "segments"}) || !k2.LastUsedAt.IsZero() {
+		t.Fatalf("k2 = %+v", k2)
+	}
+	used := time.Date(2026, 12, 5, 10, 0, 0, 123456000, time.UTC)
+	if err := s.TouchKey(ctx, "k2", used); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(s.GetKey(ctx, "k2")).LastUsedAt; !got.Equal(used) {
+		t.Fatalf("LastUsedAt = %v, want %v", got, used)
+	}
+	ids := func(keys []Key) []string {
+		var out []string
+		for _, k := range keys {
+			out = append(out, k.ID)
+		}
+		return out
+	}
+	if got := ids(must(s.ListKeys(ctx, "shop"))); !slices.Equal(got, []string{"k1", "k2"}) {
+		t.Fatalf("keys of shop = %v", got)
+	}
+	wantErr(t, s.DeleteKey(ctx, "shop", "k3"), ErrNotFound, "DeleteKey of another app's key")
+	must(s.GetKey(ctx, "k3"))
+	if err := s.DeleteKey(ctx, "shop", "k1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.GetKey(ctx, "k1")
+	wantErr(t, err, ErrNotFound, "GetKey of a revoked key")
+	wantErr(t, s.DeleteKey(ctx, "shop", "k1"), ErrNotFound, "DeleteKey twice")
+	if got := ids(must(s.ListKeys(ctx, "shop"))); !slices.Equal(got, []string{"k2"}) {
+		t.Fatalf("keys of shop after revoking k1 = %v", got)
+	}
+}
+
+// testKeyScopesMigration: a key stored before keys had scopes can still
+// do everything in its app.
+func testKeyScopesMigration(t *testing.T, dsn string) {
+	ctx := ctxT(t)
+	s, err := open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ms := must(loadMigrations(s.d.name))
+	i := slices.IndexFunc(ms, func(m migration) bool { return m.name == "0004_key_scopes" })
+	if i < 0 {
+		t.Fatal("no migration 0004_key_scopes")
+	}
+	migrateTo := s.migrateMySQL
+	if s.d.name == "sqlite" {
+		migrateTo = s.migrateSQLite
+	}
+	if err := migrateTo(ctx, ms[:i]); err != nil {
+		t.Fatal(err)
+	}
+	mkApp(t, s, "shop")
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO api_keys (key_id, app_id, secret_hash, created_at) VALUES ('old', 'shop', ?, ?)`,
+		[]byte{1}, s.timeArg(now())); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if k := must(s.GetKey(ctx, "old")); !slices.Equal(k.Scopes, []string{"ingest", "read", "segments"}) || k.Name != "" {
+		t.Fatalf("a key from before scopes: %+v", k)
 	}
 }
 
