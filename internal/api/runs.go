@@ -12,13 +12,9 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/cache"
-	"github.com/segmentd/segmentd/internal/compile"
-	"github.com/segmentd/segmentd/internal/evaluate"
-	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/internal/runs"
 	"github.com/segmentd/segmentd/internal/snapshot"
 	"github.com/segmentd/segmentd/internal/store"
-	"github.com/segmentd/segmentd/segment"
 )
 
 // RunConfig configures runs, their snapshots and the count cache.
@@ -39,12 +35,6 @@ type RunConfig struct {
 	// (runs.Config.OnDone): tests wait on it.
 	OnDone func(store.Run)
 }
-
-// Where a run's snapshot is: the run records "<place>:<key>".
-const (
-	placeCache = "cache"
-	placeLocal = "local"
-)
 
 func (c *RunConfig) defaults() {
 	if c.SnapshotTTL == 0 {
@@ -69,12 +59,12 @@ const cacheCooldown = 5 * time.Second
 // newScheduler builds the run scheduler; Start starts it.
 func (s *Server) newScheduler() *runs.Scheduler {
 	return runs.New(s.store, runs.Config{
-		Exec: s.execRun, Workers: s.runCfg.Workers, PerApp: s.runCfg.PerApp,
+		Exec: s.svc.ExecRun, Workers: s.runCfg.Workers, PerApp: s.runCfg.PerApp,
 		// A run that succeeded is returned again for the same key while
 		// at least half its snapshot's life is left.
 		ReuseMaxAge: s.runCfg.SnapshotTTL / 2,
 		SnapshotExists: func(ctx context.Context, run store.Run) bool {
-			_, err := s.openSnapshot(ctx, run)
+			_, err := s.svc.OpenSnapshot(ctx, run)
 			return err == nil
 		},
 		RecoverMaxAge: s.runCfg.SnapshotTTL,
@@ -122,27 +112,6 @@ func toRunReply(r store.Run) runReply {
 	return out
 }
 
-// segmentTree reads a version of a saved segment (0: the current one),
-// expanded in the app.
-func (s *Server) segmentTree(ctx context.Context, appID, id string, version int) (store.Segment, segment.Node, error) {
-	var seg store.Segment
-	var err error
-	if version == 0 {
-		seg, err = s.store.GetSegment(ctx, appID, id)
-	} else {
-		seg, err = s.store.GetSegmentVersion(ctx, appID, id, version)
-	}
-	if err != nil {
-		return seg, nil, err
-	}
-	tree, err := segment.Decode([]byte(seg.Tree), "")
-	if err != nil {
-		return seg, nil, fmt.Errorf("segment %s version %d: %w", id, seg.Version, err)
-	}
-	tree, err = segment.Expand(ctx, tree, "", lookup{store: s.store, appID: appID})
-	return seg, tree, err
-}
-
 func (s *Server) createRun(r *http.Request) (reply, error) {
 	app, segID, err := s.appAnd(r, "id")
 	if err != nil {
@@ -164,17 +133,11 @@ func (s *Server) createRun(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	seg, tree, err := s.segmentTree(r.Context(), app.ID, segID, 0)
+	run, err := s.svc.NewRun(r.Context(), app, segID, asOf)
 	if err != nil {
 		return reply{}, err
 	}
-	wm, err := s.data.Watermark(r.Context(), app.ID)
-	if err != nil {
-		return reply{}, unavailable("the engine", err)
-	}
-	key := query.NewAnswer(app.ID, s.data.Dialect().Name, tree, asOf, wm).RunKey(seg.ID, seg.Version)
-	run, reused, err := s.runs.Submit(r.Context(), store.Run{AppID: app.ID, SegmentID: seg.ID, Version: seg.Version,
-		AsOf: asOf, Key: key})
+	run, reused, err := s.runs.Submit(r.Context(), run)
 	if err != nil {
 		return reply{}, err
 	}
@@ -225,111 +188,6 @@ func unavailable(what string, err error) error {
 	return fmt.Errorf("%s is unavailable: %w: %w", what, ErrUnavailable, err)
 }
 
-// execRun is a run's work: evaluate the segment version at as_of and
-// write the members, sorted, into a snapshot.
-func (s *Server) execRun(ctx context.Context, run store.Run, progress func(float64)) (runs.Result, error) {
-	app, err := s.store.GetApp(ctx, run.AppID)
-	if err != nil {
-		return runs.Result{}, err
-	}
-	loc, err := time.LoadLocation(app.TimeZone)
-	if err != nil {
-		return runs.Result{}, err
-	}
-	_, tree, err := s.segmentTree(ctx, run.AppID, run.SegmentID, run.Version)
-	var segErr *segment.Error
-	if errors.As(err, &segErr) || errors.Is(err, store.ErrNotFound) {
-		return runs.Result{}, &runs.Error{Reason: "the segment cannot be evaluated: " + err.Error(), Err: err}
-	}
-	if err != nil {
-		return runs.Result{}, err
-	}
-	// The watermark is read first: the members reflect at least the
-	// writes it covers.
-	wm, err := s.data.Watermark(ctx, run.AppID)
-	if err != nil {
-		return runs.Result{}, s.engineFailed(ctx, err)
-	}
-	split, err := s.data.Split(ctx, run.AppID, run.AsOf)
-	if err != nil {
-		return runs.Result{}, s.engineFailed(ctx, err)
-	}
-	opt := compile.Options{AppID: run.AppID, AsOf: run.AsOf, Location: loc, Split: split}
-	q, err := compile.Compile(tree, s.data.Dialect(), opt, s.data.Tables())
-	if err != nil {
-		return runs.Result{}, err
-	}
-	// A run waits its turn for the engine as long as it takes: it is
-	// queued and bounded by the scheduler already.
-	release, err := s.gate.AcquireWait(ctx, run.AppID)
-	if err != nil {
-		return runs.Result{}, err
-	}
-	defer release()
-	place, st := s.snapshotStore(ctx)
-	key := query.SnapshotKey(run.AppID, run.ID)
-	w := snapshot.NewWriter(st, key, s.runCfg.SnapshotTTL)
-	var writeErr error
-	err = s.data.Stream(ctx, q, progress, func(id string) error {
-		writeErr = w.Add(ctx, id)
-		return writeErr
-	})
-	if err == nil {
-		var m snapshot.Manifest
-		m, writeErr = w.Close(ctx, snapshot.Meta{AsOf: run.AsOf, SegmentID: run.SegmentID, SegmentVersion: run.Version,
-			Watermark: wm, CreatedAt: run.CreatedAt})
-		if writeErr == nil {
-			return runs.Result{Count: m.Count, Watermark: wm, Snapshot: place + ":" + key}, nil
-		}
-	}
-	_ = w.Abort(context.WithoutCancel(ctx))
-	switch {
-	case ctx.Err() != nil:
-		return runs.Result{}, ctx.Err()
-	case writeErr != nil:
-		return runs.Result{}, &runs.Error{Reason: "unavailable: the snapshot store failed, run it again: " + writeErr.Error(), Err: writeErr}
-	}
-	return runs.Result{}, s.engineFailed(ctx, err)
-}
-
-// engineFailed tells a query's failure from the engine's being down: a
-// user can act on each differently.
-func (s *Server) engineFailed(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if perr := s.data.Ping(ctx); perr != nil {
-		return &runs.Error{Reason: "unavailable: the engine cannot be reached, run it again when it is back: " + perr.Error(), Err: err}
-	}
-	return &runs.Error{Reason: "the query failed: " + err.Error(), Err: err}
-}
-
-// snapshotStore is where a new snapshot goes: the shared cache when it
-// answers, the local store otherwise (logged: other servers cannot read
-// it, and it goes with this one).
-func (s *Server) snapshotStore(ctx context.Context) (string, cache.Store) {
-	if c := s.runCfg.Cache; c != nil {
-		err := c.Ping(ctx)
-		if err == nil {
-			return placeCache, c
-		}
-		s.log.WarnContext(ctx, "the cache is down: the snapshot is kept on this server", "error", err)
-	}
-	return placeLocal, s.runCfg.Local
-}
-
-// openSnapshot opens a succeeded run's snapshot.
-func (s *Server) openSnapshot(ctx context.Context, run store.Run) (*snapshot.Reader, error) {
-	place, key, _ := strings.Cut(run.Snapshot, ":")
-	st := s.runCfg.Local
-	if place == placeCache {
-		if st = s.runCfg.Cache; st == nil {
-			return nil, fmt.Errorf("run %s: its snapshot is in a shared cache and this server has none (--redis)", run.ID)
-		}
-	}
-	return snapshot.Open(ctx, st, key)
-}
-
 // runSnapshot is the snapshot of the run the path names, which must have
 // succeeded.
 func (s *Server) runSnapshot(r *http.Request) (*snapshot.Reader, error) {
@@ -340,7 +198,7 @@ func (s *Server) runSnapshot(r *http.Request) (*snapshot.Reader, error) {
 	if run.State != store.RunSucceeded {
 		return nil, errorf(CodeConflict, "", "the run is %s: members are there once it has succeeded", run.State)
 	}
-	rd, err := s.openSnapshot(r.Context(), run)
+	rd, err := s.svc.OpenSnapshot(r.Context(), run)
 	if errors.Is(err, snapshot.ErrNotFound) {
 		return nil, errorf(CodeNotFound, "", "the run's members expired (they are kept %s): run the segment again", s.runCfg.SnapshotTTL)
 	}
@@ -425,8 +283,7 @@ func (s *Server) streamMembers(csv bool) http.HandlerFunc {
 }
 
 // segmentMember decides whether one user is a member of a saved segment
-// now, with the reference evaluator over the user's own data as the fresh
-// store has it: an event acknowledged before the call counts.
+// now (query.Service.Member).
 func (s *Server) segmentMember(r *http.Request) (reply, error) {
 	app, segID, err := s.appAnd(r, "id")
 	if err != nil {
@@ -436,24 +293,9 @@ func (s *Server) segmentMember(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	loc, err := time.LoadLocation(app.TimeZone)
+	m, err := s.svc.Member(r.Context(), app, segID, userID, s.now())
 	if err != nil {
 		return reply{}, err
 	}
-	seg, tree, err := s.segmentTree(r.Context(), app.ID, segID, 0)
-	if err != nil {
-		return reply{}, err
-	}
-	asOf := s.now().UTC().Truncate(time.Microsecond)
-	member := false
-	user, events, err := s.data.UserData(r.Context(), app.ID, userID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		// A user the app has never seen is in no segment.
-	case err != nil:
-		return reply{}, unavailable("the engine", err)
-	default:
-		member = evaluate.Member(tree, user, events, evaluate.Options{AsOf: asOf, Location: loc})
-	}
-	return ok(map[string]any{"member": member, "as_of": asOf, "segment_version": seg.Version}), nil
+	return ok(map[string]any{"member": m.Member, "as_of": m.AsOf, "segment_version": m.Version}), nil
 }

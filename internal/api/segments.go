@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
 )
@@ -53,30 +53,6 @@ func newSegmentID() string {
 	return "seg_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
 
-// lookup resolves references within one app. self, when set, stands for
-// the segment being saved with its new tree, so that saving it cannot
-// close a cycle through segments that reference it.
-type lookup struct {
-	store    Store
-	appID    string
-	self     string
-	selfTree segment.Node
-}
-
-func (l lookup) Segment(ctx context.Context, id string) (segment.Node, error) {
-	if l.self != "" && id == l.self {
-		return l.selfTree, nil
-	}
-	seg, err := l.store.GetSegment(ctx, l.appID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, segment.ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	return segment.Decode([]byte(seg.Tree), "")
-}
-
 // readSegment decodes and validates a segment body, reporting every
 // problem at once, and checks its references within the app.
 func (s *Server) readSegment(r *http.Request, appID, selfID string) (store.Segment, error) {
@@ -107,7 +83,7 @@ func (s *Server) readSegment(r *http.Request, appID, selfID string) (store.Segme
 		if errors.As(err, &segErr) {
 			problems = append(problems, segErr.Problems...)
 		} else if err == nil {
-			l := lookup{store: s.store, appID: appID, self: selfID, selfTree: tree}
+			l := query.Lookup{Segments: s.store, AppID: appID, Self: selfID, SelfTree: tree}
 			_, err = segment.Expand(r.Context(), tree, "/tree", l)
 			if errors.As(err, &segErr) {
 				problems = append(problems, segErr.Problems...)

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -40,6 +41,9 @@ type Store interface {
 	GetApp(ctx context.Context, appID string) (store.App, error)
 	CreateKey(ctx context.Context, k store.Key) error
 	GetKey(ctx context.Context, keyID string) (store.Key, error)
+	ListKeys(ctx context.Context, appID string) ([]store.Key, error)
+	DeleteKey(ctx context.Context, appID, keyID string) error
+	TouchKey(ctx context.Context, keyID string, t time.Time) error
 	CreateSegment(ctx context.Context, seg store.Segment) (store.Segment, error)
 	UpdateSegment(ctx context.Context, seg store.Segment) (store.Segment, error)
 	GetSegment(ctx context.Context, appID, id string) (store.Segment, error)
@@ -95,29 +99,25 @@ type Config struct {
 
 // Server serves the API.
 type Server struct {
-	store        Store
-	data         Data
-	log          *slog.Logger
-	adminHash    []byte
-	dev          bool
-	trinoTables  compile.Tables
-	queryTimeout time.Duration
-	now          func() time.Time
-	metrics      *metrics
-	router       chi.Router
-	runCfg       RunConfig
-	runs         *runs.Scheduler
-	// gate admits engine queries, counts and runs alike.
-	gate   *admit.Gate
-	counts *query.Counts
+	store     Store
+	data      Data
+	log       *slog.Logger
+	adminHash []byte
+	dev       bool
+	now       func() time.Time
+	metrics   *metrics
+	router    chi.Router
+	runCfg    RunConfig
+	runs      *runs.Scheduler
+	// svc is the use cases the handlers call.
+	svc *query.Service
+	// touched is when this server last recorded each key's use (touch).
+	touched sync.Map
 }
 
 // New builds the server and its routes.
 func New(cfg Config) *Server {
-	s := &Server{
-		store: cfg.Store, data: cfg.Data, log: cfg.Logger, dev: cfg.Dev,
-		trinoTables: cfg.TrinoTables, queryTimeout: cfg.QueryTimeout, now: cfg.Now, runCfg: cfg.Runs,
-	}
+	s := &Server{store: cfg.Store, data: cfg.Data, log: cfg.Logger, dev: cfg.Dev, now: cfg.Now, runCfg: cfg.Runs}
 	s.runCfg.defaults()
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -125,11 +125,11 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.queryTimeout == 0 {
-		s.queryTimeout = time.Minute
+	if cfg.QueryTimeout == 0 {
+		cfg.QueryTimeout = time.Minute
 	}
-	if s.trinoTables == (compile.Tables{}) {
-		s.trinoTables = compile.DefaultTables
+	if cfg.TrinoTables == (compile.Tables{}) {
+		cfg.TrinoTables = compile.DefaultTables
 	}
 	if cfg.AdminKey != "" {
 		s.adminHash = hashSecret(cfg.AdminKey)
@@ -137,16 +137,12 @@ func New(cfg Config) *Server {
 	if cfg.Admission.Slots == 0 {
 		cfg.Admission.Slots = runtime.NumCPU()
 	}
-	s.gate = admit.New(cfg.Admission)
-	// Counts are cached where every server sees them, or locally without
-	// a shared cache.
-	countCache := s.runCfg.Local
-	if s.runCfg.Cache != nil {
-		countCache = s.runCfg.Cache
-	}
-	s.counts = &query.Counts{Engine: s.data, Cache: countCache, TTL: s.runCfg.CountTTL, Gate: s.gate,
-		Timeout: s.queryTimeout, Log: s.log}
-	s.metrics = newMetrics(s.gate.Collectors()...)
+	// One gate admits every engine query, counts and runs alike.
+	gate := admit.New(cfg.Admission)
+	s.svc = query.New(query.Config{Segments: s.store, Data: s.data, TrinoTables: cfg.TrinoTables, Gate: gate,
+		QueryTimeout: cfg.QueryTimeout, Cache: s.runCfg.Cache, Local: s.runCfg.Local,
+		SnapshotTTL: s.runCfg.SnapshotTTL, CountTTL: s.runCfg.CountTTL, Log: s.log})
+	s.metrics = newMetrics(gate.Collectors()...)
 	s.runs = s.newScheduler()
 	s.router = s.routes()
 	return s
@@ -164,6 +160,48 @@ func (s *Server) Routes() []string {
 	return out
 }
 
+// endpoint is a route and the scope it needs: the one table of who may
+// call what (TestEveryRouteDeclaresItsScope holds every route to it).
+type endpoint struct {
+	method, pattern string
+	scope           scope
+	handler         http.Handler
+}
+
+func (s *Server) endpoints() []endpoint {
+	const app = "/v1/apps/{app}"
+	return []endpoint{
+		{"GET", "/healthz", scopePublic, s.handle(s.healthz)},
+		{"GET", "/readyz", scopePublic, s.handle(s.readyz)},
+		{"GET", "/v1/openapi.json", scopePublic, http.HandlerFunc(s.openAPI)},
+		{"GET", "/metrics", scopePublic, s.metrics.handler()},
+		{"POST", "/v1/apps", scopeAdmin, s.handle(s.createApp)},
+		{"GET", app, scopeRead, s.handle(s.getApp)},
+		{"POST", app + "/keys", scopeAdmin, s.handle(s.createKey)},
+		{"GET", app + "/keys", scopeAdmin, s.handle(s.listKeys)},
+		{"DELETE", app + "/keys/{key_id}", scopeAdmin, s.handle(s.deleteKey)},
+		{"POST", app + "/events", scopeIngest, s.handle(s.postEvents)},
+		{"GET", app + "/users/{user_id}", scopeRead, s.handle(s.getUser)},
+		{"PUT", app + "/users/{user_id}", scopeIngest, s.handle(s.putUser)},
+		{"PATCH", app + "/users/{user_id}", scopeIngest, s.handle(s.patchUser)},
+		{"POST", app + "/segments", scopeSegments, s.handle(s.createSegment)},
+		{"GET", app + "/segments", scopeSegments, s.handle(s.listSegments)},
+		{"GET", app + "/segments/{id}", scopeSegments, s.handle(s.getSegment)},
+		{"PUT", app + "/segments/{id}", scopeSegments, s.handle(s.updateSegment)},
+		{"DELETE", app + "/segments/{id}", scopeSegments, s.handle(s.deleteSegment)},
+		{"GET", app + "/segments/{id}/versions/{n}", scopeSegments, s.handle(s.getSegmentVersion)},
+		{"POST", app + "/compile", scopeSegments, s.handle(s.compileTree)},
+		{"POST", app + "/count", scopeSegments, s.handle(s.count)},
+		{"GET", app + "/segments/{id}/members/{user_id}", scopeRead, s.handle(s.segmentMember)},
+		{"POST", app + "/segments/{id}/runs", scopeRead, s.handle(s.createRun)},
+		{"GET", app + "/runs/{run}", scopeRead, s.handle(s.getRun)},
+		{"DELETE", app + "/runs/{run}", scopeRead, s.handle(s.cancelRun)},
+		{"GET", app + "/runs/{run}/members", scopeRead, s.handle(s.runMembers)},
+		{"GET", app + "/runs/{run}/members.txt", scopeRead, s.streamMembers(false)},
+		{"GET", app + "/runs/{run}/members.csv", scopeRead, s.streamMembers(true)},
+	}
+}
+
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.metrics.instrument, s.recoverer, s.limitBody, routeEscaped)
@@ -173,39 +211,23 @@ func (s *Server) routes() chi.Router {
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(CodeNotFound, "", "no route %s %s", r.Method, r.URL.Path))
 	})
-	r.Get("/healthz", s.handle(s.healthz))
-	r.Get("/readyz", s.handle(s.readyz))
-	r.Get("/v1/openapi.json", s.openAPI)
-	r.Method("GET", "/metrics", s.metrics.handler())
-	r.Group(func(r chi.Router) {
-		r.Use(s.withAuth)
-		r.With(s.adminOnly).Post("/v1/apps", s.handle(s.createApp))
-		r.Route("/v1/apps/{app}", func(r chi.Router) {
-			r.Use(s.appScoped)
-			r.Get("/", s.handle(s.getApp))
-			r.With(s.adminOnly).Post("/keys", s.handle(s.createKey))
-			r.Post("/events", s.handle(s.postEvents))
-			r.Get("/users/{user_id}", s.handle(s.getUser))
-			r.Put("/users/{user_id}", s.handle(s.putUser))
-			r.Patch("/users/{user_id}", s.handle(s.patchUser))
-			r.Post("/segments", s.handle(s.createSegment))
-			r.Get("/segments", s.handle(s.listSegments))
-			r.Get("/segments/{id}", s.handle(s.getSegment))
-			r.Put("/segments/{id}", s.handle(s.updateSegment))
-			r.Delete("/segments/{id}", s.handle(s.deleteSegment))
-			r.Get("/segments/{id}/versions/{n}", s.handle(s.getSegmentVersion))
-			r.Post("/compile", s.handle(s.compileTree))
-			r.Post("/count", s.handle(s.count))
-			r.Get("/segments/{id}/members/{user_id}", s.handle(s.segmentMember))
-			r.Post("/segments/{id}/runs", s.handle(s.createRun))
-			r.Get("/runs/{run}", s.handle(s.getRun))
-			r.Delete("/runs/{run}", s.handle(s.cancelRun))
-			r.Get("/runs/{run}/members", s.handle(s.runMembers))
-			r.Get("/runs/{run}/members.txt", s.streamMembers(false))
-			r.Get("/runs/{run}/members.csv", s.streamMembers(true))
-		})
-	})
+	for _, e := range s.endpoints() {
+		r.With(s.guard(e)...).Method(e.method, e.pattern, e.handler)
+	}
 	return r
+}
+
+// guard is what a request passes before the endpoint: the key (401), its
+// app (404 for another app's key), then the scope (403).
+func (s *Server) guard(e endpoint) []func(http.Handler) http.Handler {
+	if e.scope == scopePublic {
+		return nil
+	}
+	mw := []func(http.Handler) http.Handler{s.withAuth}
+	if strings.Contains(e.pattern, "{app}") {
+		mw = append(mw, s.appScoped)
+	}
+	return append(mw, s.need(e.scope))
 }
 
 // reply is what a handler returns on success.

@@ -1,0 +1,367 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/segmentd/segmentd/internal/admit"
+	"github.com/segmentd/segmentd/internal/cache"
+	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/engine"
+	"github.com/segmentd/segmentd/internal/evaluate"
+	"github.com/segmentd/segmentd/internal/runs"
+	"github.com/segmentd/segmentd/internal/snapshot"
+	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/segment"
+)
+
+// Segments is what the use cases read of the segment store.
+type Segments interface {
+	GetApp(ctx context.Context, appID string) (store.App, error)
+	GetSegment(ctx context.Context, appID, id string) (store.Segment, error)
+	GetSegmentVersion(ctx context.Context, appID, id string, version int) (store.Segment, error)
+}
+
+// Data is the serving data path as the use cases see it: a query engine
+// over the app's events and profiles, and the fresh store's watermark and
+// per-user reads.
+type Data interface {
+	Dialect() *compile.Dialect
+	Tables() compile.Tables
+	Ping(ctx context.Context) error
+	Count(ctx context.Context, q *compile.SQL) (int64, error)
+	// Split says how a query of the app at asOf reads events kept in two
+	// stores; nil for one.
+	Split(ctx context.Context, appID string, asOf time.Time) (*compile.Split, error)
+	Watermark(ctx context.Context, appID string) (time.Time, error)
+	UserData(ctx context.Context, appID, userID string) (dataset.User, []dataset.Event, error)
+	Stream(ctx context.Context, q *compile.SQL, progress func(float64), fn func(id string) error) error
+}
+
+// Config is what a Service needs.
+type Config struct {
+	Segments Segments
+	Data     Data
+	// TrinoTables are the tables compile names for the trino dialect when
+	// the serving engine is another.
+	TrinoTables compile.Tables
+	Gate        *admit.Gate
+	// QueryTimeout bounds one count.
+	QueryTimeout time.Duration
+	// Cache keeps snapshots and counts where every server sees them
+	// (Redis); nil for none. Local keeps snapshots when there is no Cache
+	// or it is down, and counts when there is no Cache.
+	Cache, Local          cache.Store
+	SnapshotTTL, CountTTL time.Duration
+	Log                   *slog.Logger
+}
+
+// Service is the use cases: compile, count, run, single-user membership.
+type Service struct {
+	cfg    Config
+	counts *Counts
+}
+
+// New makes a Service.
+func New(cfg Config) *Service {
+	countCache := cfg.Local
+	if cfg.Cache != nil {
+		countCache = cfg.Cache
+	}
+	return &Service{cfg: cfg, counts: &Counts{Engine: cfg.Data, Cache: countCache, TTL: cfg.CountTTL, Gate: cfg.Gate,
+		Timeout: cfg.QueryTimeout, Log: cfg.Log}}
+}
+
+// Request is a tree of an app to evaluate at an instant.
+type Request struct {
+	App  store.App
+	Loc  *time.Location
+	Tree segment.Node // expanded
+	AsOf time.Time
+}
+
+// Prepare decodes a tree (pointer is where it sits in the caller's
+// document, for located errors) and expands its references in the app.
+func (s *Service) Prepare(ctx context.Context, app store.App, tree []byte, pointer string, asOf time.Time) (Request, error) {
+	req := Request{App: app, AsOf: asOf}
+	var err error
+	if req.Loc, err = location(app); err != nil {
+		return req, err
+	}
+	n, err := segment.Decode(tree, pointer)
+	if err != nil {
+		return req, err
+	}
+	req.Tree, err = segment.Expand(ctx, n, pointer, Lookup{Segments: s.cfg.Segments, AppID: app.ID})
+	return req, err
+}
+
+func location(app store.App) (*time.Location, error) {
+	loc, err := time.LoadLocation(app.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("app %s has time zone %q: %w", app.ID, app.TimeZone, err)
+	}
+	return loc, nil
+}
+
+// Dialect is the serving engine's.
+func (s *Service) Dialect() *compile.Dialect { return s.cfg.Data.Dialect() }
+
+// Compile compiles a request for dialect d: against the serving engine's
+// tables (and split) for its own dialect, or the configured tables of the
+// other.
+func (s *Service) Compile(ctx context.Context, req Request, d *compile.Dialect, st compile.Strategy) (*compile.SQL, error) {
+	opt := compile.Options{AppID: req.App.ID, AsOf: req.AsOf, Location: req.Loc, Strategy: st}
+	tables := compile.DefaultTables
+	switch {
+	case d == s.cfg.Data.Dialect():
+		split, err := s.cfg.Data.Split(ctx, req.App.ID, req.AsOf)
+		if err != nil {
+			return nil, err
+		}
+		opt.Split, tables = split, s.cfg.Data.Tables()
+	case d == compile.Trino:
+		tables = s.cfg.TrinoTables
+	}
+	return compile.Compile(req.Tree, d, opt, tables)
+}
+
+// CountResult is a count and what it reflects.
+type CountResult struct {
+	Count int64
+	// Watermark is the app's when the count began: the count reflects at
+	// least the writes it covers.
+	Watermark time.Time
+	Cached    bool
+}
+
+// Count counts a request's members: from the cache when the same answer
+// is there, or by the engine (Counts).
+func (s *Service) Count(ctx context.Context, req Request) (CountResult, error) {
+	wm, err := s.cfg.Data.Watermark(ctx, req.App.ID)
+	if err != nil {
+		return CountResult{}, unavailable(err)
+	}
+	answer := NewAnswer(req.App.ID, s.Dialect().Name, req.Tree, req.AsOf, wm)
+	if n, ok := s.counts.Cached(ctx, answer); ok {
+		return CountResult{Count: n, Watermark: wm, Cached: true}, nil
+	}
+	q, err := s.Compile(ctx, req, s.Dialect(), compile.Fused)
+	if err != nil {
+		return CountResult{}, err
+	}
+	n, err := s.counts.Count(ctx, answer, q)
+	return CountResult{Count: n, Watermark: wm}, err
+}
+
+// unavailable marks a failure of the data path the client may retry.
+func unavailable(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", engine.ErrUnavailable, err)
+}
+
+// SegmentTree reads a version of a saved segment (0: the current one),
+// expanded in the app.
+func (s *Service) SegmentTree(ctx context.Context, appID, id string, version int) (store.Segment, segment.Node, error) {
+	var seg store.Segment
+	var err error
+	if version == 0 {
+		seg, err = s.cfg.Segments.GetSegment(ctx, appID, id)
+	} else {
+		seg, err = s.cfg.Segments.GetSegmentVersion(ctx, appID, id, version)
+	}
+	if err != nil {
+		return seg, nil, err
+	}
+	tree, err := segment.Decode([]byte(seg.Tree), "")
+	if err != nil {
+		return seg, nil, fmt.Errorf("segment %s version %d: %w", id, seg.Version, err)
+	}
+	tree, err = segment.Expand(ctx, tree, "", Lookup{Segments: s.cfg.Segments, AppID: appID})
+	return seg, tree, err
+}
+
+// NewRun is the run of a segment's current version at asOf, keyed by
+// what it computes so that identical runs are shared.
+func (s *Service) NewRun(ctx context.Context, app store.App, segmentID string, asOf time.Time) (store.Run, error) {
+	seg, tree, err := s.SegmentTree(ctx, app.ID, segmentID, 0)
+	if err != nil {
+		return store.Run{}, err
+	}
+	wm, err := s.cfg.Data.Watermark(ctx, app.ID)
+	if err != nil {
+		return store.Run{}, unavailable(err)
+	}
+	return store.Run{AppID: app.ID, SegmentID: seg.ID, Version: seg.Version, AsOf: asOf,
+		Key: NewAnswer(app.ID, s.Dialect().Name, tree, asOf, wm).RunKey(seg.ID, seg.Version)}, nil
+}
+
+// Where a run's snapshot is: the run records "<place>:<key>".
+const (
+	placeCache = "cache"
+	placeLocal = "local"
+)
+
+// ExecRun is a run's work (runs.Config.Exec): evaluate the segment
+// version at as_of and write the members, sorted, into a snapshot.
+func (s *Service) ExecRun(ctx context.Context, run store.Run, progress func(float64)) (runs.Result, error) {
+	app, err := s.cfg.Segments.GetApp(ctx, run.AppID)
+	if err != nil {
+		return runs.Result{}, err
+	}
+	loc, err := location(app)
+	if err != nil {
+		return runs.Result{}, err
+	}
+	_, tree, err := s.SegmentTree(ctx, run.AppID, run.SegmentID, run.Version)
+	var segErr *segment.Error
+	if errors.As(err, &segErr) || errors.Is(err, store.ErrNotFound) {
+		return runs.Result{}, &runs.Error{Reason: "the segment cannot be evaluated: " + err.Error(), Err: err}
+	}
+	if err != nil {
+		return runs.Result{}, err
+	}
+	// The watermark is read first: the members reflect at least the
+	// writes it covers.
+	wm, err := s.cfg.Data.Watermark(ctx, run.AppID)
+	if err != nil {
+		return runs.Result{}, s.engineFailed(ctx, err)
+	}
+	q, err := s.Compile(ctx, Request{App: app, Loc: loc, Tree: tree, AsOf: run.AsOf}, s.Dialect(), compile.Fused)
+	if err != nil {
+		return runs.Result{}, s.engineFailed(ctx, err)
+	}
+	// A run waits its turn for the engine as long as it takes: it is
+	// queued and bounded by the scheduler already.
+	release, err := s.cfg.Gate.AcquireWait(ctx, run.AppID)
+	if err != nil {
+		return runs.Result{}, err
+	}
+	defer release()
+	place, st := s.snapshotStore(ctx)
+	key := SnapshotKey(run.AppID, run.ID)
+	w := snapshot.NewWriter(st, key, s.cfg.SnapshotTTL)
+	var writeErr error
+	err = s.cfg.Data.Stream(ctx, q, progress, func(id string) error {
+		writeErr = w.Add(ctx, id)
+		return writeErr
+	})
+	if err == nil {
+		var m snapshot.Manifest
+		m, writeErr = w.Close(ctx, snapshot.Meta{AsOf: run.AsOf, SegmentID: run.SegmentID, SegmentVersion: run.Version,
+			Watermark: wm, CreatedAt: run.CreatedAt})
+		if writeErr == nil {
+			return runs.Result{Count: m.Count, Watermark: wm, Snapshot: place + ":" + key}, nil
+		}
+	}
+	_ = w.Abort(context.WithoutCancel(ctx))
+	switch {
+	case ctx.Err() != nil:
+		return runs.Result{}, ctx.Err()
+	case writeErr != nil:
+		return runs.Result{}, &runs.Error{Reason: "unavailable: the snapshot store failed, run it again: " + writeErr.Error(), Err: writeErr}
+	}
+	return runs.Result{}, s.engineFailed(ctx, err)
+}
+
+// engineFailed tells a query's failure from the engine's being down: a
+// user can act on each differently.
+func (s *Service) engineFailed(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if perr := s.cfg.Data.Ping(ctx); perr != nil {
+		return &runs.Error{Reason: "unavailable: the engine cannot be reached, run it again when it is back: " + perr.Error(), Err: err}
+	}
+	return &runs.Error{Reason: "the query failed: " + err.Error(), Err: err}
+}
+
+// snapshotStore is where a new snapshot goes: the shared cache when it
+// answers, the local store otherwise (logged: other servers cannot read
+// it, and it goes with this one).
+func (s *Service) snapshotStore(ctx context.Context) (string, cache.Store) {
+	if c := s.cfg.Cache; c != nil {
+		err := c.Ping(ctx)
+		if err == nil {
+			return placeCache, c
+		}
+		s.cfg.Log.WarnContext(ctx, "the cache is down: the snapshot is kept on this server", "error", err)
+	}
+	return placeLocal, s.cfg.Local
+}
+
+// OpenSnapshot opens a succeeded run's snapshot.
+func (s *Service) OpenSnapshot(ctx context.Context, run store.Run) (*snapshot.Reader, error) {
+	place, key, _ := strings.Cut(run.Snapshot, ":")
+	st := s.cfg.Local
+	if place == placeCache {
+		if st = s.cfg.Cache; st == nil {
+			return nil, fmt.Errorf("run %s: its snapshot is in a shared cache and this server has none (--redis)", run.ID)
+		}
+	}
+	return snapshot.Open(ctx, st, key)
+}
+
+// Membership is whether one user is a member of a saved segment.
+type Membership struct {
+	Member  bool
+	AsOf    time.Time
+	Version int
+}
+
+// Member decides whether a user is a member of a saved segment now, with
+// the reference evaluator over the user's own data as the fresh store
+// has it: an event acknowledged before the call counts.
+func (s *Service) Member(ctx context.Context, app store.App, segmentID, userID string, now time.Time) (Membership, error) {
+	loc, err := location(app)
+	if err != nil {
+		return Membership{}, err
+	}
+	seg, tree, err := s.SegmentTree(ctx, app.ID, segmentID, 0)
+	if err != nil {
+		return Membership{}, err
+	}
+	m := Membership{AsOf: now.UTC().Truncate(time.Microsecond), Version: seg.Version}
+	user, events, err := s.cfg.Data.UserData(ctx, app.ID, userID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// A user the app has never seen is in no segment.
+	case err != nil:
+		return Membership{}, unavailable(err)
+	default:
+		m.Member = evaluate.Member(tree, user, events, evaluate.Options{AsOf: m.AsOf, Location: loc})
+	}
+	return m, nil
+}
+
+// Lookup resolves references within one app. Self, when set, stands
+// for the segment being saved with its new tree SelfTree, so that saving
+// it cannot close a cycle through segments that reference it.
+type Lookup struct {
+	Segments Segments
+	AppID    string
+	Self     string
+	SelfTree segment.Node
+}
+
+// Segment implements segment.Lookup.
+func (l Lookup) Segment(ctx context.Context, id string) (segment.Node, error) {
+	if l.Self != "" && id == l.Self {
+		return l.SelfTree, nil
+	}
+	seg, err := l.Segments.GetSegment(ctx, l.AppID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, segment.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return segment.Decode([]byte(seg.Tree), "")
+}
