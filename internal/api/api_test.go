@@ -167,7 +167,7 @@ func runSuite(t *testing.T, newStore func(t *testing.T) *store.SQL) {
 		c.want(c.do("POST", "/v1/apps", adminKey, `[]`), 400, CodeInvalidArgument, "")
 		c.want(c.do("POST", "/v1/apps", adminKey, map[string]any{"app_id": "x", "color": "red"}), 400, CodeInvalidArgument, "/color")
 		c.want(c.do("POST", "/v1/apps", adminKey, `{"app_id":`), 400, CodeInvalidJSON, "")
-		c.want(c.do("POST", "/v1/apps", key, map[string]any{"app_id": "other"}), 401, CodeUnauthenticated, "")
+		c.want(c.do("POST", "/v1/apps", key, map[string]any{"app_id": "other"}), 403, CodeForbidden, "")
 
 		m := c.want(c.do("GET", "/v1/apps/shop", adminKey, nil), 200, "", "")
 		if _, leaked := m["api_key"]; leaked || m["time_zone"] != "Asia/Tokyo" {
@@ -179,7 +179,7 @@ func runSuite(t *testing.T, newStore func(t *testing.T) *store.SQL) {
 		// A second key works; an app key cannot mint keys.
 		k2 := c.want(c.do("POST", "/v1/apps/shop/keys", adminKey, nil), 201, "", "")["api_key"].(string)
 		c.want(c.do("GET", "/v1/apps/shop", k2, nil), 200, "", "")
-		c.want(c.do("POST", "/v1/apps/shop/keys", key, nil), 401, CodeUnauthenticated, "")
+		c.want(c.do("POST", "/v1/apps/shop/keys", key, nil), 403, CodeForbidden, "")
 		// A key whose secret is wrong is refused.
 		c.want(c.do("GET", "/v1/apps/shop", key[:len(key)-2]+"xx", nil), 401, CodeUnauthenticated, "")
 	})

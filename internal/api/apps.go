@@ -54,20 +54,11 @@ func (s *Server) createApp(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	key, err := s.newKey(r, app.ID)
+	key, _, err := s.newKey(r, app.ID, "initial", appScopes)
 	if err != nil {
 		return reply{}, err
 	}
 	return created(appReply{AppID: app.ID, TimeZone: app.TimeZone, CreatedAt: app.CreatedAt, APIKey: key}), nil
-}
-
-// newKey creates and stores a key of the app; its text is shown once.
-func (s *Server) newKey(r *http.Request, appID string) (string, error) {
-	text, k := NewKey(appID)
-	if err := s.store.CreateKey(r.Context(), k); err != nil {
-		return "", err
-	}
-	return text, nil
 }
 
 // app returns the {app} of the path, 404 if it does not exist.
@@ -99,16 +90,4 @@ func (s *Server) getApp(r *http.Request) (reply, error) {
 		return reply{}, err
 	}
 	return ok(appReply{AppID: app.ID, TimeZone: app.TimeZone, CreatedAt: app.CreatedAt}), nil
-}
-
-func (s *Server) createKey(r *http.Request) (reply, error) {
-	app, err := s.app(r)
-	if err != nil {
-		return reply{}, err
-	}
-	key, err := s.newKey(r, app.ID)
-	if err != nil {
-		return reply{}, err
-	}
-	return created(map[string]string{"api_key": key}), nil
 }

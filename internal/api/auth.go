@@ -38,8 +38,10 @@ func hashSecret(secret string) []byte {
 
 // principal is who a request speaks for.
 type principal struct {
-	admin bool
-	appID string // for an app key
+	admin  bool
+	appID  string   // for an app key
+	keyID  string   // for an app key
+	scopes []string // of an app key
 }
 
 type principalKey struct{}
@@ -80,7 +82,8 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 	if subtle.ConstantTimeCompare(hashSecret(secret), k.SecretHash) != 1 {
 		return principal{}, errUnauthenticated
 	}
-	return principal{appID: k.AppID}, nil
+	s.touch(r, k)
+	return principal{appID: k.AppID, keyID: k.ID, scopes: k.Scopes}, nil
 }
 
 // bearerToken is the credentials of a Bearer authorization. The scheme is
@@ -109,17 +112,6 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
-	})
-}
-
-// adminOnly lets only the admin key through.
-func (s *Server) adminOnly(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !principalOf(r.Context()).admin {
-			s.writeError(w, r, errorf(CodeUnauthenticated, "", "this needs the admin key"))
-			return
-		}
-		next.ServeHTTP(w, r)
 	})
 }
 

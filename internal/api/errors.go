@@ -20,6 +20,7 @@ const (
 	CodeInvalidTree     = "invalid_tree"
 	CodeInvalidArgument = "invalid_argument"
 	CodeUnauthenticated = "unauthenticated"
+	CodeForbidden       = "forbidden"
 	CodeNotFound        = "not_found"
 	CodeConflict        = "conflict"
 	CodePayloadTooLarge = "payload_too_large"
@@ -37,6 +38,7 @@ var statusOf = map[string]int{
 	CodeInvalidTree:     http.StatusBadRequest,
 	CodeInvalidArgument: http.StatusBadRequest,
 	CodeUnauthenticated: http.StatusUnauthorized,
+	CodeForbidden:       http.StatusForbidden,
 	CodeNotFound:        http.StatusNotFound,
 	CodeConflict:        http.StatusConflict,
 	CodePayloadTooLarge: http.StatusRequestEntityTooLarge,
