@@ -46,81 +46,89 @@ func (w *writer) quote(s string) {
 	w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 }
 
+// node writes n: its type, then its children (an operator) or its own
+// fields (a leaf). A missing child (a not built by hand) prints as {}.
 func (w *writer) node(n Node) {
 	w.WriteByte('{')
-	switch n := n.(type) {
-	case *And:
+	if n != nil {
+		s := shapeOf(n)
 		w.field("type")
-		w.quote("and")
-		w.nodes(n.Children)
-	case *Or:
-		w.field("type")
-		w.quote("or")
-		w.nodes(n.Children)
-	case *Not:
-		w.field("type")
-		w.quote("not")
-		w.field("child")
-		w.node(n.Child)
-	case *Attribute:
-		w.field("type")
-		w.quote("attribute")
-		w.field("field")
-		w.quote(n.Field)
-		w.comparison(n.Op, n.Value)
-	case *Event:
-		w.field("type")
-		w.quote("event")
-		w.field("event")
-		w.quote(n.Event)
-		w.predicates(n.Where)
-		w.field("aggregate")
-		w.WriteByte('{')
-		w.field("fn")
-		w.quote(string(n.Aggregate.Fn))
-		if n.Aggregate.Property != "" {
-			w.field("property")
-			w.quote(n.Aggregate.Property)
+		w.quote(s.name)
+		switch s.key {
+		case keyChildren:
+			w.nodes(s.children)
+		case keyChild:
+			w.field(keyChild)
+			w.node(s.children[0])
+		default:
+			n.(leafNode).fields(w)
 		}
-		w.WriteByte('}')
-		w.window(n.Window)
-		w.comparison(n.Op, n.Value)
-	case *Funnel:
-		w.field("type")
-		w.quote("funnel")
-		w.field("steps")
-		w.WriteByte('[')
-		for i, s := range n.Steps {
-			if i > 0 {
-				w.WriteByte(',')
-			}
-			w.WriteByte('{')
-			w.field("event")
-			w.quote(s.Event)
-			w.predicates(s.Where)
-			w.WriteByte('}')
-		}
-		w.WriteByte(']')
-		if n.Within != nil {
-			w.field("within")
-			w.quote(durationText(*n.Within))
-		}
-		w.window(n.Window)
-		w.field("reached")
-		w.WriteString(strconv.Itoa(n.Reached))
-		w.field("exact")
-		w.WriteString(strconv.FormatBool(n.Exact))
-	case *SegmentRef:
-		w.field("type")
-		w.quote("segment")
-		w.field("segment_id")
-		w.quote(n.SegmentID)
 	}
 	w.WriteByte('}')
 }
 
+// leafNode is a node without children, which writes its own fields of the
+// canonical form after its type.
+type leafNode interface {
+	Node
+	fields(w *writer)
+}
+
+func (n *Attribute) fields(w *writer) {
+	w.field("field")
+	w.quote(n.Field)
+	w.comparison(n.Op, n.Value)
+}
+
+func (n *Event) fields(w *writer) {
+	w.field("event")
+	w.quote(n.Event)
+	w.predicates(n.Where)
+	w.field("aggregate")
+	w.WriteByte('{')
+	w.field("fn")
+	w.quote(string(n.Aggregate.Fn))
+	if n.Aggregate.Property != "" {
+		w.field("property")
+		w.quote(n.Aggregate.Property)
+	}
+	w.WriteByte('}')
+	w.window(n.Window)
+	w.comparison(n.Op, n.Value)
+}
+
+func (n *Funnel) fields(w *writer) {
+	w.field("steps")
+	w.WriteByte('[')
+	for i, s := range n.Steps {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.WriteByte('{')
+		w.field("event")
+		w.quote(s.Event)
+		w.predicates(s.Where)
+		w.WriteByte('}')
+	}
+	w.WriteByte(']')
+	if n.Within != nil {
+		w.field("within")
+		w.quote(durationText(*n.Within))
+	}
+	w.window(n.Window)
+	w.field("reached")
+	w.WriteString(strconv.Itoa(n.Reached))
+	w.field("exact")
+	w.WriteString(strconv.FormatBool(n.Exact))
+}
+
+func (n *SegmentRef) fields(w *writer) {
+	w.field("segment_id")
+	w.quote(n.SegmentID)
+}
+
 func (w *writer) nodes(ns []Node) {
-	w.field("children")
+	w.field(keyChildren)
 	w.WriteByte('[')
 	for i, c := range ns {
 		if i > 0 {
