@@ -11,6 +11,14 @@ import (
 // the app (including one that exists only in another app).
 var ErrNotFound = errors.New("segment not found")
 
+// ErrUnexpanded is the error of a pass that needs an expanded tree
+// (evaluation, compilation) and meets a segment reference. Expand removes
+// every reference, and the application layer expands a tree before it
+// evaluates or compiles it, so this is a bug of the caller, never a
+// problem of the client's tree: the compiler returns it wrapped, and the
+// reference evaluator, which returns no errors, panics with it.
+var ErrUnexpanded = errors.New("segment reference not expanded")
+
 // Lookup finds the current tree of a saved segment of the app being
 // evaluated.
 type Lookup interface {

@@ -373,8 +373,10 @@ func (p *planner) expr(n segment.Node) (Expr, error) {
 		return &Cond{Agg: p.agg(n), Cmp: p.comparison(n.Op, n.Value)}, nil
 	case *segment.Funnel:
 		return p.funnel(n), nil
+	case *segment.SegmentRef:
+		return nil, fmt.Errorf("compile: segment %q: %w", n.SegmentID, segment.ErrUnexpanded)
 	default:
-		return nil, fmt.Errorf("compile: %T must be expanded before planning", n)
+		return nil, fmt.Errorf("compile: %T is not a node type", n)
 	}
 }
 

@@ -7,6 +7,7 @@ package evaluate
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -23,8 +24,8 @@ type Options struct {
 
 // Member reports whether the user, with the given events (in any order,
 // possibly including events after AsOf, which never count), is in the
-// segment. The tree must be expanded: a segment reference is never a
-// member.
+// segment. The tree must be expanded: Member panics with an error wrapping
+// segment.ErrUnexpanded on a segment reference, a bug of the caller.
 func Member(tree segment.Node, u dataset.User, events []dataset.Event, opt Options) bool {
 	if opt.Location == nil {
 		opt.Location = time.UTC
@@ -63,8 +64,10 @@ func (e *evaluator) node(n segment.Node) bool {
 		return e.event(n)
 	case *segment.Funnel:
 		return e.funnel(n)
-	default: // an unexpanded *segment.SegmentRef
-		return false
+	case *segment.SegmentRef:
+		panic(fmt.Errorf("evaluate: segment %q: %w", n.SegmentID, segment.ErrUnexpanded))
+	default:
+		return false // a nil tree (or the missing child of a not built by hand)
 	}
 }
 
