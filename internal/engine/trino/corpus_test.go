@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/cassandra"
-	"github.com/segmentd/segmentd/internal/compact"
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/corpus"
 	"github.com/segmentd/segmentd/internal/engine/trino"
@@ -72,7 +71,7 @@ func TestCorpusAgreement(t *testing.T) {
 	}
 	enginetest.CompactionAgreement(t, enginetest.Compaction{
 		AppID: app, Store: st, Engine: eng, Writer: fresh, SetNow: fresh.SetNow,
-		Stores: &compact.Trino{Overwrite: overwrite, Append: appendDB, Tables: tables, Fresh: fresh},
+		Stores: &trino.Compaction{Overwrite: overwrite, Append: appendDB, Tables: tables, Fresh: fresh},
 		Split:  func(b time.Time) *compile.Split { return trino.Split(b, corpus.AsOf, fresh.Config().Buckets) },
 	})
 }
