@@ -101,7 +101,7 @@ func openDistributed(ctx context.Context, c *Config, st *store.SQL) (*dataPath, 
 	if err != nil {
 		return nil, err
 	}
-	stores := &compact.Trino{Overwrite: overwrite, Append: appendDB, Tables: tables, Fresh: fresh}
+	stores := &trino.Compaction{Overwrite: overwrite, Append: appendDB, Tables: tables, Fresh: fresh}
 	return &dataPath{
 		data:      &distributed.Backend{Fresh: fresh, Trino: eng, State: st},
 		compactor: &compact.Compactor{Stores: stores, State: st, Margin: compactMargin, Now: time.Now},

@@ -97,7 +97,7 @@ func TestTrinoHandSQL(t *testing.T) {
 		}
 		stored = append(stored, got)
 	}
-	comp := &compact.Compactor{Stores: &compact.Trino{Overwrite: d.overwrite, Append: appendDB, Tables: tables, Fresh: fresh},
+	comp := &compact.Compactor{Stores: &trino.Compaction{Overwrite: d.overwrite, Append: appendDB, Tables: tables, Fresh: fresh},
 		State: st, Margin: time.Hour, Now: func() time.Time { return corpus.AsOf }}
 	res, err := comp.Run(ctx, app)
 	if err != nil {
