@@ -3,7 +3,7 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: run build test test-integration test-distributed vet fuzz bench golden segbench
+.PHONY: run build test test-api test-integration test-distributed vet fuzz bench golden segbench
 
 ## run: the server on the embedded default (DuckDB and SQLite in ./data),
 ## with the demo app generated on first start and its key printed
@@ -17,6 +17,12 @@ build:
 ## the corpus on embedded DuckDB against the reference evaluator)
 test: vet
 	$(GO) test -count=1 ./...
+
+## test-api: the API against its OpenAPI document (schemathesis, installed
+## into .cache/ on first use) on a server of its own: embedded default, demo
+## data, a free loopback port; about two minutes
+test-api:
+	bash deploy/local/schemathesis.sh run
 
 ## test-integration: starts the real servers on loopback (installing them
 ## when missing) and runs the whole suite with them, tests tagged
