@@ -19,6 +19,8 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	events   prometheus.Counter
+	// rateLimited counts the requests refused for a key's rate limit.
+	rateLimited *prometheus.CounterVec
 }
 
 func newMetrics(extra ...prometheus.Collector) *metrics {
@@ -37,8 +39,12 @@ func newMetrics(extra ...prometheus.Collector) *metrics {
 			Name: "segmentd_events_inserted_total",
 			Help: "Events stored by the ingestion API (retried events not counted again).",
 		}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "segmentd_rate_limited_total",
+			Help: "Requests refused with 429 for their key's rate limit, by route class.",
+		}, []string{"class"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.events,
+	m.registry.MustRegister(m.requests, m.duration, m.events, m.rateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(extra...)
 	return m

@@ -25,6 +25,7 @@ import (
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/query"
+	"github.com/segmentd/segmentd/internal/ratelimit"
 	"github.com/segmentd/segmentd/internal/runs"
 	"github.com/segmentd/segmentd/internal/store"
 )
@@ -95,6 +96,10 @@ type Config struct {
 	// Admission bounds the engine queries at once (default: a slot a
 	// core).
 	Admission admit.Config
+	// RateLimits are each app key's limits per route class (none if
+	// empty); RateLimiter keeps the buckets (nil: in this process).
+	RateLimits  ratelimit.Limits
+	RateLimiter ratelimit.Limiter
 }
 
 // Server serves the API.
@@ -113,11 +118,17 @@ type Server struct {
 	svc *query.Service
 	// touched is when this server last recorded each key's use (touch).
 	touched sync.Map
+	limits  ratelimit.Limits
+	limiter ratelimit.Limiter
 }
 
 // New builds the server and its routes.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, data: cfg.Data, log: cfg.Logger, dev: cfg.Dev, now: cfg.Now, runCfg: cfg.Runs}
+	s := &Server{store: cfg.Store, data: cfg.Data, log: cfg.Logger, dev: cfg.Dev, now: cfg.Now, runCfg: cfg.Runs,
+		limits: cfg.RateLimits, limiter: cfg.RateLimiter}
+	if s.limiter == nil {
+		s.limiter = &ratelimit.Local{}
+	}
 	s.runCfg.defaults()
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -165,40 +176,41 @@ func (s *Server) Routes() []string {
 type endpoint struct {
 	method, pattern string
 	scope           scope
+	class           ratelimit.Class // the key's bucket; "" for none
 	handler         http.Handler
 }
 
 func (s *Server) endpoints() []endpoint {
 	const app = "/v1/apps/{app}"
 	return []endpoint{
-		{"GET", "/healthz", scopePublic, s.handle(s.healthz)},
-		{"GET", "/readyz", scopePublic, s.handle(s.readyz)},
-		{"GET", "/v1/openapi.json", scopePublic, http.HandlerFunc(s.openAPI)},
-		{"GET", "/metrics", scopePublic, s.metrics.handler()},
-		{"POST", "/v1/apps", scopeAdmin, s.handle(s.createApp)},
-		{"GET", app, scopeRead, s.handle(s.getApp)},
-		{"POST", app + "/keys", scopeAdmin, s.handle(s.createKey)},
-		{"GET", app + "/keys", scopeAdmin, s.handle(s.listKeys)},
-		{"DELETE", app + "/keys/{key_id}", scopeAdmin, s.handle(s.deleteKey)},
-		{"POST", app + "/events", scopeIngest, s.handle(s.postEvents)},
-		{"GET", app + "/users/{user_id}", scopeRead, s.handle(s.getUser)},
-		{"PUT", app + "/users/{user_id}", scopeIngest, s.handle(s.putUser)},
-		{"PATCH", app + "/users/{user_id}", scopeIngest, s.handle(s.patchUser)},
-		{"POST", app + "/segments", scopeSegments, s.handle(s.createSegment)},
-		{"GET", app + "/segments", scopeSegments, s.handle(s.listSegments)},
-		{"GET", app + "/segments/{id}", scopeSegments, s.handle(s.getSegment)},
-		{"PUT", app + "/segments/{id}", scopeSegments, s.handle(s.updateSegment)},
-		{"DELETE", app + "/segments/{id}", scopeSegments, s.handle(s.deleteSegment)},
-		{"GET", app + "/segments/{id}/versions/{n}", scopeSegments, s.handle(s.getSegmentVersion)},
-		{"POST", app + "/compile", scopeSegments, s.handle(s.compileTree)},
-		{"POST", app + "/count", scopeSegments, s.handle(s.count)},
-		{"GET", app + "/segments/{id}/members/{user_id}", scopeRead, s.handle(s.segmentMember)},
-		{"POST", app + "/segments/{id}/runs", scopeRead, s.handle(s.createRun)},
-		{"GET", app + "/runs/{run}", scopeRead, s.handle(s.getRun)},
-		{"DELETE", app + "/runs/{run}", scopeRead, s.handle(s.cancelRun)},
-		{"GET", app + "/runs/{run}/members", scopeRead, s.handle(s.runMembers)},
-		{"GET", app + "/runs/{run}/members.txt", scopeRead, s.streamMembers(false)},
-		{"GET", app + "/runs/{run}/members.csv", scopeRead, s.streamMembers(true)},
+		{"GET", "/healthz", scopePublic, "", s.handle(s.healthz)},
+		{"GET", "/readyz", scopePublic, "", s.handle(s.readyz)},
+		{"GET", "/v1/openapi.json", scopePublic, "", http.HandlerFunc(s.openAPI)},
+		{"GET", "/metrics", scopePublic, "", s.metrics.handler()},
+		{"POST", "/v1/apps", scopeAdmin, "", s.handle(s.createApp)},
+		{"GET", app, scopeRead, ratelimit.Queries, s.handle(s.getApp)},
+		{"POST", app + "/keys", scopeAdmin, "", s.handle(s.createKey)},
+		{"GET", app + "/keys", scopeAdmin, "", s.handle(s.listKeys)},
+		{"DELETE", app + "/keys/{key_id}", scopeAdmin, "", s.handle(s.deleteKey)},
+		{"POST", app + "/events", scopeIngest, ratelimit.Ingest, s.handle(s.postEvents)},
+		{"GET", app + "/users/{user_id}", scopeRead, ratelimit.Queries, s.handle(s.getUser)},
+		{"PUT", app + "/users/{user_id}", scopeIngest, ratelimit.Ingest, s.handle(s.putUser)},
+		{"PATCH", app + "/users/{user_id}", scopeIngest, ratelimit.Ingest, s.handle(s.patchUser)},
+		{"POST", app + "/segments", scopeSegments, ratelimit.Queries, s.handle(s.createSegment)},
+		{"GET", app + "/segments", scopeSegments, ratelimit.Queries, s.handle(s.listSegments)},
+		{"GET", app + "/segments/{id}", scopeSegments, ratelimit.Queries, s.handle(s.getSegment)},
+		{"PUT", app + "/segments/{id}", scopeSegments, ratelimit.Queries, s.handle(s.updateSegment)},
+		{"DELETE", app + "/segments/{id}", scopeSegments, ratelimit.Queries, s.handle(s.deleteSegment)},
+		{"GET", app + "/segments/{id}/versions/{n}", scopeSegments, ratelimit.Queries, s.handle(s.getSegmentVersion)},
+		{"POST", app + "/compile", scopeSegments, ratelimit.Queries, s.handle(s.compileTree)},
+		{"POST", app + "/count", scopeSegments, ratelimit.Queries, s.handle(s.count)},
+		{"GET", app + "/segments/{id}/members/{user_id}", scopeRead, ratelimit.Queries, s.handle(s.segmentMember)},
+		{"POST", app + "/segments/{id}/runs", scopeRead, ratelimit.Queries, s.handle(s.createRun)},
+		{"GET", app + "/runs/{run}", scopeRead, ratelimit.Queries, s.handle(s.getRun)},
+		{"DELETE", app + "/runs/{run}", scopeRead, ratelimit.Queries, s.handle(s.cancelRun)},
+		{"GET", app + "/runs/{run}/members", scopeRead, ratelimit.Exports, s.handle(s.runMembers)},
+		{"GET", app + "/runs/{run}/members.txt", scopeRead, ratelimit.Exports, s.streamMembers(false)},
+		{"GET", app + "/runs/{run}/members.csv", scopeRead, ratelimit.Exports, s.streamMembers(true)},
 	}
 }
 
@@ -218,7 +230,8 @@ func (s *Server) routes() chi.Router {
 }
 
 // guard is what a request passes before the endpoint: the key (401), its
-// app (404 for another app's key), then the scope (403).
+// app (404 for another app's key), the scope (403), then the key's rate
+// limit (429).
 func (s *Server) guard(e endpoint) []func(http.Handler) http.Handler {
 	if e.scope == scopePublic {
 		return nil
@@ -227,7 +240,11 @@ func (s *Server) guard(e endpoint) []func(http.Handler) http.Handler {
 	if strings.Contains(e.pattern, "{app}") {
 		mw = append(mw, s.appScoped)
 	}
-	return append(mw, s.need(e.scope))
+	mw = append(mw, s.need(e.scope))
+	if e.class != "" {
+		mw = append(mw, s.rateLimit(e.class))
+	}
+	return mw
 }
 
 // reply is what a handler returns on success.
