@@ -22,7 +22,7 @@ import (
 // heldCount is the engine with a Count that runs until released, or
 // fails with err: what the tests of admission hold the engine with.
 type heldCount struct {
-	Data
+	dataPath
 	started chan string // the as_of of each count that reached the engine
 	release chan struct{}
 	ended   chan error // how each count ended: nil, or its context's error
@@ -50,11 +50,11 @@ func newHeld(t *testing.T) heldCount {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	return heldCount{Data: eng, started: make(chan string, 10), release: make(chan struct{}), ended: make(chan error, 10)}
+	return heldCount{dataPath: eng, started: make(chan string, 10), release: make(chan struct{}), ended: make(chan error, 10)}
 }
 
 // admissionServer serves one app "corpus" over data with the gate cfg.
-func admissionServer(t *testing.T, data Data, cfg admit.Config) client {
+func admissionServer(t *testing.T, data dataPath, cfg admit.Config) client {
 	t.Helper()
 	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
 	if err != nil {
@@ -66,7 +66,7 @@ func admissionServer(t *testing.T, data Data, cfg admit.Config) client {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(New(Config{Store: st, Data: data, AdminKey: adminKey, Admission: cfg}))
+	srv := httptest.NewServer(New(Config{Store: st, Engine: data, Fresh: data, AdminKey: adminKey, Admission: cfg}))
 	t.Cleanup(srv.Close)
 	return client{t: t, base: srv.URL}
 }

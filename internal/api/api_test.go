@@ -117,7 +117,7 @@ func runSuite(t *testing.T, newStore func(t *testing.T) *store.SQL) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { eng.Close() })
-		s := New(Config{Store: newStore(t), Data: eng, AdminKey: adminKey, QueryTimeout: 30 * time.Second})
+		s := New(Config{Store: newStore(t), Engine: eng, Fresh: eng, AdminKey: adminKey, QueryTimeout: 30 * time.Second})
 		srv := httptest.NewServer(s)
 		t.Cleanup(srv.Close)
 		return client{t: t, base: srv.URL}
@@ -414,7 +414,7 @@ func TestTimeoutAndReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Config{Store: st, Data: eng, AdminKey: adminKey, QueryTimeout: time.Nanosecond}))
+	srv := httptest.NewServer(New(Config{Store: st, Engine: eng, Fresh: eng, AdminKey: adminKey, QueryTimeout: time.Nanosecond}))
 	defer srv.Close()
 	c := client{t: t, base: srv.URL}
 	c.want(c.do("POST", "/v1/apps", adminKey, map[string]any{"app_id": "shop"}), 201, "", "")

@@ -16,7 +16,6 @@ import (
 	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/cassandra"
 	"github.com/segmentd/segmentd/internal/demo"
-	"github.com/segmentd/segmentd/internal/distributed"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
@@ -69,7 +68,7 @@ func BenchmarkSegmentMemberCassandra(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(api.New(api.Config{Store: st, Data: &distributed.Backend{Fresh: fresh}}))
+	srv := httptest.NewServer(api.New(api.Config{Store: st, Fresh: fresh}))
 	b.Cleanup(srv.Close)
 	u := srv.URL + "/v1/apps/" + app + "/segments/" + seg + "/members/" + heavyUser
 	var m struct{ Member bool }

@@ -294,7 +294,7 @@ func newDemoEnv(b *testing.B, opts ...func(*api.Config)) demoEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { local.Close() })
-	cfg := api.Config{Store: st, Data: eng, Runs: api.RunConfig{Local: local}}
+	cfg := api.Config{Store: st, Engine: eng, Fresh: eng, Runs: api.RunConfig{Local: local}}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/enginetest"
+	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
 )
@@ -119,7 +120,7 @@ func (d faultData) server(t *testing.T, cfg RunConfig, logs *logBuffer) runEnv {
 	t.Helper()
 	done := make(chan store.Run, 100)
 	cfg.OnDone = func(r store.Run) { done <- r }
-	s := New(Config{Store: d.st, Data: d.eng, AdminKey: adminKey, Runs: cfg,
+	s := New(Config{Store: d.st, Engine: d.eng, Fresh: d.eng, AdminKey: adminKey, Runs: cfg,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:    func() time.Time { return corpus.AsOf }})
 	srv := httptest.NewServer(s)
@@ -202,13 +203,13 @@ func TestRedisFault(t *testing.T) {
 			t.Fatalf("count %d with Redis up: %v cached %v, want %v cached %v", i, n, c, wantCount, cached)
 		}
 	}
-	inRedis := e.runSegment("JP", attrTree, wantJP, placeCache)
+	inRedis := e.runSegment("JP", attrTree, wantJP, query.PlaceCache)
 	rc, err := cache.OpenRedis(ctx, addr) // a client of its own, to look
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	if _, err := rc.Get(ctx, strings.TrimPrefix(inRedis.Snapshot, placeCache+":")); err != nil {
+	if _, err := rc.Get(ctx, strings.TrimPrefix(inRedis.Snapshot, query.PlaceCache+":")); err != nil {
 		t.Fatalf("the run's manifest is not in Redis: %v", err)
 	}
 	if ids := e.members(inRedis.ID, 500); !slices.Equal(ids, wantJP) {
@@ -253,7 +254,7 @@ func TestRedisFault(t *testing.T) {
 
 	// A new run keeps its snapshot on this server.
 	var onDisk store.Run
-	timed(t, "a run", func() { onDisk = e.runSegment("buyers", buyers, wantBuyers, placeLocal) })
+	timed(t, "a run", func() { onDisk = e.runSegment("buyers", buyers, wantBuyers, query.PlaceLocal) })
 	if !strings.Contains(logs.String(), "the cache is down: the snapshot is kept on this server") {
 		t.Fatalf("keeping a snapshot locally is not logged:\n%s", logs)
 	}
@@ -271,7 +272,7 @@ func TestRedisFault(t *testing.T) {
 
 	// The segment whose run is in Redis runs again rather than returning
 	// a run whose members cannot be read.
-	again := e.runAgain(inRedis.SegmentID, 202, wantJP, placeLocal)
+	again := e.runAgain(inRedis.SegmentID, 202, wantJP, query.PlaceLocal)
 	if again.ID == inRedis.ID {
 		t.Fatalf("the run in Redis was reused")
 	}
@@ -417,7 +418,7 @@ func TestRedisHungFault(t *testing.T) {
 	d := newFaultData(t)
 	e, _ := d.redisServer(t, proxy.addr())
 	wantJP := d.expected(t, attrTree)
-	inRedis := e.runSegment("JP", attrTree, wantJP, placeCache)
+	inRedis := e.runSegment("JP", attrTree, wantJP, query.PlaceCache)
 	countBody := map[string]any{"tree": attrTree}
 	if m := e.want(e.do("POST", "/v1/apps/corpus/count", adminKey, countBody), 200, "", ""); m["count"] != float64(len(wantJP)) {
 		t.Fatalf("count with Redis up: %v", m)
@@ -440,5 +441,5 @@ func TestRedisHungFault(t *testing.T) {
 	timed(t, "GET /members of a run in Redis", func() {
 		e.want(e.do("GET", "/v1/apps/corpus/runs/"+inRedis.ID+"/members", adminKey, nil), 503, CodeUnavailable, "")
 	})
-	timed(t, "a run", func() { e.runSegment("JP again", attrTree, wantJP, placeLocal) })
+	timed(t, "a run", func() { e.runSegment("JP again", attrTree, wantJP, query.PlaceLocal) })
 }

@@ -22,7 +22,7 @@ func (s *Server) postEvents(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	inserted, err := s.data.WriteEvents(r.Context(), app.ID, events)
+	inserted, err := s.fresh.WriteEvents(r.Context(), app.ID, events)
 	if err != nil {
 		return reply{}, err
 	}
@@ -61,7 +61,7 @@ func (s *Server) getUser(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	u, err := s.data.GetUser(r.Context(), app.ID, id)
+	u, err := s.fresh.GetUser(r.Context(), app.ID, id)
 	if err != nil {
 		return reply{}, err
 	}
@@ -69,14 +69,16 @@ func (s *Server) getUser(r *http.Request) (reply, error) {
 }
 
 func (s *Server) putUser(r *http.Request) (reply, error) {
-	return s.writeUser(r, s.data.PutUser)
+	return s.writeUser(r, ingest.PutProfile)
 }
 
 func (s *Server) patchUser(r *http.Request) (reply, error) {
-	return s.writeUser(r, s.data.PatchUser)
+	return s.writeUser(r, ingest.PatchProfile)
 }
 
-func (s *Server) writeUser(r *http.Request, write func(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)) (reply, error) {
+// writeUser applies a profile rule (ingest: PUT replaces, PATCH merges)
+// to the fresh store.
+func (s *Server) writeUser(r *http.Request, write func(ctx context.Context, s ingest.ProfileStore, appID, userID string, attrs map[string]any) (dataset.User, error)) (reply, error) {
 	app, err := s.app(r)
 	if err != nil {
 		return reply{}, err
@@ -93,7 +95,7 @@ func (s *Server) writeUser(r *http.Request, write func(ctx context.Context, appI
 	if err != nil {
 		return reply{}, err
 	}
-	u, err := write(r.Context(), app.ID, id, attrs)
+	u, err := write(r.Context(), s.fresh, app.ID, id, attrs)
 	if err != nil {
 		return reply{}, err
 	}

@@ -32,7 +32,7 @@ func keysServer(t *testing.T, st *store.SQL, cfg Config) (*Server, client) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	cfg.Store, cfg.Data, cfg.AdminKey = st, eng, adminKey
+	cfg.Store, cfg.Engine, cfg.Fresh, cfg.AdminKey = st, eng, eng, adminKey
 	s := New(cfg)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)

@@ -42,7 +42,7 @@ func (e runEnv) start() {
 	e.t.Cleanup(func() { e.srv.Shutdown(context.Background()) })
 }
 
-func newRunEnv(t *testing.T, data Data, cfg RunConfig) runEnv {
+func newRunEnv(t *testing.T, data dataPath, cfg RunConfig) runEnv {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
@@ -64,7 +64,7 @@ func newRunEnv(t *testing.T, data Data, cfg RunConfig) runEnv {
 	createSaved(t, st)
 	done := make(chan store.Run, 100)
 	cfg.OnDone = func(r store.Run) { done <- r }
-	s := New(Config{Store: st, Data: data, AdminKey: adminKey, Now: func() time.Time { return corpus.AsOf }, Runs: cfg})
+	s := New(Config{Store: st, Engine: data, Fresh: data, AdminKey: adminKey, Now: func() time.Time { return corpus.AsOf }, Runs: cfg})
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return runEnv{client: client{t: t, base: srv.URL}, srv: s, st: st, eng: eng, done: done}
@@ -234,7 +234,7 @@ func lines(ids []string) string {
 // blockingData is the engine with a Stream that waits for its context to
 // end, as a query that runs long does.
 type blockingData struct {
-	Data
+	dataPath
 	started chan struct{}
 }
 
@@ -250,7 +250,7 @@ func (b blockingData) Stream(ctx context.Context, q *compile.SQL, progress func(
 func TestRunCancelAndFailure(t *testing.T) {
 	started := make(chan struct{})
 	e := newRunEnv(t, nil, RunConfig{})
-	blocked := newRunEnv(t, blockingData{Data: e.eng, started: started}, RunConfig{})
+	blocked := newRunEnv(t, blockingData{dataPath: e.eng, started: started}, RunConfig{})
 	blocked.start()
 	seg := blocked.want(blocked.do("POST", "/v1/apps/corpus/segments", adminKey, map[string]any{"name": "x", "tree": attrTree}), 201, "", "")
 	run := blocked.want(blocked.do("POST", "/v1/apps/corpus/segments/"+seg["id"].(string)+"/runs", adminKey, nil), 202, "", "")

@@ -23,7 +23,8 @@ import (
 
 	"github.com/segmentd/segmentd/internal/admit"
 	"github.com/segmentd/segmentd/internal/compile"
-	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/engine"
+	"github.com/segmentd/segmentd/internal/ingest"
 	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/internal/ratelimit"
 	"github.com/segmentd/segmentd/internal/runs"
@@ -53,33 +54,13 @@ type Store interface {
 	DeleteSegment(ctx context.Context, appID, id string) error
 }
 
-// Data is where events and profiles live and segments run (the embedded
-// DuckDB engine).
-type Data interface {
-	Dialect() *compile.Dialect
-	Tables() compile.Tables
-	Ping(ctx context.Context) error
-	Count(ctx context.Context, q *compile.SQL) (int64, error)
-	// Split says how a query of the app at asOf reads events kept in two
-	// stores; nil for one.
-	Split(ctx context.Context, appID string, asOf time.Time) (*compile.Split, error)
-	Watermark(ctx context.Context, appID string) (time.Time, error)
-	WriteEvents(ctx context.Context, appID string, events []dataset.Event) (int, error)
-	PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)
-	PatchUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)
-	GetUser(ctx context.Context, appID, userID string) (dataset.User, error)
-	// UserData is a user's profile and every event, from the fresh store
-	// (an acknowledged write is in it): the single-user membership check.
-	UserData(ctx context.Context, appID, userID string) (dataset.User, []dataset.Event, error)
-	// Stream runs a compiled query, calling fn with each member in
-	// ascending byte order (engine.Engine).
-	Stream(ctx context.Context, q *compile.SQL, progress func(float64), fn func(id string) error) error
-}
-
 // Config is what a Server needs.
 type Config struct {
-	Store  Store
-	Data   Data
+	Store Store
+	// Engine runs segment queries; Fresh takes the ingestion API's writes
+	// and has the newest data (on the embedded default, both are DuckDB).
+	Engine engine.Engine
+	Fresh  ingest.Fresh
 	Logger *slog.Logger
 	// AdminKey manages apps; empty disables the admin routes but for --dev.
 	AdminKey string
@@ -105,7 +86,8 @@ type Config struct {
 // Server serves the API.
 type Server struct {
 	store     Store
-	data      Data
+	engine    engine.Engine
+	fresh     ingest.Fresh
 	log       *slog.Logger
 	adminHash []byte
 	dev       bool
@@ -124,7 +106,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, data: cfg.Data, log: cfg.Logger, dev: cfg.Dev, now: cfg.Now, runCfg: cfg.Runs,
+	s := &Server{store: cfg.Store, engine: cfg.Engine, fresh: cfg.Fresh, log: cfg.Logger, dev: cfg.Dev, now: cfg.Now, runCfg: cfg.Runs,
 		limits: cfg.RateLimits, limiter: cfg.RateLimiter}
 	if s.limiter == nil {
 		s.limiter = &ratelimit.Local{}
@@ -150,7 +132,7 @@ func New(cfg Config) *Server {
 	}
 	// One gate admits every engine query, counts and runs alike.
 	gate := admit.New(cfg.Admission)
-	s.svc = query.New(query.Config{Segments: s.store, Data: s.data, TrinoTables: cfg.TrinoTables, Gate: gate,
+	s.svc = query.New(query.Config{Segments: s.store, Engine: s.engine, Fresh: s.fresh, TrinoTables: cfg.TrinoTables, Gate: gate,
 		QueryTimeout: cfg.QueryTimeout, Cache: s.runCfg.Cache, Local: s.runCfg.Local,
 		SnapshotTTL: s.runCfg.SnapshotTTL, CountTTL: s.runCfg.CountTTL, Log: s.log})
 	s.metrics = newMetrics(gate.Collectors()...)
@@ -396,7 +378,7 @@ const readyCacheTimeout = 300 * time.Millisecond
 func (s *Server) readyz(r *http.Request) (reply, error) {
 	checks := map[string]string{}
 	down := false
-	for name, ping := range map[string]func(context.Context) error{"store": s.store.Ping, "engine": s.data.Ping} {
+	for name, ping := range map[string]func(context.Context) error{"store": s.store.Ping, "engine": s.engine.Ping, "fresh": s.fresh.Ping} {
 		if err := ping(r.Context()); err != nil {
 			checks[name], down = err.Error(), true
 			continue

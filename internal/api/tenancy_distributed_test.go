@@ -9,22 +9,25 @@ import (
 	"testing"
 
 	"github.com/segmentd/segmentd/internal/cassandra"
+	"github.com/segmentd/segmentd/internal/compact"
 	"github.com/segmentd/segmentd/internal/compile"
-	"github.com/segmentd/segmentd/internal/distributed"
+	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/engine/trino"
+	"github.com/segmentd/segmentd/internal/ingest"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
 // TestTwoAppsNeverShareACountDistributed is TestTwoAppsNeverShareACount
 // on Cassandra and Trino, where the cache is shared by every server.
 func TestTwoAppsNeverShareACountDistributed(t *testing.T) {
-	twoAppsApart(t, func(st *store.SQL) Data { return openDistributed(t, st) }, "dist")
+	twoAppsApart(t, func(st *store.SQL) (engine.Engine, ingest.Fresh) { return openDistributed(t, st) }, "dist")
 }
 
 // openDistributed is the distributed data path of the test servers
 // (SEGMENTD_TEST_CASSANDRA, SEGMENTD_TEST_TRINO), in the segmentd_test
-// keyspace, with its compaction state in st.
-func openDistributed(t *testing.T, st *store.SQL) Data {
+// keyspace, with its compaction state in st: Trino, and Cassandra as
+// the fresh store.
+func openDistributed(t *testing.T, st *store.SQL) (engine.Engine, ingest.Fresh) {
 	t.Helper()
 	ctx := context.Background()
 	hosts, dsn := os.Getenv("SEGMENTD_TEST_CASSANDRA"), os.Getenv("SEGMENTD_TEST_TRINO")
@@ -43,5 +46,6 @@ func openDistributed(t *testing.T, st *store.SQL) Data {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	return &distributed.Backend{Fresh: fresh, Trino: eng, State: st}
+	eng.SplitBy(compact.BoundaryOf(st, fresh), fresh.Config().Buckets)
+	return eng, fresh
 }

@@ -8,14 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
+	"github.com/segmentd/segmentd/internal/ingest"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
 // sameWatermark gives every app the same watermark, as two apps written
 // in the same instant have: only the app then tells their answers apart.
 type sameWatermark struct {
-	Data
+	ingest.Fresh
 	at time.Time
 }
 
@@ -30,13 +32,13 @@ func TestTwoAppsNeverShareACount(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	twoAppsApart(t, func(*store.SQL) Data { return eng }, "tenant")
+	twoAppsApart(t, func(*store.SQL) (engine.Engine, ingest.Fresh) { return eng, eng }, "tenant")
 }
 
 // twoAppsApart writes one buyer into app A and two into app B of the
-// data open makes over the segment store, then counts and runs the same
-// tree in both.
-func twoAppsApart(t *testing.T, open func(*store.SQL) Data, prefix string) {
+// data path open makes over the segment store, then counts and runs the
+// same tree in both.
+func twoAppsApart(t *testing.T, open func(*store.SQL) (engine.Engine, ingest.Fresh), prefix string) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
 	if err != nil {
@@ -44,7 +46,8 @@ func twoAppsApart(t *testing.T, open func(*store.SQL) Data, prefix string) {
 	}
 	t.Cleanup(func() { st.Close() })
 	done := make(chan store.Run, 4)
-	s := New(Config{Store: st, Data: sameWatermark{Data: open(st), at: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
+	eng, fresh := open(st)
+	s := New(Config{Store: st, Engine: eng, Fresh: sameWatermark{Fresh: fresh, at: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
 		AdminKey: adminKey, Runs: RunConfig{OnDone: func(r store.Run) { done <- r }}})
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)

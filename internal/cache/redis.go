@@ -49,6 +49,10 @@ func OpenRedis(ctx context.Context, addr string) (*Redis, error) {
 	return r, nil
 }
 
+// Scripter is the connection, for what runs its own scripts on the same
+// Redis (the rate limiter's token buckets).
+func (r *Redis) Scripter() redis.Scripter { return r.client }
+
 // slogLogger sends go-redis's own messages (a dial that failed, once per
 // attempt) to slog at debug level: the failures reach the caller as
 // errors, which it logs once, in context.

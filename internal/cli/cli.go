@@ -167,7 +167,7 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) e
 	}
 	defer closeCaches()
 	handler := api.New(api.Config{
-		Store: st, Data: d.data, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout, Runs: runCfg,
+		Store: st, Engine: d.engine, Fresh: d.fresh, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout, Runs: runCfg,
 		Admission: admit.Config{Slots: c.EngineSlots, PerApp: c.EngineSlotsPerApp, Queue: c.EngineQueue, MaxWait: c.EngineMaxWait},
 	})
 	if err := handler.Start(ctx); err != nil {

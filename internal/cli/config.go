@@ -51,6 +51,11 @@ type Config struct {
 	Redis                  string
 	RunWorkers, RunsPerApp int
 	SnapshotTTL, CountTTL  time.Duration
+
+	// Rate limits of each app key: RATE:BURST per route class, and
+	// per-app overrides (ratelimit.ParseLimit, ratelimit.ParseApps).
+	RateLimitIngest, RateLimitQueries, RateLimitExports string
+	RateLimitsPerApp                                    string
 }
 
 // Distributed reports whether the server runs on Trino and Cassandra.
@@ -83,6 +88,10 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.RunsPerApp, "runs-per-app", 1, "runs of one app executing at once")
 	fs.DurationVar(&c.SnapshotTTL, "snapshot-ttl", 24*time.Hour, "how long a run's members stay readable")
 	fs.DurationVar(&c.CountTTL, "count-ttl", 10*time.Minute, "how long a count is cached (a new event or version changes its key anyway)")
+	fs.StringVar(&c.RateLimitIngest, "rate-limit-ingest", "100:200", "each app key's event and profile writes: RATE:BURST, requests a second and at once (0: no limit)")
+	fs.StringVar(&c.RateLimitQueries, "rate-limit-queries", "20:40", "each app key's counts, compiles, segments, runs and profile reads: RATE:BURST (0: no limit)")
+	fs.StringVar(&c.RateLimitExports, "rate-limit-exports", "10:20", "each app key's member pages and exports: RATE:BURST (0: no limit)")
+	fs.StringVar(&c.RateLimitsPerApp, "rate-limits-per-app", "", `limits of particular apps' keys, "APP.CLASS=RATE:BURST,…" (e.g. "shop.ingest=500:1000,shop.exports=0")`)
 	fs.StringVar(&c.Trino, "trino", "", "Trino for queries, e.g. http://segmentd@127.0.0.1:8085 (with --cassandra: the distributed path)")
 	fs.Int64Var(&c.TrinoMaxScanBytes, "trino-max-scan-bytes", 0, "most bytes one Trino query may read (0: no limit)")
 	fs.StringVar(&c.Cassandra, "cassandra", "", "Cassandra contact points for fresh events and profiles, comma-separated host:port")

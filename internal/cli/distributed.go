@@ -11,18 +11,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/cassandra"
 	"github.com/segmentd/segmentd/internal/compact"
-	"github.com/segmentd/segmentd/internal/distributed"
+	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/engine/trino"
+	"github.com/segmentd/segmentd/internal/ingest"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
 // dataPath is where events and profiles live and segments run, opened.
 type dataPath struct {
-	data api.Data
+	engine engine.Engine
+	fresh  ingest.Fresh
 	// embedded is the embedded engine, nil on the distributed path.
 	embedded *duckdb.Engine
 	// compactor is nil when there is no history to compact into.
@@ -48,13 +49,9 @@ func openData(ctx context.Context, c *Config, st *store.SQL) (*dataPath, error) 
 		eng.Close()
 		return nil, err
 	}
-	d := &dataPath{data: eng, embedded: eng, close: func() { eng.Close() }}
+	d := &dataPath{engine: eng, fresh: eng, embedded: eng, close: func() { eng.Close() }}
 	if c.HistoryDir != "" {
-		boundary := func(ctx context.Context, appID string) (time.Time, error) {
-			b, err := compact.Boundary(ctx, st, eng, appID)
-			return b.Boundary, err
-		}
-		if err := eng.EnableHistory(ctx, c.HistoryDir, c.CompactAge, boundary); err != nil {
+		if err := eng.EnableHistory(ctx, c.HistoryDir, c.CompactAge, compact.BoundaryOf(st, eng)); err != nil {
 			eng.Close()
 			return nil, err
 		}
@@ -101,9 +98,11 @@ func openDistributed(ctx context.Context, c *Config, st *store.SQL) (*dataPath, 
 	if err != nil {
 		return nil, err
 	}
+	eng.SplitBy(compact.BoundaryOf(st, fresh), fresh.Config().Buckets)
 	stores := &trino.Compaction{Overwrite: overwrite, Append: appendDB, Tables: tables, Fresh: fresh}
 	return &dataPath{
-		data:      &distributed.Backend{Fresh: fresh, Trino: eng, State: st},
+		engine:    eng,
+		fresh:     fresh,
 		compactor: &compact.Compactor{Stores: stores, State: st, Margin: compactMargin, Now: time.Now},
 		close:     func() { overwrite.Close(); appendDB.Close(); eng.Close(); fresh.Close() },
 	}, nil

@@ -103,6 +103,15 @@ func Boundary(ctx context.Context, st State, fresh Horizoner, appID string) (sto
 	return c, err
 }
 
+// BoundaryOf is Boundary as a function of the app: where queries split
+// an app's events (trino.Engine.SplitBy, duckdb.Engine.EnableHistory).
+func BoundaryOf(st State, fresh Horizoner) func(ctx context.Context, appID string) (time.Time, error) {
+	return func(ctx context.Context, appID string) (time.Time, error) {
+		c, err := Boundary(ctx, st, fresh, appID)
+		return c.Boundary, err
+	}
+}
+
 // Result says what a run did.
 type Result struct {
 	Days         int       // days copied into history

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/segmentd/segmentd/internal/compile"
 )
@@ -23,12 +24,22 @@ var ErrTimeout = errors.New("the query did not finish in time")
 // overloaded, a fault of its own): the same query may succeed later.
 var ErrUnavailable = errors.New("the engine is unavailable")
 
-// Engine runs the SQL of one dialect over its tables.
+// Engine runs the SQL of one dialect over its tables: the query engine
+// of a data path (DuckDB embedded, Trino distributed).
 type Engine interface {
 	// Dialect is the SQL dialect the engine reads.
 	Dialect() *compile.Dialect
 	// Tables are the tables queries must name.
 	Tables() compile.Tables
+	// Split says where a query of the app at asOf reads its events when
+	// they are kept in two stores (history and the fresh store); nil for
+	// one.
+	Split(ctx context.Context, appID string, asOf time.Time) (*compile.Split, error)
+	// Count runs a compiled segment query and returns how many users it
+	// selects.
+	Count(ctx context.Context, q *compile.SQL) (int64, error)
+	// Ping checks that the engine answers.
+	Ping(ctx context.Context) error
 	// Stream runs a compiled segment query and calls fn with each user ID
 	// it selects, in ascending byte order, as the engine returns them (so
 	// that millions of IDs never sit in memory). progress, when not nil,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"time"
 
 	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/store"
@@ -30,6 +31,24 @@ type ProfileStore interface {
 	// stored. swapped is false, and nothing changed, if another write came
 	// first.
 	SwapProfile(ctx context.Context, appID, userID string, attrs map[string]any, v ProfileVersion) (u dataset.User, swapped bool, err error)
+}
+
+// Fresh is a fresh store: where the ingestion API writes, and where the
+// newest data of a user is read (the embedded engine, or Cassandra on the
+// distributed path).
+type Fresh interface {
+	ProfileStore
+	Ping(ctx context.Context) error
+	// WriteEvents stores a batch of events idempotently (by event ID) and
+	// returns how many were new.
+	WriteEvents(ctx context.Context, appID string, events []dataset.Event) (int, error)
+	GetUser(ctx context.Context, appID, userID string) (dataset.User, error)
+	// Watermark is the app's watermark: every acknowledged write moved
+	// it, strictly.
+	Watermark(ctx context.Context, appID string) (time.Time, error)
+	// UserData is a user's profile and every event (an acknowledged write
+	// is in it): the single-user membership check reads it.
+	UserData(ctx context.Context, appID, userID string) (dataset.User, []dataset.Event, error)
 }
 
 // maxSwaps bounds how often a profile write reads and tries again when

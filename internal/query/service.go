@@ -11,9 +11,9 @@ import (
 	"github.com/segmentd/segmentd/internal/admit"
 	"github.com/segmentd/segmentd/internal/cache"
 	"github.com/segmentd/segmentd/internal/compile"
-	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/evaluate"
+	"github.com/segmentd/segmentd/internal/ingest"
 	"github.com/segmentd/segmentd/internal/runs"
 	"github.com/segmentd/segmentd/internal/snapshot"
 	"github.com/segmentd/segmentd/internal/store"
@@ -27,26 +27,13 @@ type Segments interface {
 	GetSegmentVersion(ctx context.Context, appID, id string, version int) (store.Segment, error)
 }
 
-// Data is the serving data path as the use cases see it: a query engine
-// over the app's events and profiles, and the fresh store's watermark and
-// per-user reads.
-type Data interface {
-	Dialect() *compile.Dialect
-	Tables() compile.Tables
-	Ping(ctx context.Context) error
-	Count(ctx context.Context, q *compile.SQL) (int64, error)
-	// Split says how a query of the app at asOf reads events kept in two
-	// stores; nil for one.
-	Split(ctx context.Context, appID string, asOf time.Time) (*compile.Split, error)
-	Watermark(ctx context.Context, appID string) (time.Time, error)
-	UserData(ctx context.Context, appID, userID string) (dataset.User, []dataset.Event, error)
-	Stream(ctx context.Context, q *compile.SQL, progress func(float64), fn func(id string) error) error
-}
-
 // Config is what a Service needs.
 type Config struct {
 	Segments Segments
-	Data     Data
+	// Engine runs the queries; Fresh has the watermarks and each user's
+	// newest data.
+	Engine engine.Engine
+	Fresh  ingest.Fresh
 	// TrinoTables are the tables compile names for the trino dialect when
 	// the serving engine is another.
 	TrinoTables compile.Tables
@@ -73,7 +60,7 @@ func New(cfg Config) *Service {
 	if cfg.Cache != nil {
 		countCache = cfg.Cache
 	}
-	return &Service{cfg: cfg, counts: &Counts{Engine: cfg.Data, Cache: countCache, TTL: cfg.CountTTL, Gate: cfg.Gate,
+	return &Service{cfg: cfg, counts: &Counts{Engine: cfg.Engine, Cache: countCache, TTL: cfg.CountTTL, Gate: cfg.Gate,
 		Timeout: cfg.QueryTimeout, Log: cfg.Log}}
 }
 
@@ -110,7 +97,7 @@ func location(app store.App) (*time.Location, error) {
 }
 
 // Dialect is the serving engine's.
-func (s *Service) Dialect() *compile.Dialect { return s.cfg.Data.Dialect() }
+func (s *Service) Dialect() *compile.Dialect { return s.cfg.Engine.Dialect() }
 
 // Compile compiles a request for dialect d: against the serving engine's
 // tables (and split) for its own dialect, or the configured tables of the
@@ -119,12 +106,12 @@ func (s *Service) Compile(ctx context.Context, req Request, d *compile.Dialect, 
 	opt := compile.Options{AppID: req.App.ID, AsOf: req.AsOf, Location: req.Loc, Strategy: st}
 	tables := compile.DefaultTables
 	switch {
-	case d == s.cfg.Data.Dialect():
-		split, err := s.cfg.Data.Split(ctx, req.App.ID, req.AsOf)
+	case d == s.cfg.Engine.Dialect():
+		split, err := s.cfg.Engine.Split(ctx, req.App.ID, req.AsOf)
 		if err != nil {
 			return nil, err
 		}
-		opt.Split, tables = split, s.cfg.Data.Tables()
+		opt.Split, tables = split, s.cfg.Engine.Tables()
 	case d == compile.Trino:
 		tables = s.cfg.TrinoTables
 	}
@@ -143,7 +130,7 @@ type CountResult struct {
 // Count counts a request's members: from the cache when the same answer
 // is there, or by the engine (Counts).
 func (s *Service) Count(ctx context.Context, req Request) (CountResult, error) {
-	wm, err := s.cfg.Data.Watermark(ctx, req.App.ID)
+	wm, err := s.cfg.Fresh.Watermark(ctx, req.App.ID)
 	if err != nil {
 		return CountResult{}, unavailable(err)
 	}
@@ -195,7 +182,7 @@ func (s *Service) NewRun(ctx context.Context, app store.App, segmentID string, a
 	if err != nil {
 		return store.Run{}, err
 	}
-	wm, err := s.cfg.Data.Watermark(ctx, app.ID)
+	wm, err := s.cfg.Fresh.Watermark(ctx, app.ID)
 	if err != nil {
 		return store.Run{}, unavailable(err)
 	}
@@ -205,8 +192,8 @@ func (s *Service) NewRun(ctx context.Context, app store.App, segmentID string, a
 
 // Where a run's snapshot is: the run records "<place>:<key>".
 const (
-	placeCache = "cache"
-	placeLocal = "local"
+	PlaceCache = "cache"
+	PlaceLocal = "local"
 )
 
 // ExecRun is a run's work (runs.Config.Exec): evaluate the segment
@@ -230,7 +217,7 @@ func (s *Service) ExecRun(ctx context.Context, run store.Run, progress func(floa
 	}
 	// The watermark is read first: the members reflect at least the
 	// writes it covers.
-	wm, err := s.cfg.Data.Watermark(ctx, run.AppID)
+	wm, err := s.cfg.Fresh.Watermark(ctx, run.AppID)
 	if err != nil {
 		return runs.Result{}, s.engineFailed(ctx, err)
 	}
@@ -249,7 +236,7 @@ func (s *Service) ExecRun(ctx context.Context, run store.Run, progress func(floa
 	key := SnapshotKey(run.AppID, run.ID)
 	w := snapshot.NewWriter(st, key, s.cfg.SnapshotTTL)
 	var writeErr error
-	err = s.cfg.Data.Stream(ctx, q, progress, func(id string) error {
+	err = s.cfg.Engine.Stream(ctx, q, progress, func(id string) error {
 		writeErr = w.Add(ctx, id)
 		return writeErr
 	})
@@ -277,7 +264,7 @@ func (s *Service) engineFailed(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if perr := s.cfg.Data.Ping(ctx); perr != nil {
+	if perr := s.cfg.Engine.Ping(ctx); perr != nil {
 		return &runs.Error{Reason: "unavailable: the engine cannot be reached, run it again when it is back: " + perr.Error(), Err: err}
 	}
 	return &runs.Error{Reason: "the query failed: " + err.Error(), Err: err}
@@ -290,18 +277,18 @@ func (s *Service) snapshotStore(ctx context.Context) (string, cache.Store) {
 	if c := s.cfg.Cache; c != nil {
 		err := c.Ping(ctx)
 		if err == nil {
-			return placeCache, c
+			return PlaceCache, c
 		}
 		s.cfg.Log.WarnContext(ctx, "the cache is down: the snapshot is kept on this server", "error", err)
 	}
-	return placeLocal, s.cfg.Local
+	return PlaceLocal, s.cfg.Local
 }
 
 // OpenSnapshot opens a succeeded run's snapshot.
 func (s *Service) OpenSnapshot(ctx context.Context, run store.Run) (*snapshot.Reader, error) {
 	place, key, _ := strings.Cut(run.Snapshot, ":")
 	st := s.cfg.Local
-	if place == placeCache {
+	if place == PlaceCache {
 		if st = s.cfg.Cache; st == nil {
 			return nil, fmt.Errorf("run %s: its snapshot is in a shared cache and this server has none (--redis)", run.ID)
 		}
@@ -329,7 +316,7 @@ func (s *Service) Member(ctx context.Context, app store.App, segmentID, userID s
 		return Membership{}, err
 	}
 	m := Membership{AsOf: now.UTC().Truncate(time.Microsecond), Version: seg.Version}
-	user, events, err := s.cfg.Data.UserData(ctx, app.ID, userID)
+	user, events, err := s.cfg.Fresh.UserData(ctx, app.ID, userID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// A user the app has never seen is in no segment.

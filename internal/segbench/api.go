@@ -17,7 +17,9 @@ import (
 
 	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
+	"github.com/segmentd/segmentd/internal/ingest"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
@@ -35,7 +37,7 @@ func measureAPI(ctx context.Context, cfg Config, eng *duckdb.Engine, m Manifest,
 	if err := ensureApps(ctx, st, m.TimeZone, app, "ingest"); err != nil {
 		return err
 	}
-	c, stop, err := serve(ctx, st, eng)
+	c, stop, err := serve(ctx, st, eng, eng)
 	if err != nil {
 		return err
 	}
@@ -74,8 +76,8 @@ func ensureApps(ctx context.Context, st *store.SQL, timeZone string, ids ...stri
 
 // serve starts a segmentd API server over the store and the data, on
 // loopback HTTP, and returns a client of it and how to stop it.
-func serve(ctx context.Context, st *store.SQL, data api.Data) (client, func(), error) {
-	s := api.New(api.Config{Store: st, Data: data, AdminKey: benchKey, QueryTimeout: 10 * time.Minute, TrinoTables: data.Tables()})
+func serve(ctx context.Context, st *store.SQL, eng engine.Engine, fresh ingest.Fresh) (client, func(), error) {
+	s := api.New(api.Config{Store: st, Engine: eng, Fresh: fresh, AdminKey: benchKey, QueryTimeout: 10 * time.Minute, TrinoTables: eng.Tables()})
 	if err := s.Start(ctx); err != nil {
 		return client{}, nil, err
 	}

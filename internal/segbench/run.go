@@ -10,7 +10,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
@@ -99,7 +98,7 @@ func runDuckDB(ctx context.Context, cfg Config, m Manifest, rep *Report) error {
 
 // measureSuite measures every tree of the suite on an engine that holds
 // the data under appID.
-func measureSuite(ctx context.Context, cfg Config, eng api.Data, appID string, m Manifest, rep *Report) error {
+func measureSuite(ctx context.Context, cfg Config, eng engine.Engine, appID string, m Manifest, rep *Report) error {
 	loc, err := time.LoadLocation(m.TimeZone)
 	if err != nil {
 		return err
@@ -132,7 +131,7 @@ func handMS(r TreeResult) string {
 // (fused, naive, hand-written, then again) so that drift of the machine
 // spreads over all three. The three must select the same members. opt
 // is what they are compiled for, less the strategy.
-func measureTree(ctx context.Context, eng api.Data, t Tree, opt compile.Options, runs int) (TreeResult, error) {
+func measureTree(ctx context.Context, eng engine.Engine, t Tree, opt compile.Options, runs int) (TreeResult, error) {
 	res := TreeResult{Tree: t.Name, Engine: eng.Dialect().Name}
 	tree, err := segment.Decode(t.JSON, "")
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/cassandra"
+	"github.com/segmentd/segmentd/internal/compact"
 	"github.com/segmentd/segmentd/internal/compile"
-	"github.com/segmentd/segmentd/internal/distributed"
 	"github.com/segmentd/segmentd/internal/engine/trino"
 	"github.com/segmentd/segmentd/internal/store"
 )
@@ -154,8 +154,8 @@ func runTrino(ctx context.Context, cfg Config, m Manifest, rep *Report) error {
 		return err
 	}
 	d.fresh.SetNow(func() time.Time { return m.AsOf })
-	backend := &distributed.Backend{Fresh: d.fresh, Trino: d.trino, State: st}
-	c, stop, err := serve(ctx, st, backend)
+	d.trino.SplitBy(compact.BoundaryOf(st, d.fresh), d.fresh.Config().Buckets)
+	c, stop, err := serve(ctx, st, d.trino, d.fresh)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func runTrino(ctx context.Context, cfg Config, m Manifest, rep *Report) error {
 	load.FreshEvents, load.IngestPerSecond = n, float64(n)/time.Since(start).Seconds()
 	log.Info("fresh events posted into Cassandra", "events", n, "per_second", load.IngestPerSecond)
 
-	return measureSuite(ctx, cfg, backend, load.App, m, rep)
+	return measureSuite(ctx, cfg, d.trino, load.App, m, rep)
 }
 
 // stagingTable is the hive table over the staging file, next to the

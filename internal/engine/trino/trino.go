@@ -55,6 +55,9 @@ var DefaultTables = compile.Tables{
 type Engine struct {
 	db  *sql.DB
 	cfg Config
+	// boundary and buckets split an app's events (SplitBy).
+	boundary func(ctx context.Context, appID string) (time.Time, error)
+	buckets  int
 }
 
 // Open connects (checking that Trino answers), and creates the history
@@ -324,6 +327,25 @@ func queryFailed(err error) error {
 		}
 	}
 	return fmt.Errorf("trino: %w", err)
+}
+
+// SplitBy sets where queries read an app's events: history before the
+// app's compaction boundary (a UTC day), the fresh store's buckets
+// partitions of each day from it. Call it before the first query.
+func (e *Engine) SplitBy(boundary func(ctx context.Context, appID string) (time.Time, error), buckets int) {
+	e.boundary, e.buckets = boundary, buckets
+}
+
+// Split implements engine.Engine (SplitBy).
+func (e *Engine) Split(ctx context.Context, appID string, asOf time.Time) (*compile.Split, error) {
+	if e.boundary == nil {
+		return nil, fmt.Errorf("trino: where app %s's events are split is not set (SplitBy)", appID)
+	}
+	b, err := e.boundary(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	return Split(b, asOf, e.buckets), nil
 }
 
 // Split returns how a query at asOf reads the events of an app whose
