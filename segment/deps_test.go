@@ -2,6 +2,7 @@ package segment_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -15,7 +16,11 @@ func TestStandardLibraryOnly(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
 	}
-	for _, dep := range strings.Fields(string(out)) {
+	listed := strings.Fields(string(out))
+	if !slices.Contains(listed, self) {
+		t.Fatalf("go list -deps did not list %s itself: %q", self, listed)
+	}
+	for _, dep := range listed {
 		if dep != self {
 			t.Errorf("%s depends on %s, outside the standard library", self, dep)
 		}
