@@ -21,6 +21,7 @@ import (
 	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/cache"
 	"github.com/segmentd/segmentd/internal/demo"
+	"github.com/segmentd/segmentd/internal/ratelimit"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
@@ -166,7 +167,12 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) e
 		return err
 	}
 	defer closeCaches()
+	limits, limiter, err := c.rateLimits(runCfg, log)
+	if err != nil {
+		return err
+	}
 	handler := api.New(api.Config{
+		RateLimits: limits, RateLimiter: limiter,
 		Store: st, Engine: d.engine, Fresh: d.fresh, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout, Runs: runCfg,
 		Admission: admit.Config{Slots: c.EngineSlots, PerApp: c.EngineSlotsPerApp, Queue: c.EngineQueue, MaxWait: c.EngineMaxWait},
 	})
@@ -232,6 +238,32 @@ func (c *Config) runConfig(ctx context.Context) (api.RunConfig, func(), error) {
 	}
 	cfg.Cache = redis
 	return cfg, func() { redis.Close(); local.Close() }, nil
+}
+
+// rateLimits reads the rate-limit flags. With Redis the buckets are there,
+// shared by every server (and in this process while Redis fails);
+// without, each server keeps its own.
+func (c *Config) rateLimits(rc api.RunConfig, log *slog.Logger) (ratelimit.Limits, ratelimit.Limiter, error) {
+	ls := ratelimit.Limits{Default: map[ratelimit.Class]ratelimit.Limit{}}
+	for class, v := range map[ratelimit.Class]string{ratelimit.Ingest: c.RateLimitIngest, ratelimit.Queries: c.RateLimitQueries, ratelimit.Exports: c.RateLimitExports} {
+		l, err := ratelimit.ParseLimit(v)
+		if err != nil {
+			return ls, nil, fmt.Errorf("--rate-limit-%s: %w", class, err)
+		}
+		ls.Default[class] = l
+	}
+	apps, err := ratelimit.ParseApps(c.RateLimitsPerApp)
+	if err != nil {
+		return ls, nil, fmt.Errorf("--rate-limits-per-app: %w", err)
+	}
+	ls.Apps = apps
+	local := &ratelimit.Local{}
+	r, ok := rc.Cache.(*cache.Redis)
+	if !ok {
+		return ls, local, nil
+	}
+	return ls, ratelimit.Fallback{Primary: ratelimit.Redis{Client: r.Scripter(), Prefix: "segmentd:ratelimit:"}, Secondary: local,
+		OnError: func(err error) { log.Warn("rate limits kept per server while Redis fails", "error", err) }}, nil
 }
 
 // adminKey is the configured admin key or, without one, a key generated
