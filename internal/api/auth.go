@@ -21,13 +21,14 @@ import (
 const keyPrefix = "sgd_"
 
 // NewKey makes an API key for an app: the text to show once, and the
-// record to store.
+// record to store. It has every scope, as keys had before scopes.
 func NewKey(appID string) (text string, k store.Key) {
 	id := make([]byte, 8)
 	secret := make([]byte, 24)
 	_, _ = rand.Read(id) // crypto/rand.Read never fails
 	_, _ = rand.Read(secret)
-	k = store.Key{ID: hex.EncodeToString(id), AppID: appID, SecretHash: hashSecret(base64.RawURLEncoding.EncodeToString(secret))}
+	k = store.Key{ID: hex.EncodeToString(id), AppID: appID, Scopes: appScopes,
+		SecretHash: hashSecret(base64.RawURLEncoding.EncodeToString(secret))}
 	return keyPrefix + k.ID + "_" + base64.RawURLEncoding.EncodeToString(secret), k
 }
 

@@ -202,3 +202,18 @@ func TestRevokedOnEveryServer(t *testing.T) {
 		return st
 	}, "shop")
 }
+
+// TestNewKeyHasEveryScope: a key made by NewKey (the demo's, the
+// benchmarks') can do everything in its app, as keys could before scopes.
+func TestNewKeyHasEveryScope(t *testing.T) {
+	st := sqliteStore(t)
+	_, c := keysServer(t, st, Config{})
+	c.want(c.do("POST", "/v1/apps", adminKey, map[string]any{"app_id": "a"}), 201, "", "")
+	text, k := NewKey("a")
+	if err := st.CreateKey(context.Background(), k); err != nil {
+		t.Fatal(err)
+	}
+	c.want(c.do("GET", "/v1/apps/a", text, nil), 200, "", "")
+	c.want(c.do("GET", "/v1/apps/a/segments", text, nil), 200, "", "")
+	c.want(c.do("PUT", "/v1/apps/a/users/u1", text, map[string]any{"attributes": map[string]any{}}), 200, "", "")
+}
