@@ -109,6 +109,11 @@ func TestProfileRules(t *testing.T) {
 	ingesttest.ProfileRules(t, open(t), app(t))
 }
 
+func TestEventRules(t *testing.T) {
+	st := open(t)
+	ingesttest.EventRules(t, st, app(t), st.now())
+}
+
 // servers are two stores on their own sessions: two segmentd servers of
 // one deployment. Their clocks stand still at the same instant, the worst
 // case for a watermark taken from a clock.

@@ -812,6 +812,10 @@ func TestProfileRules(t *testing.T) {
 	ingesttest.ProfileRules(t, open(t), "a")
 }
 
+func TestEventRules(t *testing.T) {
+	ingesttest.EventRules(t, open(t), "a", time.Now())
+}
+
 // TestWatermarkConcurrentWrites: every kind of write, from concurrent
 // writers in the same instant, moves the watermark.
 func TestWatermarkConcurrentWrites(t *testing.T) {
