@@ -14,14 +14,22 @@ import (
 	"github.com/segmentd/segmentd/internal/store"
 )
 
-func sqliteStore(t *testing.T) *store.SQL {
-	t.Helper()
-	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
-	if err != nil {
-		t.Fatal(err)
+// storeAt opens the store at dsn, once a call: two calls on one DSN are
+// two servers' connections to one store.
+func storeAt(dsn string) func(t *testing.T) *store.SQL {
+	return func(t *testing.T) *store.SQL {
+		t.Helper()
+		st, err := store.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
 	}
-	t.Cleanup(func() { st.Close() })
-	return st
+}
+
+func sqliteStore(t *testing.T) *store.SQL {
+	return storeAt("sqlite:" + filepath.Join(t.TempDir(), "segmentd.db"))(t)
 }
 
 // keysServer serves the API on st with the embedded engine.
@@ -192,15 +200,7 @@ func revokedEverywhere(t *testing.T, open func(t *testing.T) *store.SQL, app str
 }
 
 func TestRevokedOnEveryServer(t *testing.T) {
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "segmentd.db")
-	revokedEverywhere(t, func(t *testing.T) *store.SQL {
-		st, err := store.Open(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}, "shop")
+	revokedEverywhere(t, storeAt("sqlite:"+filepath.Join(t.TempDir(), "segmentd.db")), "shop")
 }
 
 // TestNewKeyHasEveryScope: a key made by NewKey (the demo's, the

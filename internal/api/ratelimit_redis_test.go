@@ -12,7 +12,6 @@ import (
 	"github.com/segmentd/segmentd/internal/cache"
 	"github.com/segmentd/segmentd/internal/cache/cachetest"
 	"github.com/segmentd/segmentd/internal/ratelimit"
-	"github.com/segmentd/segmentd/internal/store"
 )
 
 // TestRateLimitsAcrossServers: two servers whose buckets are in one Redis
@@ -24,15 +23,7 @@ func TestRateLimitsAcrossServers(t *testing.T) {
 	}
 	t.Cleanup(func() { r.Close() })
 	limiter := ratelimit.Redis{Client: r.Scripter(), Prefix: fmt.Sprintf("segmentd-test:api-ratelimit:%d:", time.Now().UnixNano())}
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "segmentd.db")
-	open := func(t *testing.T) *store.SQL {
-		st, err := store.Open(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
+	open := storeAt("sqlite:" + filepath.Join(t.TempDir(), "segmentd.db"))
 	_, c1 := keysServer(t, open(t), Config{RateLimits: testLimits, RateLimiter: limiter})
 	_, c2 := keysServer(t, open(t), Config{RateLimits: testLimits, RateLimiter: limiter})
 	c1.want(c1.do("POST", "/v1/apps", adminKey, map[string]any{"app_id": "a"}), 201, "", "")
