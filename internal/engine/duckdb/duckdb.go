@@ -42,6 +42,9 @@ type Engine struct {
 	stmts statements
 	// history, when enabled, keeps compacted days in Parquet files.
 	history *history
+	// historyMu keeps an erasure and the compaction's copies into
+	// history files apart (EraseUser).
+	historyMu sync.Mutex
 	// marks caches the watermarks.
 	marks watermarks
 	// boundary is each app's compaction boundary (with history).

@@ -79,12 +79,21 @@ func day(t time.Time) time.Time {
 // IDs always are).
 var safeApp = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
-// monthFile is the file of an app's month (of day d).
-func (h *history) monthFile(appID string, d time.Time) (string, error) {
+// appDir is the directory of an app's files.
+func (h *history) appDir(appID string) (string, error) {
 	if !safeApp.MatchString(appID) {
 		return "", fmt.Errorf("duckdb: app ID %q cannot name a history directory", appID)
 	}
-	return filepath.Join(h.dir, "app_id="+appID, "month="+d.Format("2006-01"), "events.parquet"), nil
+	return filepath.Join(h.dir, "app_id="+appID), nil
+}
+
+// monthFile is the file of an app's month (of day d).
+func (h *history) monthFile(appID string, d time.Time) (string, error) {
+	dir, err := h.appDir(appID)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "month="+d.Format("2006-01"), "events.parquet"), nil
 }
 
 // copyTo writes the rows of query to a Parquet file, replacing it
@@ -140,6 +149,8 @@ const copyMonth = `
 // the days fall in: overwriting makes a rerun of a compaction that died
 // simply redo it.
 func (e *Engine) CopyDays(ctx context.Context, appID string, from, until time.Time) error {
+	e.historyMu.Lock()
+	defer e.historyMu.Unlock()
 	return months(from, until, func(lo, hi time.Time) error {
 		path, err := e.history.monthFile(appID, lo)
 		if err != nil {
@@ -162,6 +173,8 @@ const mergeMonth = `
 // MergeLate implements compact.Stores: each month's file is rewritten
 // with the late events of the days it lacks.
 func (e *Engine) MergeLate(ctx context.Context, appID string, days []time.Time) error {
+	e.historyMu.Lock()
+	defer e.historyMu.Unlock()
 	for len(days) > 0 {
 		lo := days[0]
 		hi := time.Date(lo.Year(), lo.Month()+1, 1, 0, 0, 0, 0, time.UTC)
