@@ -39,6 +39,9 @@ type Compaction struct {
 	// Split is how a query reads the app's events at the corpus's as_of
 	// when history ends before boundary.
 	Split func(boundary time.Time) *compile.Split
+	// RandomTrees is how many random trees (RandomAgreement) run after
+	// the last compaction, over history, fresh partitions and late events.
+	RandomTrees int
 }
 
 // CompactionAgreement loads the corpus data through the ingestion path in
@@ -50,7 +53,7 @@ type Compaction struct {
 // a third run finishes, and every tree agrees again. After the first and
 // the last compaction, MembershipAgreement checks every tenth tree for 30
 // users each: the single-user path over Writer.UserData must agree with
-// the engine's members.
+// the engine's members. Last, c.RandomTrees random trees must agree.
 func CompactionAgreement(t *testing.T, c Compaction) {
 	ctx := context.Background()
 	// Nothing is in history yet: the boundary is the data's first day.
@@ -112,16 +115,19 @@ func CompactionAgreement(t *testing.T, c Compaction) {
 	for _, cs := range corpus.Cases() {
 		cases = append(cases, Case{Name: cs.Name, JSON: cs.JSON})
 	}
-	agree := func(label string, cases []Case) {
+	setup := func() Setup {
 		b, err := compact.Boundary(ctx, c.Store, c.Stores, c.AppID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := Setup{AppID: c.AppID, Data: stored, AsOf: corpus.AsOf, Location: corpus.Location(), Lookup: corpus.Lookup(),
+		return Setup{AppID: c.AppID, Data: stored, AsOf: corpus.AsOf, Location: corpus.Location(), Lookup: corpus.Lookup(),
 			Split: c.Split(b.Boundary)}
+	}
+	agree := func(label string, cases []Case) {
+		s := setup()
 		began := time.Now()
 		t.Run(label, func(t *testing.T) { Agreement(t, c.Engine, s, cases, compile.Fused) })
-		t.Logf("%s: %d trees on %s in %s (boundary %s)", label, len(cases), c.Engine.Dialect().Name, time.Since(began), b.Boundary.Format(time.DateOnly))
+		t.Logf("%s: %d trees on %s in %s (boundary %s)", label, len(cases), c.Engine.Dialect().Name, time.Since(began), s.Split.Boundary)
 	}
 	var sample []Case
 	for i := 0; i < len(cases); i += 10 {
@@ -163,6 +169,9 @@ func CompactionAgreement(t *testing.T, c Compaction) {
 	t.Logf("compaction 2: %d days, %d late events, boundary %s, copy %s", res.Days, res.Late, res.Boundary.Format(time.DateOnly), res.CopyDuration)
 	agree("after-second-compaction", cases)
 	membership("membership-after-second-compaction", 2)
+	if c.RandomTrees > 0 {
+		t.Run("random-trees", func(t *testing.T) { RandomAgreement(t, c.Engine, setup(), c.RandomTrees, compile.Fused) })
+	}
 }
 
 // userIDs are the IDs of the users with a profile or an event, sorted.

@@ -35,6 +35,8 @@ type gen struct {
 	v     *Vocabulary
 	r     *rand.Rand
 	large bool
+	// longFunnels counts the funnels of more than 5 steps.
+	longFunnels int
 	// deep trees nest and, or and not down to the depth limit.
 	deep bool
 	// budget is how many more nodes the tree may have besides those
@@ -437,7 +439,9 @@ func (g *gen) event() obj {
 
 func (g *gen) funnel() obj {
 	n := segment.MinSteps + g.pick(4)
-	if g.large && g.chance(50) {
+	if g.large && g.longFunnels < 2 && g.chance(50) {
+		// Two long funnels at most: each step is a join.
+		g.longFunnels++
 		n = segment.MinSteps + g.pick(segment.MaxSteps-segment.MinSteps+1)
 	}
 	steps := make([]any, n)
