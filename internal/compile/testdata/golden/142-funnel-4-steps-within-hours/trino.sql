@@ -2,7 +2,7 @@ WITH s AS (
   SELECT g.user_id,
     reduce(g.ev,
       CAST(ROW(NULL, repeat(NULL, 4), repeat(NULL, 4)) AS ROW(t TIMESTAMP(6) WITH TIME ZONE, c ARRAY(TIMESTAMP(6) WITH TIME ZONE), d ARRAY(TIMESTAMP(6) WITH TIME ZONE))),
-      (r, x) -> transform(ARRAY[IF(x.t > r.t, r.c, r.d)], d -> CAST(ROW(x.t, transform(sequence(1, 4), k -> coalesce(IF(element_at(x.f, element_at(ARRAY[1, 2, 3, 4], k)) AND (k > 1 OR TRUE AND x.t >= ?) AND x.t <= date_add('millisecond', ?, IF(k = 1, x.t, element_at(d, greatest(k - 1, 1)))), IF(k = 1, x.t, element_at(d, greatest(k - 1, 1)))), element_at(r.c, k))), d) AS ROW(t TIMESTAMP(6) WITH TIME ZONE, c ARRAY(TIMESTAMP(6) WITH TIME ZONE), d ARRAY(TIMESTAMP(6) WITH TIME ZONE))))[1],
+      (r, x) -> transform(ARRAY[IF(x.t > r.t, r.c, r.d)], d -> CAST(ROW(x.t, transform(sequence(1, 4), k -> coalesce(IF(element_at(x.f, element_at(ARRAY[1, 2, 3, 4], k)) AND (k > 1 OR TRUE AND x.t >= ?) AND x.t <= IF(k = 1, x.t, element_at(d, greatest(k - 1, 1))) + ? * INTERVAL '0.001' SECOND, IF(k = 1, x.t, element_at(d, greatest(k - 1, 1)))), element_at(r.c, k))), d) AS ROW(t TIMESTAMP(6) WITH TIME ZONE, c ARRAY(TIMESTAMP(6) WITH TIME ZONE), d ARRAY(TIMESTAMP(6) WITH TIME ZONE))))[1],
       r -> cardinality(filter(r.c, t1 -> t1 IS NOT NULL))) AS f0
   FROM (SELECT e.user_id,
     array_agg(CAST(ROW(e.time, ARRAY[e.name = ?,
