@@ -178,6 +178,7 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", app + "/users/{user_id}", scopeRead, ratelimit.Queries, s.handle(s.getUser)},
 		{"PUT", app + "/users/{user_id}", scopeIngest, ratelimit.Ingest, s.handle(s.putUser)},
 		{"PATCH", app + "/users/{user_id}", scopeIngest, ratelimit.Ingest, s.handle(s.patchUser)},
+		{"DELETE", app + "/users/{user_id}", scopeIngest, ratelimit.Ingest, s.handle(s.eraseUser)},
 		{"POST", app + "/segments", scopeSegments, ratelimit.Queries, s.handle(s.createSegment)},
 		{"GET", app + "/segments", scopeSegments, ratelimit.Queries, s.handle(s.listSegments)},
 		{"GET", app + "/segments/{id}", scopeSegments, ratelimit.Queries, s.handle(s.getSegment)},
