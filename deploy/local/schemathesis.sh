@@ -54,7 +54,7 @@ run() {
 	# in the working directory, and the config names the demo app.
 	(cd "$dir" && "$ST" --config-file "$ROOT/deploy/local/schemathesis.toml" run "$url/v1/openapi.json" \
 		-H "Authorization: Bearer $key" --checks all \
-		--phases examples,fuzzing --max-examples "${ST_MAX_EXAMPLES:-25}" --seed "${ST_SEED:-1}" \
+		--phases examples,coverage,fuzzing --max-examples "${ST_MAX_EXAMPLES:-25}" --seed "${ST_SEED:-1}" \
 		--workers "${ST_WORKERS:-1}" --generation-database none --no-color)
 }
 

@@ -22,32 +22,36 @@ const (
 	CodeUnauthenticated = "unauthenticated"
 	CodeForbidden       = "forbidden"
 	CodeNotFound        = "not_found"
-	CodeConflict        = "conflict"
-	CodePayloadTooLarge = "payload_too_large"
-	CodeUnprocessable   = "unprocessable"
-	CodeRateLimited     = "rate_limited"
-	CodeCanceled        = "canceled"
-	CodeInternal        = "internal"
-	CodeUnavailable     = "unavailable"
-	CodeTimeout         = "timeout"
+	// CodeMethodNotAllowed: the path is served, not with this method (the
+	// Allow header lists those it is served with).
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeConflict         = "conflict"
+	CodePayloadTooLarge  = "payload_too_large"
+	CodeUnprocessable    = "unprocessable"
+	CodeRateLimited      = "rate_limited"
+	CodeCanceled         = "canceled"
+	CodeInternal         = "internal"
+	CodeUnavailable      = "unavailable"
+	CodeTimeout          = "timeout"
 )
 
 // statusOf is the one table from error codes to HTTP status codes.
 var statusOf = map[string]int{
-	CodeInvalidJSON:     http.StatusBadRequest,
-	CodeInvalidTree:     http.StatusBadRequest,
-	CodeInvalidArgument: http.StatusBadRequest,
-	CodeUnauthenticated: http.StatusUnauthorized,
-	CodeForbidden:       http.StatusForbidden,
-	CodeNotFound:        http.StatusNotFound,
-	CodeConflict:        http.StatusConflict,
-	CodePayloadTooLarge: http.StatusRequestEntityTooLarge,
-	CodeUnprocessable:   http.StatusUnprocessableEntity,
-	CodeRateLimited:     http.StatusTooManyRequests,
-	CodeCanceled:        499, // client closed the request
-	CodeInternal:        http.StatusInternalServerError,
-	CodeUnavailable:     http.StatusServiceUnavailable,
-	CodeTimeout:         http.StatusGatewayTimeout,
+	CodeInvalidJSON:      http.StatusBadRequest,
+	CodeInvalidTree:      http.StatusBadRequest,
+	CodeInvalidArgument:  http.StatusBadRequest,
+	CodeUnauthenticated:  http.StatusUnauthorized,
+	CodeForbidden:        http.StatusForbidden,
+	CodeNotFound:         http.StatusNotFound,
+	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	CodeConflict:         http.StatusConflict,
+	CodePayloadTooLarge:  http.StatusRequestEntityTooLarge,
+	CodeUnprocessable:    http.StatusUnprocessableEntity,
+	CodeRateLimited:      http.StatusTooManyRequests,
+	CodeCanceled:         499, // client closed the request
+	CodeInternal:         http.StatusInternalServerError,
+	CodeUnavailable:      http.StatusServiceUnavailable,
+	CodeTimeout:          http.StatusGatewayTimeout,
 }
 
 // Error is an error as the API reports it.

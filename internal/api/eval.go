@@ -16,15 +16,14 @@ type evalFields struct {
 	AsOf json.RawMessage `json:"as_of"`
 }
 
-// resolveAsOf reads an optional as_of: absent, now to the second. A null
-// is no time, refused like any other value that is not one: a client that
-// meant to send a time learns that it did not.
+// resolveAsOf reads an optional as_of: absent, now to the second (a null
+// never gets here: decodeStrict refuses it).
 func (s *Server) resolveAsOf(raw json.RawMessage) (time.Time, error) {
 	if raw == nil {
 		return s.now().UTC().Truncate(time.Second), nil
 	}
 	var text string
-	if string(raw) != "null" && json.Unmarshal(raw, &text) == nil {
+	if json.Unmarshal(raw, &text) == nil {
 		if t, ok := segment.ParseTime(text); ok {
 			return t, nil
 		}

@@ -155,8 +155,9 @@ func TestPageParameters(t *testing.T) {
 	e.want(e.do("GET", "/v1/apps/corpus/segments?cursor="+segCursor, adminKey, nil), 200, "", "")
 }
 
-// TestBodyFieldCodes: as_of is a time or absent, never null; an unknown
-// field is invalid_argument in a body and invalid_tree inside its tree.
+// TestBodyFieldCodes: as_of is a time or absent; no body field is null;
+// an unknown field is invalid_argument in a body and invalid_tree inside
+// its tree.
 func TestBodyFieldCodes(t *testing.T) {
 	e := newRunEnv(t, nil, RunConfig{Local: cache.NewMemory(1 << 20)})
 	seg := e.want(e.do("POST", "/v1/apps/corpus/segments", adminKey, map[string]any{"name": "JP", "tree": attrTree}), 201, "", "")
@@ -165,6 +166,11 @@ func TestBodyFieldCodes(t *testing.T) {
 	}
 	e.want(e.do("POST", "/v1/apps/corpus/segments/"+seg["id"].(string)+"/runs", adminKey, `{"as_of": null}`), 400, CodeInvalidArgument, "/as_of")
 	e.want(e.do("POST", "/v1/apps/corpus/count", adminKey, `{"tree": {"type": "attribute", "field": "country", "op": "exists"}, "as_of": 1}`), 400, CodeInvalidArgument, "/as_of")
+	// No field of any body takes null (it would read as absent).
+	e.want(e.do("POST", "/v1/apps/corpus/keys", adminKey, `{"name": "x", "scopes": null}`), 400, CodeInvalidArgument, "/scopes")
+	e.want(e.do("POST", "/v1/apps", adminKey, `{"app_id": "x", "time_zone": null}`), 400, CodeInvalidArgument, "/time_zone")
+	e.want(e.do("POST", "/v1/apps/corpus/segments", adminKey, `{"name": "x", "description": null, "tree": {"type": "attribute", "field": "country", "op": "exists"}}`), 400, CodeInvalidArgument, "/description")
+	e.want(e.do("POST", "/v1/apps/corpus/count", adminKey, `null`), 400, CodeInvalidArgument, "")
 	e.want(e.do("POST", "/v1/apps/corpus/count", adminKey, `{"tree": {"type": "attribute", "field": "country", "op": "exists", "note": 1}}`), 400, CodeInvalidTree, "/tree/note")
 	e.want(e.do("POST", "/v1/apps/corpus/count", adminKey, `{"tree": {"type": "attribute", "field": "country", "op": "exists"}, "note": 1}`), 400, CodeInvalidArgument, "/note")
 }
@@ -182,4 +188,24 @@ func TestPathKeysAfterADot(t *testing.T) {
 			e.want(e.do("POST", "/v1/apps/corpus/compile", adminKey, map[string]any{"tree": tree, "engine": engine}), 200, "", "")
 		}
 	}
+}
+
+// TestMethodNotAllowed: a path served with other methods answers 405
+// with the methods it is served with; a path never served is still 404.
+func TestMethodNotAllowed(t *testing.T) {
+	e := newRunEnv(t, nil, RunConfig{Local: cache.NewMemory(1 << 20)})
+	for path, allow := range map[string]string{
+		"/healthz":                           "GET",
+		"/v1/apps":                           "POST",
+		"/v1/apps/corpus/events":             "POST",
+		"/v1/apps/corpus/runs/r%2F1/members": "GET",
+		"/v1/apps/corpus/segments":           "GET, POST",
+	} {
+		r := e.do("TRACE", path, adminKey, nil)
+		e.want(r, 405, CodeMethodNotAllowed, "")
+		if got := r.header.Get("Allow"); got != allow {
+			t.Errorf("TRACE %s: Allow %q, want %q", path, got, allow)
+		}
+	}
+	e.want(e.do("TRACE", "/nowhere", adminKey, nil), 404, CodeNotFound, "")
 }

@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -204,12 +206,24 @@ func (s *Server) routes() chi.Router {
 		s.writeError(w, r, errorf(CodeNotFound, "", "no route %s %s", r.Method, r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, errorf(CodeNotFound, "", "no route %s %s", r.Method, r.URL.Path))
+		w.Header().Set("Allow", strings.Join(s.allowed(r.URL.EscapedPath()), ", "))
+		s.writeError(w, r, errorf(CodeMethodNotAllowed, "", "%s is not served at %s", r.Method, r.URL.Path))
 	})
 	for _, e := range s.endpoints() {
 		r.With(s.guard(e)...).Method(e.method, e.pattern, e.handler)
 	}
 	return r
+}
+
+// allowed lists the methods served at an escaped path (RFC 9110's Allow).
+func (s *Server) allowed(path string) []string {
+	var out []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		if s.router.Match(chi.NewRouteContext(), m, path) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // guard is what a request passes before the endpoint: the key (401), its
@@ -339,6 +353,24 @@ func decodeStrict(body []byte, v any) error {
 	}
 	if dec.More() {
 		return errorf(CodeInvalidJSON, "", "unexpected data after the JSON object")
+	}
+	return refuseNulls(body)
+}
+
+// refuseNulls refuses a null body or field: encoding/json reads null as
+// absent, so a client that sent "as_of": null would get now, and one that
+// sent "scopes": null every scope. No field of a body takes null; leaving
+// it out is how a client asks for the default.
+func refuseNulls(body []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
+		return errorf(CodeInvalidArgument, "", "the body must be a JSON object")
+	}
+	names := slices.Sorted(maps.Keys(fields))
+	for _, name := range names {
+		if string(fields[name]) == "null" {
+			return errorf(CodeInvalidArgument, "/"+name, "%s must not be null: leave it out for its default", name)
+		}
 	}
 	return nil
 }
