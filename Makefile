@@ -3,7 +3,7 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: run build test test-api test-integration test-distributed vet fuzz bench golden segbench
+.PHONY: lint run build test test-api test-integration test-distributed vet fuzz bench golden segbench
 
 ## run: the server on the embedded default (DuckDB and SQLite in ./data),
 ## with the demo app generated on first start and its key printed
@@ -53,6 +53,12 @@ test-distributed:
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+
+## lint: staticcheck over every package and build tag (built from the Go
+## module proxy on first use)
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint:
+	$(GO) run $(STATICCHECK) -tags integration,distributed ./...
 
 ## fuzz: run each fuzz target for FUZZTIME (seeds alone run in `make test`)
 fuzz:
