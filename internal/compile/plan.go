@@ -6,6 +6,7 @@
 package compile
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -243,7 +244,7 @@ func MakePlan(tree segment.Node, opt Options) (*Plan, error) {
 
 // query plans the fused query of a tree.
 func query(n segment.Node, opt Options, pl *Plan) (*Query, error) {
-	p := &planner{opt: opt, plan: pl, aggs: map[string]*Agg{}, funnelsBy: map[string]*FunnelPlan{}, stepsBy: map[string]int{}}
+	p := &planner{opt: opt, plan: pl, aggs: map[aggKey]*Agg{}, funnelsBy: map[funnelKey]*FunnelPlan{}, stepsBy: map[eventsKey]int{}}
 	cond, err := p.expr(n)
 	if err != nil {
 		return nil, err
@@ -329,13 +330,44 @@ type planner struct {
 	// aggregates and the funnels do.
 	branches, reads branches
 	// aggs and funnelsBy find an aggregate or a funnel planned already
-	// for the same events, by the canonical text of the condition less its
-	// comparison: a tree that references one segment many times, or
-	// repeats a condition, computes it once.
-	aggs       map[string]*Agg
-	funnelsBy  map[string]*FunnelPlan
+	// for the same events: a tree that references one segment many
+	// times, or repeats a condition, computes it once.
+	aggs       map[aggKey]*Agg
+	funnelsBy  map[funnelKey]*FunnelPlan
 	stepEvents []Filter
-	stepsBy    map[string]int // the index in stepEvents, by canonical text
+	stepsBy    map[eventsKey]int // the index in stepEvents
+}
+
+// eventsKey tells the events of two conditions apart: a name, a window
+// resolved at as_of (so "7d" is "168h"), and the canonical text of the
+// predicates, written only when there are some (most conditions have
+// none, and compiling stays cheap).
+type eventsKey struct {
+	name        string
+	from, until time.Time
+	fromEx      bool
+	where       string
+}
+
+// aggKey is an aggregate of some events.
+type aggKey struct {
+	events eventsKey
+	agg    segment.Aggregate
+}
+
+// funnelKey is a funnel less its test (reached, exact).
+type funnelKey struct {
+	window eventsKey // the first step's window
+	within time.Duration
+	steps  string // the steps' indexes in stepEvents, as uvarints
+}
+
+func eventsKeyOf(name string, where []segment.Predicate, b segment.Bounds) eventsKey {
+	k := eventsKey{name: name, from: b.From, until: b.Until, fromEx: b.FromExclusive}
+	if len(where) > 0 {
+		k.where = (&segment.Event{Where: where}).String()
+	}
+	return k
 }
 
 // param puts a value in a new slot.
@@ -405,7 +437,7 @@ func (p *planner) filter(name string, where []segment.Predicate, w segment.Windo
 }
 
 func (p *planner) agg(n *segment.Event) *Agg {
-	key := (&segment.Event{Event: n.Event, Where: n.Where, Aggregate: n.Aggregate, Window: n.Window}).String()
+	key := aggKey{eventsKeyOf(n.Event, n.Where, n.Window.Resolve(p.opt.AsOf, p.opt.Location)), n.Aggregate}
 	if a, ok := p.aggs[key]; ok {
 		return a
 	}
@@ -429,17 +461,40 @@ func (p *planner) agg(n *segment.Event) *Agg {
 }
 
 func (p *planner) funnel(n *segment.Funnel) Expr {
-	key := (&segment.Funnel{Steps: n.Steps, Within: n.Within, Window: n.Window}).String()
+	// A funnel is its window, its bound and its steps' events.
+	key := funnelKey{window: eventsKeyOf("", nil, n.Window.Resolve(p.opt.AsOf, p.opt.Location)), within: -1}
+	if n.Within != nil {
+		key.within = n.Within.Std()
+	}
+	events := make([]int, len(n.Steps))
+	var steps []byte
+	for i, s := range n.Steps {
+		events[i] = p.stepEvent(s)
+		steps = binary.AppendUvarint(steps, uint64(events[i]))
+	}
+	key.steps = string(steps)
 	f, ok := p.funnelsBy[key]
 	if !ok {
-		f = p.funnelPlan(n)
+		f = p.funnelPlan(n, events)
 		p.funnelsBy[key] = f
 	}
 	return &FunnelCond{Funnel: f, Reached: p.param(int64(n.Reached)), Exact: n.Exact}
 }
 
-func (p *planner) funnelPlan(n *segment.Funnel) *FunnelPlan {
-	f := &FunnelPlan{Alias: fmt.Sprintf("f%d", len(p.funnels))}
+// stepEvent returns the index in stepEvents of a step's events.
+func (p *planner) stepEvent(s segment.Step) int {
+	key := eventsKeyOf(s.Event, s.Where, segment.Bounds{})
+	i, ok := p.stepsBy[key]
+	if !ok {
+		i = len(p.stepEvents)
+		p.stepEvents = append(p.stepEvents, p.filter(s.Event, s.Where, segment.Window{Kind: segment.WindowAll}))
+		p.stepsBy[key] = i
+	}
+	return i
+}
+
+func (p *planner) funnelPlan(n *segment.Funnel, events []int) *FunnelPlan {
+	f := &FunnelPlan{Alias: fmt.Sprintf("f%d", len(p.funnels)), Events: events}
 	for i, s := range n.Steps {
 		w := segment.Window{Kind: segment.WindowAll}
 		if i == 0 {
@@ -454,14 +509,6 @@ func (p *planner) funnelPlan(n *segment.Funnel) *FunnelPlan {
 		}
 		f.Steps = append(f.Steps, step)
 		p.reads.add(s.Event, step.from, step.until)
-		key := (&segment.Event{Event: s.Event, Where: s.Where}).String()
-		i, ok := p.stepsBy[key]
-		if !ok {
-			i = len(p.stepEvents)
-			p.stepEvents = append(p.stepEvents, p.filter(s.Event, s.Where, segment.Window{Kind: segment.WindowAll}))
-			p.stepsBy[key] = i
-		}
-		f.Events = append(f.Events, i)
 	}
 	if n.Within != nil {
 		ms := p.param(n.Within.Std().Milliseconds())
