@@ -107,8 +107,9 @@ func (*SetOp) relation() {}
 
 // Scan is the one pass over the events of the app up to as_of.
 type Scan struct {
-	// Branches are the events the scan reads, one per event name; the
-	// scan reads no other events.
+	// Branches are the events the aggregates read, one per event name;
+	// the scan reads no other events (but those of Query.Reads where the
+	// funnels are computed in the scan too).
 	Branches []*Branch
 	Aggs     []*Agg
 }
