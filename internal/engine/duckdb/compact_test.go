@@ -2,7 +2,6 @@ package duckdb_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,24 +19,7 @@ import (
 // files as history, through the same compact.Compactor.
 func TestCompactionAgreement(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	eng, err := duckdb.Open(ctx, filepath.Join(dir, "d.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	boundary := func(ctx context.Context, app string) (time.Time, error) {
-		c, err := compact.Boundary(ctx, st, eng, app)
-		return c.Boundary, err
-	}
-	if err := eng.EnableHistory(ctx, filepath.Join(dir, "history"), 0, boundary); err != nil {
-		t.Fatal(err)
-	}
+	st, eng, _ := engineWithHistory(t)
 	for _, app := range []string{"corpus", "other"} {
 		if _, err := st.CreateApp(ctx, store.App{ID: app, TimeZone: corpus.TimeZone}); err != nil {
 			t.Fatal(err)

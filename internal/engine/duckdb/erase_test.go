@@ -15,31 +15,37 @@ import (
 	"github.com/segmentd/segmentd/internal/store"
 )
 
-// TestEraseUser: a user erased from an app is in no table and no history
-// file of it, a failed erasure erases nothing from the tables and its
-// retry erases all, a compaction after it brings nothing back, and the
-// same user ID in another app is untouched.
-func TestEraseUser(t *testing.T) {
+// engineWithHistory is an engine on a file keeping history in Parquet
+// files (every day before today's), its segment store and the history's
+// directory.
+func engineWithHistory(t *testing.T) (*store.SQL, *duckdb.Engine, string) {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "s.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	eng, err := duckdb.Open(ctx, filepath.Join(dir, "d.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer eng.Close()
-	boundary := func(ctx context.Context, app string) (time.Time, error) {
-		c, err := compact.Boundary(ctx, st, eng, app)
-		return c.Boundary, err
-	}
+	t.Cleanup(func() { eng.Close() })
 	history := filepath.Join(dir, "history")
-	if err := eng.EnableHistory(ctx, history, 0, boundary); err != nil {
+	if err := eng.EnableHistory(ctx, history, 0, compact.BoundaryOf(st, eng)); err != nil {
 		t.Fatal(err)
 	}
+	return st, eng, history
+}
+
+// TestEraseUser: a user erased from an app is in no table and no history
+// file of it, a failed erasure erases nothing from the tables and its
+// retry erases all, a compaction after it brings nothing back, and the
+// same user ID in another app is untouched.
+func TestEraseUser(t *testing.T) {
+	ctx := context.Background()
+	st, eng, history := engineWithHistory(t)
 	// History begins at the apps' creation (compact.Boundary): the events
 	// of days before it are late, merged into files by compaction.
 	now := time.Now().UTC()
