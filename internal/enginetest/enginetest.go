@@ -21,6 +21,9 @@ import (
 type Case struct {
 	Name string
 	JSON []byte
+	// Location, when set, is the app's time zone for this case instead
+	// of Setup.Location (a zone is only a query option: the data stays).
+	Location *time.Location
 }
 
 // Setup is what the trees run over: the data already loaded into the
@@ -78,6 +81,9 @@ func Agreement(t *testing.T, eng engine.Engine, s Setup, cases []Case, strategie
 			if tree, err = segment.Expand(ctx, tree, "", s.Lookup); err != nil {
 				t.Fatalf("expand: %v", err)
 			}
+			if c.Location != nil {
+				s.Location = c.Location
+			}
 			want := Expected(tree, s)
 			for _, st := range strategies {
 				opt := compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: s.Location, Strategy: st, Split: s.Split}
@@ -91,8 +97,8 @@ func Agreement(t *testing.T, eng engine.Engine, s Setup, cases []Case, strategie
 					t.Fatalf("%s: run: %v\ntree: %s\n%s", st, err, c.JSON, q.Text)
 				}
 				if missing, extra := diff(want, got); len(missing)+len(extra) > 0 {
-					t.Errorf("%s on %s: %d members, want %d\nmissing (first 10): %v\nextra (first 10): %v\ntree: %s\nSQL:\n%s",
-						st, eng.Dialect().Name, len(got), len(want), first(missing), first(extra), c.JSON, q.Text)
+					t.Errorf("%s on %s: %d members, want %d\nmissing (first 10): %v\nextra (first 10): %v\ntree (in %s): %s\nSQL:\n%s",
+						st, eng.Dialect().Name, len(got), len(want), first(missing), first(extra), s.Location, c.JSON, q.Text)
 				}
 			}
 		})

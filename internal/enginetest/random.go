@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	_ "time/tzdata" // the zones load on a machine without a zone database
 
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/corpus"
@@ -42,12 +43,24 @@ func RandomAgreement(t *testing.T, eng engine.Engine, s Setup, n int, strategies
 	for i := range cases {
 		seed := first + uint64(i)
 		cases[i] = Case{Name: "seed-" + strconv.FormatUint(seed, 10), JSON: randtree.Generate(v, seed)}
+		if zone := zones[seed%uint64(len(zones))]; zone != "" {
+			loc, err := time.LoadLocation(zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases[i].Location = loc
+		}
 	}
 	began := time.Now()
 	r := Agreement(t, eng, s, cases, strategies...)
 	t.Logf("random trees on %s: seeds %d+%d (%s=%d+%d runs them again): %d of %d failed, %d of them over the stage limit, in %s",
 		eng.Dialect().Name, first, n, SeedEnv, first, n, r.Failed, r.Cases, r.StageLimit, time.Since(began).Round(time.Millisecond))
 }
+
+// zones are the apps' time zones random trees run in besides s.Location
+// (""): calendar windows in zones of half and three-quarter hours, and
+// of the southern hemisphere, where DST runs the other way.
+var zones = []string{"", "Australia/Sydney", "Asia/Kathmandu", "America/St_Johns", "UTC"}
 
 // seeds reads SeedEnv's value: the first seed and how many, or n trees
 // from the fallback seed when it is empty.
