@@ -262,8 +262,9 @@ func (c *Config) rateLimits(rc api.RunConfig, log *slog.Logger) (ratelimit.Limit
 	if !ok {
 		return ls, local, nil
 	}
-	return ls, ratelimit.Fallback{Primary: ratelimit.Redis{Client: r.Scripter(), Prefix: "segmentd:ratelimit:"}, Secondary: local,
-		OnError: func(err error) { log.Warn("rate limits kept per server while Redis fails", "error", err) }}, nil
+	return ls, &ratelimit.Fallback{Primary: ratelimit.Redis{Client: r.Scripter(), Prefix: "segmentd:ratelimit:"}, Secondary: local,
+		Cooldown: 5 * time.Second,
+		OnError:  func(err error) { log.Warn("rate limits kept per server for 5 s: Redis fails", "error", err) }}, nil
 }
 
 // adminKey is the configured admin key or, without one, a key generated

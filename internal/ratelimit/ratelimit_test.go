@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -82,5 +83,38 @@ func TestParse(t *testing.T) {
 		if _, err := ParseApps(bad); err == nil {
 			t.Errorf("ParseApps(%q) is no error", bad)
 		}
+	}
+}
+
+// failing is a Limiter that is down, counting the calls it fails.
+type failing struct{ calls int }
+
+func (f *failing) Take(context.Context, string, Limit) (time.Duration, error) {
+	f.calls++
+	return 0, errors.New("redis: i/o timeout")
+}
+
+// TestFallbackRests: while the primary fails, the secondary limits, and
+// the primary is not called again until its cooldown is over.
+func TestFallbackRests(t *testing.T) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	down := &failing{}
+	var heard int
+	f := &Fallback{Primary: down, Secondary: &Local{Now: clock}, Cooldown: 5 * time.Second, Now: clock,
+		OnError: func(error) { heard++ }}
+	l := Limit{Rate: 1, Burst: 2}
+	for i, want := range []time.Duration{0, 0, time.Second} {
+		if w, err := f.Take(context.Background(), "k", l); err != nil || w != want {
+			t.Fatalf("take %d: wait %v, %v; want %v from the secondary", i+1, w, err, want)
+		}
+	}
+	if down.calls != 1 || heard != 1 {
+		t.Fatalf("the failing primary was called %d times (%d errors heard) within its cooldown, want 1", down.calls, heard)
+	}
+	now = now.Add(5 * time.Second)
+	f.Take(context.Background(), "k", l)
+	if down.calls != 2 {
+		t.Fatalf("after the cooldown the primary was called %d times in all, want 2", down.calls)
 	}
 }

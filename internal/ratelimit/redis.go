@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -54,20 +55,34 @@ func (r Redis) Take(ctx context.Context, name string, l Limit) (time.Duration, e
 
 // Fallback takes from Primary, and from Secondary while Primary fails: a
 // Redis that is down makes limits per server, never refuses every call.
+// After a failure Primary rests for Cooldown, so that a Redis that hangs
+// does not cost every request its timeouts.
 type Fallback struct {
 	Primary, Secondary Limiter
+	Cooldown           time.Duration
 	// OnError hears Primary's errors (to log them).
 	OnError func(error)
+	// Now is the clock (tests set it); nil is time.Now.
+	Now func() time.Time
+
+	restUntil atomic.Int64 // Unix nanoseconds
 }
 
 // Take implements Limiter.
-func (f Fallback) Take(ctx context.Context, name string, l Limit) (time.Duration, error) {
-	wait, err := f.Primary.Take(ctx, name, l)
-	if err == nil {
-		return wait, nil
+func (f *Fallback) Take(ctx context.Context, name string, l Limit) (time.Duration, error) {
+	now := time.Now
+	if f.Now != nil {
+		now = f.Now
 	}
-	if f.OnError != nil {
-		f.OnError(err)
+	if now().UnixNano() >= f.restUntil.Load() {
+		wait, err := f.Primary.Take(ctx, name, l)
+		if err == nil {
+			return wait, nil
+		}
+		f.restUntil.Store(now().Add(f.Cooldown).UnixNano())
+		if f.OnError != nil {
+			f.OnError(err)
+		}
 	}
 	return f.Secondary.Take(ctx, name, l)
 }
