@@ -60,6 +60,9 @@ func Expected(tree segment.Node, s Setup) []string {
 // wrong answer.
 type Report struct {
 	Cases, Failed, StageLimit int
+	// Nobody and Everybody count the cases whose reference answer is no
+	// user or every user, which say less about an engine than the others.
+	Nobody, Everybody int
 }
 
 // stageLimit is how Trino refuses a plan of too many stages.
@@ -85,6 +88,12 @@ func Agreement(t *testing.T, eng engine.Engine, s Setup, cases []Case, strategie
 				s.Location = c.Location
 			}
 			want := Expected(tree, s)
+			switch len(want) {
+			case 0:
+				r.Nobody++
+			case len(s.Data.Users):
+				r.Everybody++
+			}
 			for _, st := range strategies {
 				opt := compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: s.Location, Strategy: st, Split: s.Split}
 				q, err := compile.Compile(tree, eng.Dialect(), opt, eng.Tables())

@@ -53,8 +53,8 @@ func RandomAgreement(t *testing.T, eng engine.Engine, s Setup, n int, strategies
 	}
 	began := time.Now()
 	r := Agreement(t, eng, s, cases, strategies...)
-	t.Logf("random trees on %s: seeds %d+%d (%s=%d+%d runs them again): %d of %d failed, %d of them over the stage limit, in %s",
-		eng.Dialect().Name, first, n, SeedEnv, first, n, r.Failed, r.Cases, r.StageLimit, time.Since(began).Round(time.Millisecond))
+	t.Logf("random trees on %s: seeds %d+%d (%s=%d+%d runs them again): %d of %d failed, %d of them over the stage limit; %d selected nobody and %d everybody; in %s",
+		eng.Dialect().Name, first, n, SeedEnv, first, n, r.Failed, r.Cases, r.StageLimit, r.Nobody, r.Everybody, time.Since(began).Round(time.Millisecond))
 }
 
 // zones are the apps' time zones random trees run in besides s.Location
