@@ -133,10 +133,7 @@ func (g *gen) timeField(field string) obj {
 	case x < 2:
 		c["op"] = pickOf(g, []string{"exists", "not_exists"})
 	case x < 4:
-		lo, hi := g.instant(), g.instant()
-		if lo.After(hi) {
-			lo, hi = hi, lo
-		}
+		lo, hi := g.span()
 		c["op"], c["value"] = "between", []any{g.timeText(lo), g.timeText(hi)}
 	default:
 		c["op"] = pickOf(g, []string{"eq", "neq", "lt", "lte", "gt", "gte"})
@@ -189,10 +186,7 @@ func (g *gen) comparison(p Path, numeric bool) compared {
 		return compared{op: pickOf(g, []string{"eq", "neq"}), value: g.chance(50)}
 	case "time":
 		if g.chance(50) {
-			lo, hi := g.instant(), g.instant()
-			if lo.After(hi) {
-				lo, hi = hi, lo
-			}
+			lo, hi := g.span()
 			return compared{op: "between", value: []any{g.timeText(lo), g.timeText(hi)}}
 		}
 		return compared{op: pickOf(g, []string{"lt", "lte", "gt", "gte"}), value: g.timeValue()}
@@ -309,6 +303,15 @@ func (g *gen) instant() time.Time {
 	return t
 }
 
+// span is two instants in order.
+func (g *gen) span() (lo, hi time.Time) {
+	lo, hi = g.instant(), g.instant()
+	if lo.After(hi) {
+		return hi, lo
+	}
+	return lo, hi
+}
+
 // offsets are the zones time literals are written in: whole, half and
 // three-quarter hours, both signs.
 var offsets = []int{0, 0, 5*3600 + 45*60, -(3*3600 + 30*60), 9 * 3600, -8 * 3600, 14 * 3600, 5*3600 + 30*60}
@@ -354,10 +357,7 @@ func (g *gen) window() any {
 		}
 		return w
 	default:
-		lo, hi := g.instant(), g.instant()
-		if lo.After(hi) {
-			lo, hi = hi, lo
-		}
+		lo, hi := g.span()
 		if !lo.Before(hi) {
 			hi = lo.Add(time.Hour)
 		}
