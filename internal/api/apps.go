@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
 )
@@ -48,7 +49,7 @@ func (s *Server) createApp(r *http.Request) (reply, error) {
 		return reply{}, &segment.Error{Problems: problems}
 	}
 	app, err := s.store.CreateApp(r.Context(), store.App{ID: in.AppID, TimeZone: in.TimeZone})
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, record.ErrConflict) {
 		return reply{}, errorf(CodeConflict, "/app_id", "app %q exists already", in.AppID)
 	}
 	if err != nil {
@@ -68,7 +69,7 @@ func (s *Server) app(r *http.Request) (store.App, error) {
 		return store.App{}, err
 	}
 	app, err := s.store.GetApp(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, record.ErrNotFound) {
 		return app, errorf(CodeNotFound, "", "no such app")
 	}
 	return app, err

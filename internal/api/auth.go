@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
@@ -74,7 +75,7 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 		return principal{}, errUnauthenticated
 	}
 	k, err := s.store.GetKey(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, record.ErrNotFound) {
 		return principal{}, errUnauthenticated
 	}
 	if err != nil {

@@ -30,10 +30,10 @@ import (
 
 	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/cache"
-	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/demo"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/evaluate"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/snapshot"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
@@ -309,8 +309,8 @@ func newDemoEnv(b *testing.B, opts ...func(*api.Config)) demoEnv {
 // in the last two weeks. The user is a member of the worked example
 // (unless now is within a minute of midnight in Tokyo), so that
 // evaluating it reads every condition.
-func heavyUserEvents(now time.Time) []dataset.Event {
-	events := make([]dataset.Event, heavyEvents)
+func heavyUserEvents(now time.Time) []record.Event {
+	events := make([]record.Event, heavyEvents)
 	for i := range events {
 		t := now.Add(-time.Duration(heavyEvents-1-i)*8*time.Hour - time.Minute).UTC()
 		item := map[string]any{"item_id": fmt.Sprintf("item-%d", i%40), "category": "bags", "price": 12000.0}
@@ -325,7 +325,7 @@ func heavyUserEvents(now time.Time) []dataset.Event {
 		case i%10 == 9 && now.Sub(t) > 14*24*time.Hour:
 			name, props = "$buy", map[string]any{"items": []any{item}, "total": 12000.0, "currency": "JPY"}
 		}
-		events[i] = dataset.Event{EventID: fmt.Sprintf("heavy-%04d", i), UserID: heavyUser, Name: name, Time: t, Properties: props}
+		events[i] = record.Event{EventID: fmt.Sprintf("heavy-%04d", i), UserID: heavyUser, Name: name, Time: t, Properties: props}
 	}
 	return events
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/segmentd/segmentd/internal/admit"
 	"github.com/segmentd/segmentd/internal/engine"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
 )
@@ -97,9 +98,9 @@ func toAPIError(err error) (e *Error, internal bool) {
 		return errorf(CodeConflict, "/tree", "%s", err.Error()), false
 	case errors.Is(err, store.ErrInvalid):
 		return errorf(CodeInvalidArgument, "", "%s", err.Error()), false
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, errNotFound):
+	case errors.Is(err, record.ErrNotFound), errors.Is(err, errNotFound):
 		return errorf(CodeNotFound, "", "%s", err.Error()), false
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, record.ErrConflict):
 		return errorf(CodeConflict, "", "%s", err.Error()), false
 	case errors.As(err, &busy):
 		return &Error{Code: CodeUnavailable, Message: busy.Error(), RetryAfter: retryAfter(busy.RetryAfter)}, false

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/ingest"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 func (s *Server) postEvents(r *http.Request) (reply, error) {
@@ -37,7 +37,7 @@ type userReply struct {
 	LastSeen   *time.Time     `json:"last_seen"`
 }
 
-func toUserReply(u dataset.User) userReply {
+func toUserReply(u record.User) userReply {
 	at := func(t time.Time) *time.Time {
 		if t.IsZero() {
 			return nil
@@ -78,7 +78,7 @@ func (s *Server) patchUser(r *http.Request) (reply, error) {
 
 // writeUser applies a profile rule (ingest: PUT replaces, PATCH merges)
 // to the fresh store.
-func (s *Server) writeUser(r *http.Request, write func(ctx context.Context, s ingest.ProfileStore, appID, userID string, attrs map[string]any) (dataset.User, error)) (reply, error) {
+func (s *Server) writeUser(r *http.Request, write func(ctx context.Context, s ingest.ProfileStore, appID, userID string, attrs map[string]any) (record.User, error)) (reply, error) {
 	app, err := s.app(r)
 	if err != nil {
 		return reply{}, err

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
@@ -172,7 +173,7 @@ func (s *Server) deleteKey(r *http.Request) (reply, error) {
 		return reply{}, err
 	}
 	err = s.store.DeleteKey(r.Context(), app.ID, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, record.ErrNotFound) {
 		return reply{}, errorf(CodeNotFound, "", "no such key")
 	}
 	if err != nil {

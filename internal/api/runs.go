@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/cache"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/runs"
 	"github.com/segmentd/segmentd/internal/snapshot"
 	"github.com/segmentd/segmentd/internal/store"
@@ -162,7 +163,7 @@ func (s *Server) run(r *http.Request) (store.Run, error) {
 		return store.Run{}, err
 	}
 	run, err := s.store.GetRun(r.Context(), app.ID, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, record.ErrNotFound) {
 		return run, errorf(CodeNotFound, "", "no such run")
 	}
 	return run, err
@@ -174,7 +175,7 @@ func (s *Server) cancelRun(r *http.Request) (reply, error) {
 		return reply{}, err
 	}
 	run, err := s.runs.Cancel(r.Context(), app.ID, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, record.ErrNotFound) {
 		return reply{}, errorf(CodeNotFound, "", "no such run")
 	}
 	if err != nil {

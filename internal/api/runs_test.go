@@ -19,6 +19,7 @@ import (
 	"github.com/segmentd/segmentd/internal/corpus"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/enginetest"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
 )
@@ -88,7 +89,7 @@ func createSaved(t *testing.T, st *store.SQL) {
 			}
 			_, err = st.CreateSegment(context.Background(), store.Segment{AppID: "corpus", ID: sv.ID, Name: body.Name,
 				Tree: string(body.Tree), Refs: segment.References(tree)})
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, record.ErrNotFound) {
 				left = append(left, sv) // a segment it refers to comes later
 				continue
 			}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // BenchmarkWatermark measures what a strictly increasing watermark costs a
@@ -56,10 +56,10 @@ func BenchmarkWatermark(b *testing.B) {
 		at := time.Now().UTC()
 		i := 0
 		for b.Loop() {
-			batch := make([]dataset.Event, 100)
+			batch := make([]record.Event, 100)
 			for k := range batch {
 				i++
-				batch[k] = dataset.Event{EventID: fmt.Sprint("e", i), UserID: fmt.Sprint("u", i%50), Name: "$buy", Time: at,
+				batch[k] = record.Event{EventID: fmt.Sprint("e", i), UserID: fmt.Sprint("u", i%50), Name: "$buy", Time: at,
 					Properties: map[string]any{"total": float64(i)}}
 			}
 			if _, err := st.WriteEvents(ctx, a, batch); err != nil {

@@ -20,14 +20,10 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
-	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/ingest"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/migrations"
 )
-
-// ErrNotFound is store.ErrNotFound, so that the API maps it to 404.
-var ErrNotFound = store.ErrNotFound
 
 // Config says where the store is and how it partitions.
 type Config struct {
@@ -188,7 +184,7 @@ const maxTimestamp = int64(1) << 62
 // partition; retrying writes the same rows, so it adds nothing. It returns
 // the number of events stored, retries included: Cassandra's upserts do
 // not tell a new row from a rewritten one.
-func (st *Store) WriteEvents(ctx context.Context, appID string, events []dataset.Event) (int, error) {
+func (st *Store) WriteEvents(ctx context.Context, appID string, events []record.Event) (int, error) {
 	ks := st.cfg.Keyspace
 	horizon := st.Horizon(st.now())
 	type span struct{ first, last time.Time }
@@ -274,20 +270,20 @@ func (st *Store) execAll(ctx context.Context, stmts []*gocql.Query) error {
 }
 
 // GetUser returns a profile.
-func (st *Store) GetUser(ctx context.Context, appID, userID string) (dataset.User, error) {
+func (st *Store) GetUser(ctx context.Context, appID, userID string) (record.User, error) {
 	var attrs *string
 	var first, last *time.Time
 	err := st.s.Query("SELECT attributes, first_seen, last_seen FROM "+st.cfg.Keyspace+".users WHERE app_id = ? AND bucket = ? AND user_id = ?",
 		appID, st.Bucket(userID), userID).ScanContext(ctx, &attrs, &first, &last)
 	if errors.Is(err, gocql.ErrNotFound) {
-		return dataset.User{}, fmt.Errorf("user %q: %w", userID, ErrNotFound)
+		return record.User{}, fmt.Errorf("user %q: %w", userID, record.ErrNotFound)
 	}
 	if err != nil {
-		return dataset.User{}, err
+		return record.User{}, err
 	}
-	u := dataset.User{UserID: userID}
+	u := record.User{UserID: userID}
 	if u.Attributes, err = decodeAttributes(userID, attrs); err != nil {
-		return dataset.User{}, err
+		return record.User{}, err
 	}
 	if first != nil {
 		u.FirstSeen = first.UTC()
@@ -312,14 +308,14 @@ func decodeAttributes(userID string, text *string) (map[string]any, error) {
 
 // PutUser replaces a profile's attributes, creating the user:
 // ingest.PutProfile's rules, over ReadProfile and SwapProfile.
-func (st *Store) PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error) {
+func (st *Store) PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (record.User, error) {
 	return ingest.PutProfile(ctx, st, appID, userID, attrs)
 }
 
 // PatchUser merges attributes into a profile, creating the user:
 // ingest.PatchProfile's rules and limits, over ReadProfile and
 // SwapProfile, so that concurrent patches keep each other's keys.
-func (st *Store) PatchUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error) {
+func (st *Store) PatchUser(ctx context.Context, appID, userID string, attrs map[string]any) (record.User, error) {
 	return ingest.PatchProfile(ctx, st, appID, userID, attrs)
 }
 
@@ -345,18 +341,18 @@ func (st *Store) ReadProfile(ctx context.Context, appID, userID string) (map[str
 // attributes goes through it: a plain write mixed with lightweight
 // transactions on the same cell could be lost. The watermark moves once
 // the transaction has landed.
-func (st *Store) SwapProfile(ctx context.Context, appID, userID string, attrs map[string]any, v ingest.ProfileVersion) (dataset.User, bool, error) {
+func (st *Store) SwapProfile(ctx context.Context, appID, userID string, attrs map[string]any, v ingest.ProfileVersion) (record.User, bool, error) {
 	text, err := json.Marshal(attrs)
 	if err != nil {
-		return dataset.User{}, false, err
+		return record.User{}, false, err
 	}
 	applied, err := st.s.Query("UPDATE "+st.cfg.Keyspace+".users SET attributes = ? WHERE app_id = ? AND bucket = ? AND user_id = ? IF attributes = ?",
 		string(text), appID, st.Bucket(userID), userID, v.Text).MapScanCASContext(ctx, map[string]any{})
 	if err != nil || !applied {
-		return dataset.User{}, false, err
+		return record.User{}, false, err
 	}
 	if _, err := st.advance(ctx, appID); err != nil {
-		return dataset.User{}, false, err
+		return record.User{}, false, err
 	}
 	u, err := st.GetUser(ctx, appID, userID)
 	return u, true, err
@@ -364,18 +360,18 @@ func (st *Store) SwapProfile(ctx context.Context, appID, userID string, attrs ma
 
 // UserData returns a profile and every event of the user, oldest first,
 // from the user's own partition.
-func (st *Store) UserData(ctx context.Context, appID, userID string) (dataset.User, []dataset.Event, error) {
+func (st *Store) UserData(ctx context.Context, appID, userID string) (record.User, []record.Event, error) {
 	u, err := st.GetUser(ctx, appID, userID)
 	if err != nil {
 		return u, nil, err
 	}
 	iter := st.s.Query("SELECT time, event_id, name, properties FROM "+st.cfg.Keyspace+".events_by_user WHERE app_id = ? AND user_id = ?",
 		appID, userID).IterContext(ctx)
-	var events []dataset.Event
+	var events []record.Event
 	var t time.Time
 	var id, name, props string
 	for iter.Scan(&t, &id, &name, &props) {
-		ev := dataset.Event{EventID: id, UserID: userID, Name: name, Time: t.UTC()}
+		ev := record.Event{EventID: id, UserID: userID, Name: name, Time: t.UTC()}
 		if err := json.Unmarshal([]byte(props), &ev.Properties); err != nil {
 			return u, nil, fmt.Errorf("cassandra: event %q: properties: %w", id, err)
 		}

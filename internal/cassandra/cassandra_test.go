@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/ingest/ingesttest"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // open connects to SEGMENTD_TEST_CASSANDRA (host:port list) with a
@@ -45,7 +45,7 @@ func TestWriteEvents(t *testing.T) {
 	st.now = func() time.Time { return now }
 	a := app(t)
 	at := func(s string) time.Time { tt, _ := time.Parse(time.RFC3339, s); return tt }
-	batch := []dataset.Event{
+	batch := []record.Event{
 		{EventID: "e1", UserID: "u1", Name: "$buy", Time: at("2026-11-10T10:00:00Z"), Properties: map[string]any{"total": 5.0}},
 		{EventID: "e2", UserID: "u1", Name: "$session", Time: at("2026-11-09T10:00:00Z")},
 		// older than the 48-hour horizon (2026-11-08): late
@@ -82,13 +82,13 @@ func TestWriteEvents(t *testing.T) {
 	}
 	// A later batch with an older event moves first_seen back, a newer one
 	// last_seen forward, whatever the order of writes.
-	if _, err := st.WriteEvents(ctx, a, []dataset.Event{
+	if _, err := st.WriteEvents(ctx, a, []record.Event{
 		{EventID: "e4", UserID: "u1", Name: "x", Time: at("2026-10-01T00:00:00Z")},
 		{EventID: "e5", UserID: "u1", Name: "x", Time: at("2026-11-10T11:00:00Z")},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.WriteEvents(ctx, a, []dataset.Event{{EventID: "e6", UserID: "u1", Name: "x", Time: at("2026-11-05T00:00:00Z")}}); err != nil {
+	if _, err := st.WriteEvents(ctx, a, []record.Event{{EventID: "e6", UserID: "u1", Name: "x", Time: at("2026-11-05T00:00:00Z")}}); err != nil {
 		t.Fatal(err)
 	}
 	u, err = st.GetUser(ctx, a, "u1")

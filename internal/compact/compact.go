@@ -32,6 +32,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
@@ -40,13 +41,6 @@ type State interface {
 	GetApp(ctx context.Context, appID string) (store.App, error)
 	GetCompaction(ctx context.Context, appID string) (store.Compaction, error)
 	SetCompaction(ctx context.Context, c store.Compaction) error
-}
-
-// LateEvent is an event that arrived for a day already past the writers'
-// horizon.
-type LateEvent struct {
-	EventID string
-	Day     time.Time // UTC midnight
 }
 
 // Horizoner says where writers put events.
@@ -69,9 +63,9 @@ type Stores interface {
 	// before the boundary) the late events of those days it lacks.
 	MergeLate(ctx context.Context, appID string, days []time.Time) error
 	// LateEvents lists the app's late events.
-	LateEvents(ctx context.Context, appID string) ([]LateEvent, error)
+	LateEvents(ctx context.Context, appID string) ([]record.LateEvent, error)
 	// DeleteLate deletes late events once history holds them.
-	DeleteLate(ctx context.Context, appID string, late []LateEvent) error
+	DeleteLate(ctx context.Context, appID string, late []record.LateEvent) error
 	// DeleteDays deletes the fresh store's events of [from, until) once
 	// history holds them.
 	DeleteDays(ctx context.Context, appID string, from, until time.Time) error
@@ -92,7 +86,7 @@ type Compactor struct {
 // no fresh event can exist.
 func Boundary(ctx context.Context, st State, fresh Horizoner, appID string) (store.Compaction, error) {
 	c, err := st.GetCompaction(ctx, appID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, record.ErrNotFound) {
 		app, err := st.GetApp(ctx, appID)
 		if err != nil {
 			return c, err
@@ -155,7 +149,7 @@ func (c *Compactor) Run(ctx context.Context, appID string) (Result, error) {
 	res.Boundary = state.Boundary
 	res.CopyDuration = time.Since(start)
 	// History holds everything before the boundary now: clean up.
-	var merged []LateEvent
+	var merged []record.LateEvent
 	for _, e := range late {
 		if e.Day.Before(state.Boundary) {
 			merged = append(merged, e)
@@ -174,7 +168,7 @@ func (c *Compactor) Run(ctx context.Context, appID string) (Result, error) {
 
 // lateDays are the distinct days of late events before the boundary, in
 // order.
-func lateDays(late []LateEvent, boundary time.Time) []time.Time {
+func lateDays(late []record.LateEvent, boundary time.Time) []time.Time {
 	var days []time.Time
 	for _, e := range late {
 		if e.Day.Before(boundary) && !slices.ContainsFunc(days, e.Day.Equal) {

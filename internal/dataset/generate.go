@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -126,8 +127,8 @@ func (g *generator) chunk(lo, hi int) *Data {
 	for i, p := range plans {
 		offsets[i+1] = offsets[i] + p.events
 	}
-	users := make([]User, len(plans))
-	events := make([]Event, offsets[len(plans)])
+	users := make([]record.User, len(plans))
+	events := make([]record.Event, offsets[len(plans)])
 
 	// Each user has its own random stream, so users can be made in parallel
 	// and the result does not depend on scheduling.
@@ -157,7 +158,7 @@ func (g *generator) eventsBefore(i int) int {
 // finish sorts the events by time and gives them their IDs, numbered
 // from first (the chunk's place among all events), so that IDs are unique
 // across chunks.
-func (g *generator) finish(events []Event, first int) []Event {
+func (g *generator) finish(events []record.Event, first int) []record.Event {
 	type key struct {
 		ms int64
 		i  int32
@@ -169,7 +170,7 @@ func (g *generator) finish(events []Event, first int) []Event {
 	slices.SortFunc(keys, func(a, b key) int {
 		return cmp.Or(cmp.Compare(a.ms, b.ms), cmp.Compare(a.i, b.i))
 	})
-	out := make([]Event, len(events))
+	out := make([]record.Event, len(events))
 	// All IDs live in one string: "e" and 16 hex digits of a bijective
 	// mix of the position, so they are unique and unordered.
 	const idLen = 17
@@ -446,7 +447,7 @@ type userGen struct {
 	*generator
 	r        *rand.Rand
 	uid      string
-	out      []Event
+	out      []record.Event
 	n        int
 	minMs    int64
 	maxMs    int64
@@ -475,7 +476,7 @@ func (u *userGen) emit(name string, ms int64, props map[string]any) {
 		return
 	}
 	ms = min(max(ms, u.startMs), u.endMs-1)
-	u.out[u.n] = Event{UserID: u.uid, Name: name, Time: time.UnixMilli(ms).UTC(), Properties: props}
+	u.out[u.n] = record.Event{UserID: u.uid, Name: name, Time: time.UnixMilli(ms).UTC(), Properties: props}
 	u.n++
 	u.minMs, u.maxMs = min(u.minMs, ms), max(u.maxMs, ms)
 }
@@ -483,7 +484,7 @@ func (u *userGen) emit(name string, ms int64, props map[string]any) {
 func (u *userGen) chance(percent int) bool { return u.r.IntN(100) < percent }
 
 // user makes user i and fills out with its events.
-func (g *generator) user(i int, p userPlan, out []Event) User {
+func (g *generator) user(i int, p userPlan, out []record.Event) record.User {
 	r := rand.New(rand.NewPCG(g.cfg.Seed^0x5e9d0000, uint64(i)))
 	u := &userGen{generator: g, r: r, out: out, minMs: math.MaxInt64, maxMs: math.MinInt64}
 	id := strconv.Itoa(i)
@@ -512,7 +513,7 @@ func (g *generator) user(i int, p userPlan, out []Event) User {
 		u.session(signup)
 	}
 
-	usr := User{UserID: u.uid, Attributes: attrs}
+	usr := record.User{UserID: u.uid, Attributes: attrs}
 	if u.n > 0 {
 		usr.FirstSeen = time.UnixMilli(u.minMs).UTC()
 		usr.LastSeen = time.UnixMilli(u.maxMs).UTC()

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 var (
@@ -41,7 +43,7 @@ func TestGenerateShape(t *testing.T) {
 	if len(d.Users) != testCfg.Users || len(d.Events) != testCfg.Events {
 		t.Fatalf("got %d users and %d events, want %d and %d", len(d.Users), len(d.Events), testCfg.Users, testCfg.Events)
 	}
-	users := map[string]User{}
+	users := map[string]record.User{}
 	for i, u := range d.Users {
 		if i > 0 && d.Users[i-1].UserID >= u.UserID {
 			t.Fatalf("user IDs not in increasing byte order: %q then %q", d.Users[i-1].UserID, u.UserID)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
 )
@@ -71,7 +72,7 @@ func Ensure(ctx context.Context, st Store, data Data, cfg Config, log *slog.Logg
 		key, err := readKey(ctx, st, cfg.KeyFile)
 		return Result{Key: key}, err
 	}
-	if !errors.Is(err, store.ErrNotFound) {
+	if !errors.Is(err, record.ErrNotFound) {
 		return Result{}, err
 	}
 	now := cfg.Now
@@ -118,7 +119,7 @@ func createSegments(ctx context.Context, st Store) error {
 			if err != nil {
 				return err
 			}
-			if _, err := st.CreateSegment(ctx, seg); errors.Is(err, store.ErrNotFound) {
+			if _, err := st.CreateSegment(ctx, seg); errors.Is(err, record.ErrNotFound) {
 				next = append(next, name) // references a segment not saved yet
 			} else if err != nil {
 				return fmt.Errorf("%s: %w", name, err)

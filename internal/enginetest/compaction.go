@@ -13,17 +13,18 @@ import (
 	"github.com/segmentd/segmentd/internal/corpus"
 	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/engine"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
 // Writer is an engine's ingestion path.
 type Writer interface {
-	WriteEvents(ctx context.Context, appID string, events []dataset.Event) (int, error)
-	PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)
-	GetUser(ctx context.Context, appID, userID string) (dataset.User, error)
+	WriteEvents(ctx context.Context, appID string, events []record.Event) (int, error)
+	PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (record.User, error)
+	GetUser(ctx context.Context, appID, userID string) (record.User, error)
 	// UserData is a user's stored profile and every event, from the
 	// engine's own per-user read (the single-user membership check).
-	UserData(ctx context.Context, appID, userID string) (dataset.User, []dataset.Event, error)
+	UserData(ctx context.Context, appID, userID string) (record.User, []record.Event, error)
 }
 
 // Compaction is an engine that keeps events in a fresh store and a
@@ -67,7 +68,7 @@ func CompactionAgreement(t *testing.T, c Compaction) {
 	data := corpus.Dataset()
 	events := slices.Clone(data.Events)
 	rand.New(rand.NewPCG(5, 6)).Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
-	write := func(now time.Time, evs []dataset.Event) {
+	write := func(now time.Time, evs []record.Event) {
 		t.Helper()
 		c.SetNow(func() time.Time { return now })
 		for lo := 0; lo < len(evs); lo += 1000 {
@@ -78,7 +79,7 @@ func CompactionAgreement(t *testing.T, c Compaction) {
 	}
 	began := time.Now()
 	now1 := corpus.AsOf.Add(-20 * 24 * time.Hour)
-	var phase1, phase2 []dataset.Event
+	var phase1, phase2 []record.Event
 	for _, e := range events {
 		if e.Time.After(now1) {
 			phase2 = append(phase2, e)
@@ -107,7 +108,7 @@ func CompactionAgreement(t *testing.T, c Compaction) {
 	for _, u := range data.Users {
 		got, err := c.Writer.GetUser(ctx, c.AppID, u.UserID)
 		if err != nil {
-			got = dataset.User{UserID: u.UserID, Attributes: u.Attributes}
+			got = record.User{UserID: u.UserID, Attributes: u.Attributes}
 		}
 		stored.Users = append(stored.Users, got)
 	}

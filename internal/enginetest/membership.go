@@ -10,7 +10,7 @@ import (
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/evaluate"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -26,7 +26,7 @@ const UnknownUser = "enginetest-never-seen"
 // query and checks perCase users drawn with the seed: half from the
 // query's members (when it has any), the rest from candidates, and
 // UnknownUser. A user the store does not know (an error wrapping
-// store.ErrNotFound) is a member of nothing; any other error of UserData
+// record.ErrNotFound) is a member of nothing; any other error of UserData
 // fails the test.
 func MembershipAgreement(t *testing.T, eng engine.Engine, w Writer, s Setup, cases []Case, candidates []string, perCase int, seed uint64) {
 	t.Helper()
@@ -65,7 +65,7 @@ func MembershipAgreement(t *testing.T, eng engine.Engine, w Writer, s Setup, cas
 				member := false
 				u, events, err := w.UserData(ctx, s.AppID, id)
 				switch {
-				case errors.Is(err, store.ErrNotFound):
+				case errors.Is(err, record.ErrNotFound):
 				case err != nil:
 					t.Fatalf("user %q: %v", id, err)
 				default:

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -26,7 +26,7 @@ type Options struct {
 // possibly including events after AsOf, which never count), is in the
 // segment. The tree must be expanded: Member panics with an error wrapping
 // segment.ErrUnexpanded on a segment reference, a bug of the caller.
-func Member(tree segment.Node, u dataset.User, events []dataset.Event, opt Options) bool {
+func Member(tree segment.Node, u record.User, events []record.Event, opt Options) bool {
 	if opt.Location == nil {
 		opt.Location = time.UTC
 	}
@@ -35,8 +35,8 @@ func Member(tree segment.Node, u dataset.User, events []dataset.Event, opt Optio
 }
 
 type evaluator struct {
-	user   dataset.User
-	events []dataset.Event
+	user   record.User
+	events []record.Event
 	opt    Options
 }
 
@@ -143,8 +143,8 @@ func anyHolds(values []any, op segment.Op, operand segment.Value, asOf time.Time
 // matching returns the user's events that count for a name, predicates and
 // bounds, oldest first, ties by event_id in descending order (so that
 // "first" is the first element and "last" the last).
-func (e *evaluator) matching(name string, where []segment.Predicate, b segment.Bounds) []dataset.Event {
-	var out []dataset.Event
+func (e *evaluator) matching(name string, where []segment.Predicate, b segment.Bounds) []record.Event {
+	var out []record.Event
 	for _, ev := range e.events {
 		if ev.Name != name || !b.Contains(ev.Time) {
 			continue
@@ -160,7 +160,7 @@ func (e *evaluator) matching(name string, where []segment.Predicate, b segment.B
 			out = append(out, ev)
 		}
 	}
-	slices.SortFunc(out, func(a, b dataset.Event) int {
+	slices.SortFunc(out, func(a, b record.Event) int {
 		if c := a.Time.Compare(b.Time); c != 0 {
 			return c
 		}
@@ -183,7 +183,7 @@ func (e *evaluator) event(n *segment.Event) bool {
 
 // aggregate computes an aggregate over matching events; defined is false
 // where the spec calls the result undefined.
-func aggregate(a segment.Aggregate, evs []dataset.Event) (v any, defined bool) {
+func aggregate(a segment.Aggregate, evs []record.Event) (v any, defined bool) {
 	switch a.Fn {
 	case segment.AggCount:
 		return float64(len(evs)), true
@@ -248,7 +248,7 @@ func aggregate(a segment.Aggregate, evs []dataset.Event) (v any, defined bool) {
 }
 
 func (e *evaluator) funnel(n *segment.Funnel) bool {
-	steps := make([][]dataset.Event, len(n.Steps))
+	steps := make([][]record.Event, len(n.Steps))
 	all := segment.Bounds{AsOf: e.opt.AsOf}
 	for i, s := range n.Steps {
 		steps[i] = e.matching(s.Event, s.Where, all)
@@ -261,7 +261,7 @@ func (e *evaluator) funnel(n *segment.Funnel) bool {
 		}
 		reached, t := 1, e1.Time
 		for _, evs := range steps[1:] {
-			i, _ := slices.BinarySearchFunc(evs, t, func(ev dataset.Event, t time.Time) int {
+			i, _ := slices.BinarySearchFunc(evs, t, func(ev record.Event, t time.Time) int {
 				if ev.Time.After(t) {
 					return 1
 				}

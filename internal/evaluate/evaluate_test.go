@@ -23,8 +23,8 @@ import (
 	"time"
 	_ "time/tzdata" // zone tests must not depend on the host's zoneinfo
 
-	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/evaluate"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -40,9 +40,9 @@ const defaultAsOf = "2026-03-11T12:00:00Z"
 type tcase struct {
 	name   string
 	tree   string
-	attrs  string        // the user's attributes as JSON; "" = none
-	user   *dataset.User // when set, the whole profile (attrs is ignored)
-	events []dataset.Event
+	attrs  string       // the user's attributes as JSON; "" = none
+	user   *record.User // when set, the whole profile (attrs is ignored)
+	events []record.Event
 	asOf   string // RFC 3339; "" = defaultAsOf
 	zone   string // IANA zone of the app; "" = no Location (UTC)
 	want   bool
@@ -71,8 +71,8 @@ func obj(s string) map[string]any {
 }
 
 // ev builds one event of user u1.
-func ev(id, name, t, props string) dataset.Event {
-	return dataset.Event{EventID: id, UserID: "u1", Name: name, Time: at(t), Properties: obj(props)}
+func ev(id, name, t, props string) record.Event {
+	return record.Event{EventID: id, UserID: "u1", Name: name, Time: at(t), Properties: obj(props)}
 }
 
 // attr builds an attribute node; value "" means no value (exists, not_exists).
@@ -126,7 +126,7 @@ func inWindow(window string) string {
 }
 
 // one is a single buy event at t.
-func one(t string) []dataset.Event { return []dataset.Event{ev("b1", "buy", t, `{}`)} }
+func one(t string) []record.Event { return []record.Event{ev("b1", "buy", t, `{}`)} }
 
 // ---------------------------------------------------------------------------
 // attributes
@@ -273,7 +273,7 @@ func attributeCases() []tcase {
 
 func profileCases() []tcase {
 	// first_seen = 2026-03-04T12:00Z = as_of - 7d exactly; last_seen missing.
-	u := &dataset.User{UserID: "u1", FirstSeen: at("2026-03-04T12:00:00Z")}
+	u := &record.User{UserID: "u1", FirstSeen: at("2026-03-04T12:00:00Z")}
 	c := func(name, tree string, want bool) tcase {
 		return tcase{name: "profile/" + name, tree: tree, user: u, want: want}
 	}
@@ -307,7 +307,7 @@ const richProps = `{
  "nested":[[1,2],3], "deep":[[{"b":1}]]}`
 
 func whereCases() []tcase {
-	evs := []dataset.Event{ev("w1", "buy", "2026-03-10T10:00:00Z", richProps)}
+	evs := []record.Event{ev("w1", "buy", "2026-03-10T10:00:00Z", richProps)}
 	c := func(name, tree string, want bool) tcase {
 		return tcase{name: "where/" + name, tree: tree, events: evs, want: want}
 	}
@@ -400,7 +400,7 @@ func whereCases() []tcase {
 
 func aggregateCases() []tcase {
 	// b4 is after as_of and never counts; v1 is another event name.
-	evs := []dataset.Event{
+	evs := []record.Event{
 		ev("b1", "buy", "2026-03-01T10:00:00Z", `{"items":[{"price":100},{"price":300}],"plan":"free"}`),
 		ev("b2", "buy", "2026-03-05T10:00:00Z", `{"items":[{"price":200},{"sku":"x"},{"price":null},{"price":"50"}],"plan":"pro"}`),
 		ev("v1", "view", "2026-03-06T10:00:00Z", `{"items":[{"price":99999}],"plan":"view"}`),
@@ -446,8 +446,8 @@ func aggregateCases() []tcase {
 }
 
 func aggregateValueCases() []tcase {
-	evsOf := func(vals ...string) []dataset.Event {
-		var out []dataset.Event
+	evsOf := func(vals ...string) []record.Event {
+		var out []record.Event
 		for i, v := range vals {
 			out = append(out, ev(fmt.Sprintf("a%02d", i), "buy", fmt.Sprintf("2026-03-01T%02d:00:00Z", i), `{"v":`+v+`}`))
 		}
@@ -478,37 +478,37 @@ func aggregateValueCases() []tcase {
 }
 
 func firstLastCases() []tcase {
-	seq := []dataset.Event{
+	seq := []record.Event{
 		ev("e2", "buy", "2026-03-02T00:00:00Z", `{"plan":"pro"}`),
 		ev("e1", "buy", "2026-03-01T00:00:00Z", `{"plan":"free"}`),
 		ev("e3", "buy", "2026-03-03T00:00:00Z", `{"plan":"max"}`),
 	}
 	// equal latest times: "e9" > "e10" in byte order, so e9 is last
-	tieLast := []dataset.Event{
+	tieLast := []record.Event{
 		ev("e1", "buy", "2026-03-01T00:00:00Z", `{"plan":"Z"}`),
 		ev("e10", "buy", "2026-03-03T00:00:00Z", `{"plan":"A"}`),
 		ev("e9", "buy", "2026-03-03T00:00:00Z", `{"plan":"B"}`),
 	}
-	tieFirst := []dataset.Event{
+	tieFirst := []record.Event{
 		ev("x2", "buy", "2026-03-01T00:00:00Z", `{"plan":"B"}`),
 		ev("x1", "buy", "2026-03-01T00:00:00Z", `{"plan":"A"}`),
 		ev("x3", "buy", "2026-03-02T00:00:00Z", `{"plan":"C"}`),
 	}
 	// the tie winner has no plan: no fallback to the other event
-	tieNoValue := []dataset.Event{
+	tieNoValue := []record.Event{
 		ev("e10", "buy", "2026-03-03T00:00:00Z", `{"plan":"A"}`),
 		ev("e9", "buy", "2026-03-03T00:00:00Z", `{}`),
 	}
-	firstNoValue := []dataset.Event{
+	firstNoValue := []record.Event{
 		ev("e1", "buy", "2026-03-01T00:00:00Z", `{"other":1}`),
 		ev("e2", "buy", "2026-03-02T00:00:00Z", `{"plan":"pro"}`),
 	}
-	arr := []dataset.Event{ev("e1", "buy", "2026-03-01T00:00:00Z", `{"items":[{"qty":1},{"price":7},{"price":9}]}`)}
-	lastNull := []dataset.Event{
+	arr := []record.Event{ev("e1", "buy", "2026-03-01T00:00:00Z", `{"items":[{"qty":1},{"price":7},{"price":9}]}`)}
+	lastNull := []record.Event{
 		ev("e1", "buy", "2026-03-01T00:00:00Z", `{"plan":"pro"}`),
 		ev("e2", "buy", "2026-03-02T00:00:00Z", `{"plan":null}`),
 	}
-	misc := []dataset.Event{ev("e1", "buy", "2026-03-01T00:00:00Z", `{"n":5,"s":"1","meta":{"k":1},"ts":"2026-03-01T00:00:00Z"}`)}
+	misc := []record.Event{ev("e1", "buy", "2026-03-01T00:00:00Z", `{"n":5,"s":"1","meta":{"k":1},"ts":"2026-03-01T00:00:00Z"}`)}
 	return []tcase{
 		{name: "firstlast/first", tree: agg("first", "plan", "", "", "eq", `"free"`), events: seq, want: true},
 		{name: "firstlast/last", tree: agg("last", "plan", "", "", "eq", `"max"`), events: seq, want: true},
@@ -719,49 +719,49 @@ func funnelCases() []tcase {
 	two := func(extra string) string {
 		return `{"type":"funnel","steps":[{"event":"view"},{"event":"cart"}]` + extra + `}`
 	}
-	c := func(name, tree string, evs []dataset.Event, want bool) tcase {
+	c := func(name, tree string, evs []record.Event, want bool) tcase {
 		return tcase{name: "funnel/" + name, tree: tree, events: evs, want: want}
 	}
-	full := []dataset.Event{
+	full := []record.Event{
 		ev("f1", "view", "2026-03-10T00:00:00Z", `{}`),
 		ev("f2", "cart", "2026-03-10T01:00:00Z", `{}`),
 		ev("f3", "buy", "2026-03-10T02:00:00Z", `{"total":10}`),
 	}
 	// reaches 2 of 3: the only buy has total 0
-	reach2 := []dataset.Event{
+	reach2 := []record.Event{
 		ev("f1", "view", "2026-03-10T00:00:00Z", `{}`),
 		ev("f2", "cart", "2026-03-10T01:00:00Z", `{}`),
 		ev("f3", "buy", "2026-03-10T02:00:00Z", `{"total":0}`),
 	}
-	reach1 := []dataset.Event{ev("f1", "view", "2026-03-10T00:00:00Z", `{}`)}
-	sameTime := []dataset.Event{
+	reach1 := []record.Event{ev("f1", "view", "2026-03-10T00:00:00Z", `{}`)}
+	sameTime := []record.Event{
 		ev("f1", "view", "2026-03-10T00:00:00Z", `{}`),
 		ev("f2", "cart", "2026-03-10T00:00:00Z", `{}`),
 	}
-	cartFirst := []dataset.Event{
+	cartFirst := []record.Event{
 		ev("f1", "cart", "2026-03-10T00:00:00Z", `{}`),
 		ev("f2", "view", "2026-03-10T01:00:00Z", `{}`),
 	}
-	pair := func(view, cart string) []dataset.Event {
-		return []dataset.Event{ev("p1", "view", view, `{}`), ev("p2", "cart", cart, `{}`)}
+	pair := func(view, cart string) []record.Event {
+		return []record.Event{ev("p1", "view", view, `{}`), ev("p2", "cart", cart, `{}`)}
 	}
 	// within 1h: the first view's cart comes 2h later; the second view at
 	// +90m reaches cart at +2h and buy at +150m
-	laterE1 := []dataset.Event{
+	laterE1 := []record.Event{
 		ev("l1", "view", "2026-03-10T00:00:00Z", `{}`),
 		ev("l2", "view", "2026-03-10T01:30:00Z", `{}`),
 		ev("l3", "cart", "2026-03-10T02:00:00Z", `{}`),
 		ev("l4", "buy", "2026-03-10T02:30:00Z", `{"total":1}`),
 	}
 	// within 1d: view, cart +1h, a buy before the cart, and a buy past 1d
-	buyTooLate := []dataset.Event{
+	buyTooLate := []record.Event{
 		ev("g1", "view", "2026-03-09T00:00:00Z", `{}`),
 		ev("g2", "buy", "2026-03-09T00:30:00Z", `{"total":5}`),
 		ev("g3", "cart", "2026-03-09T01:00:00Z", `{}`),
 		ev("g4", "buy", "2026-03-10T00:00:00.001Z", `{"total":5}`),
 	}
-	twoViews := func(t1, t2 string) []dataset.Event {
-		return []dataset.Event{ev("v1", "view", t1, `{}`), ev("v2", "view", t2, `{}`)}
+	twoViews := func(t1, t2 string) []record.Event {
+		return []record.Event{ev("v1", "view", t1, `{}`), ev("v2", "view", t2, `{}`)}
 	}
 	viewView := `{"type":"funnel","steps":[{"event":"view"},{"event":"view"}]}`
 	return []tcase{
@@ -824,56 +824,56 @@ const workedExample = `{"type":"and","children":[
   {"type":"event","event":"$session",
    "window":{"calendar":"week","offset":-1},"op":"gt","value":10}]}`
 
-func sessions(n int, prefix string) []dataset.Event {
-	var out []dataset.Event
+func sessions(n int, prefix string) []record.Event {
+	var out []record.Event
 	for i := range n {
 		t := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * 13 * time.Hour)
-		out = append(out, dataset.Event{EventID: fmt.Sprintf("%s%02d", prefix, i), UserID: "u1", Name: "$session", Time: t})
+		out = append(out, record.Event{EventID: fmt.Sprintf("%s%02d", prefix, i), UserID: "u1", Name: "$session", Time: t})
 	}
 	return out
 }
 
 func workedExampleCases() []tcase {
-	meta := func(id, t, isMember string) dataset.Event {
+	meta := func(id, t, isMember string) record.Event {
 		return ev(id, "$meta", t, `{"isMember":`+isMember+`}`)
 	}
 	// avg over all time = (30000 + 60 + 40) / 3 = 10033.3; last week sum = 100
 	bigOld := ev("b1", "$buy", "2026-02-10T10:00:00Z", `{"items":[{"price":30000}]}`)
 	smallLastWeek := ev("b2", "$buy", "2026-03-04T10:00:00Z", `{"items":[{"price":60},{"price":40}]}`)
-	build := func(parts ...[]dataset.Event) []dataset.Event {
-		var out []dataset.Event
+	build := func(parts ...[]record.Event) []record.Event {
+		var out []record.Event
 		for _, p := range parts {
 			out = append(out, p...)
 		}
 		return out
 	}
-	member := []dataset.Event{meta("m1", "2026-03-11T08:00:00Z", "1")}
-	buys := []dataset.Event{bigOld, smallLastWeek}
-	c := func(name string, evs []dataset.Event, want bool) tcase {
+	member := []record.Event{meta("m1", "2026-03-11T08:00:00Z", "1")}
+	buys := []record.Event{bigOld, smallLastWeek}
+	c := func(name string, evs []record.Event, want bool) tcase {
 		return tcase{name: "worked/" + name, tree: workedExample, events: evs, want: want}
 	}
 	return []tcase{
 		// 11 sessions from Mon 00:00 every 13 h: the last at Mar 7 10:00
 		c("in", build(member, buys, sessions(11, "s")), true),
-		c("in without last week buys", build(member, []dataset.Event{bigOld}, sessions(11, "s")), true),
-		c("in: flag 0 earlier today then 1", build([]dataset.Event{meta("m0", "2026-03-11T07:00:00Z", "0")}, member, buys, sessions(11, "s")), true),
-		c("in: later flag after as_of ignored", build(member, []dataset.Event{meta("m9", "2026-03-11T12:00:01Z", "0")}, buys, sessions(11, "s")), true),
+		c("in without last week buys", build(member, []record.Event{bigOld}, sessions(11, "s")), true),
+		c("in: flag 0 earlier today then 1", build([]record.Event{meta("m0", "2026-03-11T07:00:00Z", "0")}, member, buys, sessions(11, "s")), true),
+		c("in: later flag after as_of ignored", build(member, []record.Event{meta("m9", "2026-03-11T12:00:01Z", "0")}, buys, sessions(11, "s")), true),
 		// equal times: the larger event_id ("m2") is the last
-		c("in: tie won by larger event_id", build([]dataset.Event{meta("m1", "2026-03-11T08:00:00Z", "0"), meta("m2", "2026-03-11T08:00:00Z", "1")}, buys, sessions(11, "s")), true),
-		c("out: tie lost by smaller event_id", build([]dataset.Event{meta("m1", "2026-03-11T08:00:00Z", "1"), meta("m2", "2026-03-11T08:00:00Z", "0")}, buys, sessions(11, "s")), false),
-		c("out: flag set yesterday only", build([]dataset.Event{meta("m1", "2026-03-10T23:59:59Z", "1")}, buys, sessions(11, "s")), false),
-		c("out: flag 1 then 0 today", build(member, []dataset.Event{meta("m2", "2026-03-11T09:00:00Z", "0")}, buys, sessions(11, "s")), false),
-		c("out: flag is the string \"1\"", build([]dataset.Event{meta("m1", "2026-03-11T08:00:00Z", `"1"`)}, buys, sessions(11, "s")), false),
-		c("out: flag true", build([]dataset.Event{meta("m1", "2026-03-11T08:00:00Z", `true`)}, buys, sessions(11, "s")), false),
+		c("in: tie won by larger event_id", build([]record.Event{meta("m1", "2026-03-11T08:00:00Z", "0"), meta("m2", "2026-03-11T08:00:00Z", "1")}, buys, sessions(11, "s")), true),
+		c("out: tie lost by smaller event_id", build([]record.Event{meta("m1", "2026-03-11T08:00:00Z", "1"), meta("m2", "2026-03-11T08:00:00Z", "0")}, buys, sessions(11, "s")), false),
+		c("out: flag set yesterday only", build([]record.Event{meta("m1", "2026-03-10T23:59:59Z", "1")}, buys, sessions(11, "s")), false),
+		c("out: flag 1 then 0 today", build(member, []record.Event{meta("m2", "2026-03-11T09:00:00Z", "0")}, buys, sessions(11, "s")), false),
+		c("out: flag is the string \"1\"", build([]record.Event{meta("m1", "2026-03-11T08:00:00Z", `"1"`)}, buys, sessions(11, "s")), false),
+		c("out: flag true", build([]record.Event{meta("m1", "2026-03-11T08:00:00Z", `true`)}, buys, sessions(11, "s")), false),
 		// last week sum 101
-		c("out: spent 101 last week", build(member, []dataset.Event{bigOld, ev("b2", "$buy", "2026-03-04T10:00:00Z", `{"items":[{"price":61},{"price":40}]}`)}, sessions(11, "s")), false),
+		c("out: spent 101 last week", build(member, []record.Event{bigOld, ev("b2", "$buy", "2026-03-04T10:00:00Z", `{"items":[{"price":61},{"price":40}]}`)}, sessions(11, "s")), false),
 		// avg (29000 + 60 + 40) / 3 = 9700
-		c("out: avg below 10000", build(member, []dataset.Event{ev("b1", "$buy", "2026-02-10T10:00:00Z", `{"items":[{"price":29000}]}`), smallLastWeek}, sessions(11, "s")), false),
+		c("out: avg below 10000", build(member, []record.Event{ev("b1", "$buy", "2026-02-10T10:00:00Z", `{"items":[{"price":29000}]}`), smallLastWeek}, sessions(11, "s")), false),
 		// no $buy: sum is 0 (<= 100) but avg is undefined
 		c("out: never bought", build(member, sessions(11, "s")), false),
 		c("out: exactly 10 sessions", build(member, buys, sessions(10, "s")), false),
-		c("out: 11th session this week", build(member, buys, sessions(10, "s"), []dataset.Event{{EventID: "sx", UserID: "u1", Name: "$session", Time: at("2026-03-09T00:00:00Z")}}), false),
-		c("out: 11th session before last week", build(member, buys, sessions(10, "s"), []dataset.Event{{EventID: "sx", UserID: "u1", Name: "$session", Time: at("2026-03-01T23:59:59Z")}}), false),
+		c("out: 11th session this week", build(member, buys, sessions(10, "s"), []record.Event{{EventID: "sx", UserID: "u1", Name: "$session", Time: at("2026-03-09T00:00:00Z")}}), false),
+		c("out: 11th session before last week", build(member, buys, sessions(10, "s"), []record.Event{{EventID: "sx", UserID: "u1", Name: "$session", Time: at("2026-03-01T23:59:59Z")}}), false),
 		c("in: 12 sessions", build(member, buys, sessions(12, "s")), true),
 	}
 }
@@ -914,7 +914,7 @@ func TestMember(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			tree := decode(t, c.tree)
 			notTree := decode(t, `{"type":"not","child":`+c.tree+`}`)
-			u := dataset.User{UserID: "u1", Attributes: obj(c.attrs)}
+			u := record.User{UserID: "u1", Attributes: obj(c.attrs)}
 			if c.user != nil {
 				u = *c.user
 			}

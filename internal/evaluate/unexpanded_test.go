@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/evaluate"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -28,7 +28,7 @@ func TestUnexpandedReference(t *testing.T) {
 					t.Errorf("Member recovered %v, want a panic with segment.ErrUnexpanded naming seg_vip", err)
 				}
 			}()
-			evaluate.Member(tree, dataset.User{UserID: "u1"}, nil, evaluate.Options{AsOf: time.Now()})
+			evaluate.Member(tree, record.User{UserID: "u1"}, nil, evaluate.Options{AsOf: time.Now()})
 		})
 	}
 }

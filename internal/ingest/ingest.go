@@ -48,7 +48,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -172,7 +172,7 @@ func ParseTime(s string) (time.Time, bool) {
 //     and the first occurrence wins, as when a batch is retried (storage
 //     keeps the event already stored, see duckdb.Engine.WriteEvents).
 //     DecodeEvents returns both; the storage layer deduplicates.
-func DecodeEvents(body []byte) ([]dataset.Event, error) {
+func DecodeEvents(body []byte) ([]record.Event, error) {
 	fields, err := topLevel(body, "events")
 	if err != nil {
 		return nil, err
@@ -193,7 +193,7 @@ func DecodeEvents(body []byte) ([]dataset.Event, error) {
 		return nil, ps.err()
 	}
 	limit := now().Add(MaxFutureSkew)
-	events := make([]dataset.Event, len(list))
+	events := make([]record.Event, len(list))
 	for i, r := range list {
 		decodeEvent(r, segment.Pointer("/events", i), limit, &events[i], &ps)
 		if ps.full() {
@@ -209,7 +209,7 @@ func DecodeEvents(body []byte) ([]dataset.Event, error) {
 // eventFields are an event's fields, in the order problems are reported.
 var eventFields = []string{"event_id", "user_id", "name", "time", "properties"}
 
-func decodeEvent(raw json.RawMessage, path string, limit time.Time, ev *dataset.Event, ps *problems) {
+func decodeEvent(raw json.RawMessage, path string, limit time.Time, ev *record.Event, ps *problems) {
 	if raw[0] != '{' {
 		ps.add(path, "an event must be an object, not %s", rawType(raw))
 		return

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -173,44 +173,44 @@ func TestDecodeEventsValues(t *testing.T) {
 	cases := []struct {
 		name string
 		over map[string]string
-		want dataset.Event
+		want record.Event
 	}{
-		{"defaults", nil, dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy",
+		{"defaults", nil, record.Event{EventID: "e1", UserID: "u1", Name: "$buy",
 			Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), Properties: map[string]any{"total": 1.0}}},
-		{"properties absent", map[string]string{"properties": "-"}, dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy",
+		{"properties absent", map[string]string{"properties": "-"}, record.Event{EventID: "e1", UserID: "u1", Name: "$buy",
 			Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), Properties: map[string]any{}}},
-		{"properties null", map[string]string{"properties": "null"}, dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy",
+		{"properties null", map[string]string{"properties": "null"}, record.Event{EventID: "e1", UserID: "u1", Name: "$buy",
 			Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), Properties: map[string]any{}}},
 		{"offset to UTC, nanoseconds truncated to milliseconds", map[string]string{"time": `"2026-02-01T19:00:00.123456789+09:00"`, "properties": `{}`},
-			dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy",
+			record.Event{EventID: "e1", UserID: "u1", Name: "$buy",
 				Time: time.Date(2026, 2, 1, 10, 0, 0, 123000000, time.UTC), Properties: map[string]any{}}},
 		{"more than nine fractional digits", map[string]string{"time": `"2026-02-01T10:00:00.9999999999999Z"`, "properties": `{}`},
-			dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy",
+			record.Event{EventID: "e1", UserID: "u1", Name: "$buy",
 				Time: time.Date(2026, 2, 1, 10, 0, 0, 999000000, time.UTC), Properties: map[string]any{}}},
 		{"one fractional digit, negative offset", map[string]string{"time": `"2026-02-01T05:30:00.5-04:30"`, "properties": `{}`},
-			dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy",
+			record.Event{EventID: "e1", UserID: "u1", Name: "$buy",
 				Time: time.Date(2026, 2, 1, 10, 0, 0, 500000000, time.UTC), Properties: map[string]any{}}},
 		{"up to an hour ahead of the clock", map[string]string{"time": `"2026-03-01T13:00:00Z"`, "properties": `{}`},
-			dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy",
+			record.Event{EventID: "e1", UserID: "u1", Name: "$buy",
 				Time: time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC), Properties: map[string]any{}}},
 		{"old times", map[string]string{"time": `"0001-01-01T00:00:00Z"`, "properties": `{}`},
-			dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy",
+			record.Event{EventID: "e1", UserID: "u1", Name: "$buy",
 				Time: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), Properties: map[string]any{}}},
 		{"unicode and escapes", map[string]string{"event_id": `"\u00e9v\ud83d\ude00"`, "user_id": `"유저 1"`, "name": `"a \"b\" \\u"`, "properties": `{}`},
-			dataset.Event{EventID: "év😀", UserID: "유저 1", Name: `a "b" \u`,
+			record.Event{EventID: "év😀", UserID: "유저 1", Name: `a "b" \u`,
 				Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), Properties: map[string]any{}}},
 		{"256-byte IDs", map[string]string{"event_id": `"` + strings.Repeat("é", 128) + `"`, "properties": `{}`},
-			dataset.Event{EventID: strings.Repeat("é", 128), UserID: "u1", Name: "$buy",
+			record.Event{EventID: strings.Repeat("é", 128), UserID: "u1", Name: "$buy",
 				Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), Properties: map[string]any{}}},
 		{"nested properties, numbers as float64", map[string]string{"properties": `{"items":[{"price":1000,"sku":"a"},null],"big":12345678901234567890,"tiny":1e-400,"neg":-0.5,"ok":true,"n":null,"":1,"a.b":2}`},
-			dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy", Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC),
+			record.Event{EventID: "e1", UserID: "u1", Name: "$buy", Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC),
 				Properties: map[string]any{"items": []any{map[string]any{"price": 1000.0, "sku": "a"}, nil},
 					"big": 12345678901234567890.0, "tiny": 0.0, "neg": -0.5, "ok": true, "n": nil, "": 1.0, "a.b": 2.0}}},
 		{"maximum depth", map[string]string{"properties": strings.Repeat(`{"a":`, MaxDepth-1) + "[1]" + strings.Repeat("}", MaxDepth-1)},
-			dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy", Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC),
+			record.Event{EventID: "e1", UserID: "u1", Name: "$buy", Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC),
 				Properties: nest(MaxDepth-1, []any{1.0}).(map[string]any)}},
 		{"largest float", map[string]string{"properties": `{"x":1.7976931348623157e308}`},
-			dataset.Event{EventID: "e1", UserID: "u1", Name: "$buy", Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC),
+			record.Event{EventID: "e1", UserID: "u1", Name: "$buy", Time: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC),
 				Properties: map[string]any{"x": math.MaxFloat64}}},
 	}
 	for _, c := range cases {

@@ -6,8 +6,7 @@ import (
 	"maps"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/dataset"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // ProfileVersion is the state of a user's attributes as a store read
@@ -30,7 +29,7 @@ type ProfileStore interface {
 	// the app's watermark before it returns, and returns the profile as
 	// stored. swapped is false, and nothing changed, if another write came
 	// first.
-	SwapProfile(ctx context.Context, appID, userID string, attrs map[string]any, v ProfileVersion) (u dataset.User, swapped bool, err error)
+	SwapProfile(ctx context.Context, appID, userID string, attrs map[string]any, v ProfileVersion) (u record.User, swapped bool, err error)
 }
 
 // Fresh is a fresh store: where the ingestion API writes, and where the
@@ -41,14 +40,14 @@ type Fresh interface {
 	Ping(ctx context.Context) error
 	// WriteEvents stores a batch of events idempotently (by event ID) and
 	// returns how many were new.
-	WriteEvents(ctx context.Context, appID string, events []dataset.Event) (int, error)
-	GetUser(ctx context.Context, appID, userID string) (dataset.User, error)
+	WriteEvents(ctx context.Context, appID string, events []record.Event) (int, error)
+	GetUser(ctx context.Context, appID, userID string) (record.User, error)
 	// Watermark is the app's watermark: every acknowledged write moved
 	// it, strictly.
 	Watermark(ctx context.Context, appID string) (time.Time, error)
 	// UserData is a user's profile and every event (an acknowledged write
 	// is in it): the single-user membership check reads it.
-	UserData(ctx context.Context, appID, userID string) (dataset.User, []dataset.Event, error)
+	UserData(ctx context.Context, appID, userID string) (record.User, []record.Event, error)
 }
 
 // maxSwaps bounds how often a profile write reads and tries again when
@@ -58,7 +57,7 @@ const maxSwaps = 20
 // PutProfile replaces a user's attributes (keys with a nil value left
 // out, as the segment language treats a null attribute as missing),
 // creating the user.
-func PutProfile(ctx context.Context, s ProfileStore, appID, userID string, attrs map[string]any) (dataset.User, error) {
+func PutProfile(ctx context.Context, s ProfileStore, appID, userID string, attrs map[string]any) (record.User, error) {
 	clean := make(map[string]any, len(attrs))
 	for k, v := range attrs {
 		if v != nil {
@@ -71,7 +70,7 @@ func PutProfile(ctx context.Context, s ProfileStore, appID, userID string, attrs
 // PatchProfile merges attrs into a user's attributes, creating the user.
 // The merge is shallow: each key replaces the attribute whole (a nested
 // object included), and a nil value deletes the key.
-func PatchProfile(ctx context.Context, s ProfileStore, appID, userID string, attrs map[string]any) (dataset.User, error) {
+func PatchProfile(ctx context.Context, s ProfileStore, appID, userID string, attrs map[string]any) (record.User, error) {
 	return updateProfile(ctx, s, appID, userID, func(old map[string]any) map[string]any {
 		merged := maps.Clone(old)
 		if merged == nil {
@@ -92,20 +91,20 @@ func PatchProfile(ctx context.Context, s ProfileStore, appID, userID string, att
 // other write came between, reading again otherwise: concurrent writes of
 // a user lose none of each other's keys. A result past the limits of
 // CheckProfile is its *segment.Error, and changes nothing.
-func updateProfile(ctx context.Context, s ProfileStore, appID, userID string, change func(old map[string]any) map[string]any) (dataset.User, error) {
+func updateProfile(ctx context.Context, s ProfileStore, appID, userID string, change func(old map[string]any) map[string]any) (record.User, error) {
 	for range maxSwaps {
 		old, v, err := s.ReadProfile(ctx, appID, userID)
 		if err != nil {
-			return dataset.User{}, err
+			return record.User{}, err
 		}
 		attrs := change(old)
 		if err := CheckProfile(attrs); err != nil {
-			return dataset.User{}, err
+			return record.User{}, err
 		}
 		u, swapped, err := s.SwapProfile(ctx, appID, userID, attrs, v)
 		if err != nil || swapped {
 			return u, err
 		}
 	}
-	return dataset.User{}, fmt.Errorf("user %q: %d other writes of the profile came first; try again: %w", userID, maxSwaps, store.ErrConflict)
+	return record.User{}, fmt.Errorf("user %q: %d other writes of the profile came first; try again: %w", userID, maxSwaps, record.ErrConflict)
 }

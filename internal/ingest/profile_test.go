@@ -5,8 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/segmentd/segmentd/internal/dataset"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // contended is a profile store where another write always comes first.
@@ -16,9 +15,9 @@ func (c *contended) ReadProfile(context.Context, string, string) (map[string]any
 	return map[string]any{}, ProfileVersion{}, nil
 }
 
-func (c *contended) SwapProfile(context.Context, string, string, map[string]any, ProfileVersion) (dataset.User, bool, error) {
+func (c *contended) SwapProfile(context.Context, string, string, map[string]any, ProfileVersion) (record.User, bool, error) {
 	c.swaps++
-	return dataset.User{}, false, nil
+	return record.User{}, false, nil
 }
 
 // TestProfileContended: a write that keeps losing the race gives up after
@@ -26,7 +25,7 @@ func (c *contended) SwapProfile(context.Context, string, string, map[string]any,
 func TestProfileContended(t *testing.T) {
 	c := &contended{}
 	_, err := PatchProfile(context.Background(), c, "a", "u1", map[string]any{"k": 1.0})
-	if !errors.Is(err, store.ErrConflict) || c.swaps != maxSwaps {
-		t.Fatalf("after %d tries: %v, want %d tries and store.ErrConflict", c.swaps, err, maxSwaps)
+	if !errors.Is(err, record.ErrConflict) || c.swaps != maxSwaps {
+		t.Fatalf("after %d tries: %v, want %d tries and record.ErrConflict", c.swaps, err, maxSwaps)
 	}
 }

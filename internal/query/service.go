@@ -14,6 +14,7 @@ import (
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/evaluate"
 	"github.com/segmentd/segmentd/internal/ingest"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/runs"
 	"github.com/segmentd/segmentd/internal/snapshot"
 	"github.com/segmentd/segmentd/internal/store"
@@ -209,7 +210,7 @@ func (s *Service) ExecRun(ctx context.Context, run store.Run, progress func(floa
 	}
 	_, tree, err := s.SegmentTree(ctx, run.AppID, run.SegmentID, run.Version)
 	var segErr *segment.Error
-	if errors.As(err, &segErr) || errors.Is(err, store.ErrNotFound) {
+	if errors.As(err, &segErr) || errors.Is(err, record.ErrNotFound) {
 		return runs.Result{}, &runs.Error{Reason: "the segment cannot be evaluated: " + err.Error(), Err: err}
 	}
 	if err != nil {
@@ -318,7 +319,7 @@ func (s *Service) Member(ctx context.Context, app store.App, segmentID, userID s
 	m := Membership{AsOf: now.UTC().Truncate(time.Microsecond), Version: seg.Version}
 	user, events, err := s.cfg.Fresh.UserData(ctx, app.ID, userID)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, record.ErrNotFound):
 		// A user the app has never seen is in no segment.
 	case err != nil:
 		return Membership{}, unavailable(err)
@@ -344,7 +345,7 @@ func (l Lookup) Segment(ctx context.Context, id string) (segment.Node, error) {
 		return l.SelfTree, nil
 	}
 	seg, err := l.Segments.GetSegment(ctx, l.AppID, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, record.ErrNotFound) {
 		return nil, segment.ErrNotFound
 	}
 	if err != nil {

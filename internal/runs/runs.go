@@ -251,7 +251,7 @@ func (s *Scheduler) recoverRuns(ctx context.Context) ([]store.Run, error) {
 // snapshot exists, Submit returns that run instead, with reused true.
 // Concurrent Submits of one key in this process create one run.
 // ErrNotRunning before Start and after Shutdown; the store's errors
-// otherwise (store.ErrNotFound for an unknown app, store.ErrInvalid).
+// otherwise (record.ErrNotFound for an unknown app, store.ErrInvalid).
 func (s *Scheduler) Submit(ctx context.Context, r store.Run) (run store.Run, reused bool, err error) {
 	lock := &s.submit[maphash.String(s.seed, r.AppID+"\x00"+r.Key)%uint64(len(s.submit))]
 	lock.Lock()
@@ -295,7 +295,7 @@ func (s *Scheduler) snapshotExists(ctx context.Context, r store.Run) bool {
 // Cancel cancels a run of the app and returns it as stored afterwards. A
 // queued run becomes canceled and is never executed; a running one becomes
 // canceled at once and its Exec's context is canceled, so the engine query
-// stops; a run already final is returned unchanged. store.ErrNotFound if
+// stops; a run already final is returned unchanged. record.ErrNotFound if
 // the app has no such run. It works before Start and after Shutdown too.
 func (s *Scheduler) Cancel(ctx context.Context, appID, runID string) (store.Run, error) {
 	r, _, err := s.st.FinishRun(ctx, store.Run{AppID: appID, ID: runID, State: store.RunCanceled})

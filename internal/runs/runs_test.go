@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
@@ -299,7 +300,7 @@ func TestCancelQueued(t *testing.T) {
 		t.Fatalf("Cancel of a succeeded run = %+v, %v", r, err)
 	}
 	for _, c := range [][2]string{{"a", "run_nope"}, {"b", first.ID}} {
-		if _, err := h.Cancel(context.Background(), c[0], c[1]); !errors.Is(err, store.ErrNotFound) {
+		if _, err := h.Cancel(context.Background(), c[0], c[1]); !errors.Is(err, record.ErrNotFound) {
 			t.Fatalf("Cancel(%s, %s) = %v, want ErrNotFound", c[0], c[1], err)
 		}
 	}

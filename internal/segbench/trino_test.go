@@ -19,6 +19,7 @@ import (
 	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/engine/trino"
 	"github.com/segmentd/segmentd/internal/enginetest"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
 )
@@ -70,8 +71,8 @@ func TestTrinoHandSQL(t *testing.T) {
 	}
 	events := slices.Clone(data.Events)
 	rand.New(rand.NewPCG(7, 8)).Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
-	var held []dataset.Event // old events that will arrive late
-	var rest []dataset.Event
+	var held []record.Event // old events that will arrive late
+	var rest []record.Event
 	for _, e := range events {
 		if len(held) < 300 && e.Time.Before(corpus.AsOf.AddDate(0, 0, -10)) {
 			held = append(held, e)
@@ -79,7 +80,7 @@ func TestTrinoHandSQL(t *testing.T) {
 			rest = append(rest, e)
 		}
 	}
-	write := func(now time.Time, evs []dataset.Event) {
+	write := func(now time.Time, evs []record.Event) {
 		t.Helper()
 		fresh.SetNow(func() time.Time { return now })
 		for lo := 0; lo < len(evs); lo += 1000 {
@@ -89,7 +90,7 @@ func TestTrinoHandSQL(t *testing.T) {
 		}
 	}
 	write(start, rest)
-	var stored []dataset.User
+	var stored []record.User
 	for _, u := range data.Users {
 		got, err := fresh.PutUser(ctx, app, u.UserID, u.Attributes)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 type appRow struct {
@@ -17,7 +18,7 @@ type appRow struct {
 	CreatedAt dbTime `db:"created_at"`
 }
 
-// CreateApp stores a new app; its CreatedAt is set here. ErrConflict if the
+// CreateApp stores a new app; its CreatedAt is set here. record.ErrConflict if the
 // ID exists.
 func (s *SQL) CreateApp(ctx context.Context, a App) (App, error) {
 	if err := checkID("app ID", a.ID, MaxAppIDLen); err != nil {
@@ -30,7 +31,7 @@ func (s *SQL) CreateApp(ctx context.Context, a App) (App, error) {
 		return err
 	})
 	if isDuplicate(err) {
-		return App{}, fmt.Errorf("store: app %q already exists: %w", a.ID, ErrConflict)
+		return App{}, fmt.Errorf("store: app %q already exists: %w", a.ID, record.ErrConflict)
 	}
 	if err != nil {
 		return App{}, fmt.Errorf("store: create app %q: %w", a.ID, err)
@@ -38,12 +39,12 @@ func (s *SQL) CreateApp(ctx context.Context, a App) (App, error) {
 	return a, nil
 }
 
-// GetApp returns an app; ErrNotFound if there is none with that ID.
+// GetApp returns an app; record.ErrNotFound if there is none with that ID.
 func (s *SQL) GetApp(ctx context.Context, appID string) (App, error) {
 	var r appRow
 	err := s.r.GetContext(ctx, &r, `SELECT app_id, time_zone, created_at FROM apps WHERE app_id = ?`, appID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return App{}, fmt.Errorf("store: app %q: %w", appID, ErrNotFound)
+		return App{}, fmt.Errorf("store: app %q: %w", appID, record.ErrNotFound)
 	}
 	if err != nil {
 		return App{}, fmt.Errorf("store: get app %q: %w", appID, err)
@@ -51,12 +52,12 @@ func (s *SQL) GetApp(ctx context.Context, appID string) (App, error) {
 	return App{ID: r.ID, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt.Time}, nil
 }
 
-// appExists fails with ErrNotFound unless the app exists.
+// appExists fails with record.ErrNotFound unless the app exists.
 func (s *SQL) appExists(ctx context.Context, tx *sqlx.Tx, appID string) error {
 	var one int
 	err := tx.GetContext(ctx, &one, `SELECT 1 FROM apps WHERE app_id = ?`, appID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("store: app %q: %w", appID, ErrNotFound)
+		return fmt.Errorf("store: app %q: %w", appID, record.ErrNotFound)
 	}
 	return err
 }
@@ -78,8 +79,8 @@ func (r keyRow) key() Key {
 		CreatedAt: r.CreatedAt.Time, LastUsedAt: r.LastUsedAt.Time}
 }
 
-// CreateKey stores an API key of an existing app (ErrNotFound otherwise);
-// its CreatedAt is set here. ErrConflict if the key ID exists.
+// CreateKey stores an API key of an existing app (record.ErrNotFound otherwise);
+// its CreatedAt is set here. record.ErrConflict if the key ID exists.
 func (s *SQL) CreateKey(ctx context.Context, k Key) error {
 	if err := checkID("key ID", k.ID, MaxKeyIDLen); err != nil {
 		return err
@@ -105,23 +106,23 @@ func (s *SQL) CreateKey(ctx context.Context, k Key) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, record.ErrNotFound):
 		return err
 	case isDuplicate(err):
-		return fmt.Errorf("store: key %q already exists: %w", k.ID, ErrConflict)
+		return fmt.Errorf("store: key %q already exists: %w", k.ID, record.ErrConflict)
 	case isForeignKey(err):
-		return fmt.Errorf("store: app %q: %w", k.AppID, ErrNotFound)
+		return fmt.Errorf("store: app %q: %w", k.AppID, record.ErrNotFound)
 	}
 	return fmt.Errorf("store: create key %q: %w", k.ID, err)
 }
 
-// GetKey returns a key by its ID, whatever its app; ErrNotFound if none
+// GetKey returns a key by its ID, whatever its app; record.ErrNotFound if none
 // (or revoked: a revoked key is deleted).
 func (s *SQL) GetKey(ctx context.Context, keyID string) (Key, error) {
 	var r keyRow
 	err := s.r.GetContext(ctx, &r, `SELECT `+keyColumns+` FROM api_keys WHERE key_id = ?`, keyID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Key{}, fmt.Errorf("store: key %q: %w", keyID, ErrNotFound)
+		return Key{}, fmt.Errorf("store: key %q: %w", keyID, record.ErrNotFound)
 	}
 	if err != nil {
 		return Key{}, fmt.Errorf("store: get key %q: %w", keyID, err)
@@ -142,7 +143,7 @@ func (s *SQL) ListKeys(ctx context.Context, appID string) ([]Key, error) {
 	return keys, nil
 }
 
-// DeleteKey revokes a key of the app: ErrNotFound if the app has no such
+// DeleteKey revokes a key of the app: record.ErrNotFound if the app has no such
 // key (another app's key included).
 func (s *SQL) DeleteKey(ctx context.Context, appID, keyID string) error {
 	var n int64
@@ -158,7 +159,7 @@ func (s *SQL) DeleteKey(ctx context.Context, appID, keyID string) error {
 		return fmt.Errorf("store: delete key %q: %w", keyID, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("store: key %q of app %q: %w", keyID, appID, ErrNotFound)
+		return fmt.Errorf("store: key %q of app %q: %w", keyID, appID, record.ErrNotFound)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // Compaction is an app's compaction state on the distributed path. History
@@ -20,7 +21,7 @@ type Compaction struct {
 	Cleaned  time.Time
 }
 
-// GetCompaction returns the app's compaction state; ErrNotFound before the
+// GetCompaction returns the app's compaction state; record.ErrNotFound before the
 // first compaction.
 func (s *SQL) GetCompaction(ctx context.Context, appID string) (Compaction, error) {
 	var row struct {
@@ -29,7 +30,7 @@ func (s *SQL) GetCompaction(ctx context.Context, appID string) (Compaction, erro
 	}
 	err := s.r.GetContext(ctx, &row, `SELECT boundary, cleaned FROM compactions WHERE app_id = ?`, appID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Compaction{}, fmt.Errorf("store: compaction of %q: %w", appID, ErrNotFound)
+		return Compaction{}, fmt.Errorf("store: compaction of %q: %w", appID, record.ErrNotFound)
 	}
 	if err != nil {
 		return Compaction{}, fmt.Errorf("store: compaction of %q: %w", appID, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // RunState is where a run is in its life: queued, then running, then one of
@@ -115,7 +116,7 @@ func newRunID() string {
 	return "run_" + runIDEncoding.EncodeToString(b[:])[:20]
 }
 
-// CreateRun stores a new queued run of an existing app (ErrNotFound
+// CreateRun stores a new queued run of an existing app (record.ErrNotFound
 // otherwise) from its AppID, SegmentID, Version, AsOf and Key; the store
 // sets its ID and CreatedAt and ignores the other fields.
 func (s *SQL) CreateRun(ctx context.Context, r Run) (Run, error) {
@@ -146,21 +147,21 @@ func (s *SQL) CreateRun(ctx context.Context, r Run) (Run, error) {
 	switch {
 	case err == nil:
 		return r, nil
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, record.ErrNotFound):
 		return Run{}, err
 	case isForeignKey(err):
-		return Run{}, fmt.Errorf("store: app %q: %w", r.AppID, ErrNotFound)
+		return Run{}, fmt.Errorf("store: app %q: %w", r.AppID, record.ErrNotFound)
 	}
 	return Run{}, fmt.Errorf("store: create run of segment %q: %w", r.SegmentID, err)
 }
 
-// GetRun returns a run of an app; ErrNotFound if the app has none with
+// GetRun returns a run of an app; record.ErrNotFound if the app has none with
 // that ID (also when another app has).
 func (s *SQL) GetRun(ctx context.Context, appID, runID string) (Run, error) {
 	var r runRow
 	err := s.r.GetContext(ctx, &r, `SELECT `+runColumns+` FROM runs WHERE app_id = ? AND run_id = ?`, appID, runID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Run{}, fmt.Errorf("store: run %q: %w", runID, ErrNotFound)
+		return Run{}, fmt.Errorf("store: run %q: %w", runID, record.ErrNotFound)
 	}
 	if err != nil {
 		return Run{}, fmt.Errorf("store: get run %q: %w", runID, err)
@@ -265,7 +266,7 @@ func (s *SQL) transition(ctx context.Context, appID, runID string, from []RunSta
 		get := func() error {
 			err := tx.GetContext(ctx, &r, `SELECT `+runColumns+` FROM runs WHERE app_id = ? AND run_id = ?`+s.d.forUpdate, appID, runID)
 			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("store: run %q: %w", runID, ErrNotFound)
+				return fmt.Errorf("store: run %q: %w", runID, record.ErrNotFound)
 			}
 			return err
 		}
@@ -290,7 +291,7 @@ func (s *SQL) transition(ctx context.Context, appID, runID string, from []RunSta
 		return get()
 	})
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, record.ErrNotFound) {
 			return Run{}, false, err
 		}
 		return Run{}, false, fmt.Errorf("store: run %q: %w", runID, err)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // Runs tests are part of the conformance suite (runSuite).
@@ -67,11 +69,11 @@ func testCreateGetRun(t *testing.T, s *SQL) {
 		t.Fatal("two runs with one ID")
 	}
 	_, err := s.GetRun(ctx, "bakery", r.ID)
-	wantErr(t, err, ErrNotFound, "GetRun of another app")
+	wantErr(t, err, record.ErrNotFound, "GetRun of another app")
 	_, err = s.GetRun(ctx, "shop", "run_nope")
-	wantErr(t, err, ErrNotFound, "GetRun missing")
+	wantErr(t, err, record.ErrNotFound, "GetRun missing")
 	_, err = s.CreateRun(ctx, Run{AppID: "nope", SegmentID: "seg", Version: 1, AsOf: asOf, Key: "k"})
-	wantErr(t, err, ErrNotFound, "CreateRun of a missing app")
+	wantErr(t, err, record.ErrNotFound, "CreateRun of a missing app")
 	for name, bad := range map[string]Run{
 		"empty key":    {AppID: "shop", SegmentID: "seg", Version: 1, AsOf: asOf},
 		"long key":     {AppID: "shop", SegmentID: "seg", Version: 1, AsOf: asOf, Key: strings.Repeat("k", MaxRunKeyLen+1)},
@@ -168,11 +170,11 @@ func testRunTransitions(t *testing.T, s *SQL) {
 		defer catchMust(t)
 		r := mkRun(t, s, "shop", "k")
 		_, _, err := s.StartRun(ctx, "bakery", r.ID)
-		wantErr(t, err, ErrNotFound, "StartRun of another app")
+		wantErr(t, err, record.ErrNotFound, "StartRun of another app")
 		_, _, err = s.FinishRun(ctx, Run{AppID: "shop", ID: "run_nope", State: RunCanceled})
-		wantErr(t, err, ErrNotFound, "FinishRun missing")
+		wantErr(t, err, record.ErrNotFound, "FinishRun missing")
 		_, err = s.SetRunProgress(ctx, "shop", "run_nope", 0.1)
-		wantErr(t, err, ErrNotFound, "SetRunProgress missing")
+		wantErr(t, err, record.ErrNotFound, "SetRunProgress missing")
 		for name, end := range map[string]Run{
 			"not final":               {AppID: "shop", ID: r.ID, State: RunRunning},
 			"succeeded without count": {AppID: "shop", ID: r.ID, State: RunSucceeded},

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // Schema: segments holds one row per live segment with its current version;
@@ -115,8 +116,8 @@ func (s *SQL) insertVersion(ctx context.Context, tx *sqlx.Tx, seg Segment) error
 }
 
 // CreateSegment stores version 1 of a new segment whose ID the caller chose.
-// ErrNotFound if the app or a referenced segment does not exist
-// (*MissingRefsError for the latter); ErrConflict if the ID exists in the app.
+// record.ErrNotFound if the app or a referenced segment does not exist
+// (*MissingRefsError for the latter); record.ErrConflict if the ID exists in the app.
 func (s *SQL) CreateSegment(ctx context.Context, seg Segment) (Segment, error) {
 	if err := checkSegment(seg); err != nil {
 		return Segment{}, err
@@ -132,7 +133,7 @@ func (s *SQL) CreateSegment(ctx context.Context, seg Segment) (Segment, error) {
 		var one int
 		err := tx.GetContext(ctx, &one, `SELECT 1 FROM segments WHERE app_id = ? AND segment_id = ?`, seg.AppID, seg.ID)
 		if err == nil {
-			return fmt.Errorf("store: segment %q already exists: %w", seg.ID, ErrConflict)
+			return fmt.Errorf("store: segment %q already exists: %w", seg.ID, record.ErrConflict)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -143,7 +144,7 @@ func (s *SQL) CreateSegment(ctx context.Context, seg Segment) (Segment, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO segments (app_id, segment_id, current_version, created_at, updated_at) VALUES (?, ?, 1, ?, ?)`,
 			seg.AppID, seg.ID, s.timeArg(seg.CreatedAt), s.timeArg(seg.UpdatedAt)); err != nil {
 			if isDuplicate(err) { // created concurrently (MySQL)
-				return fmt.Errorf("store: segment %q already exists: %w", seg.ID, ErrConflict)
+				return fmt.Errorf("store: segment %q already exists: %w", seg.ID, record.ErrConflict)
 			}
 			return err
 		}
@@ -156,7 +157,7 @@ func (s *SQL) CreateSegment(ctx context.Context, seg Segment) (Segment, error) {
 }
 
 // UpdateSegment stores the next version of a segment (name, description,
-// tree and refs replaced); older versions stay readable. ErrNotFound if the
+// tree and refs replaced); older versions stay readable. record.ErrNotFound if the
 // segment or a referenced segment does not exist.
 func (s *SQL) UpdateSegment(ctx context.Context, seg Segment) (Segment, error) {
 	if err := checkSegment(seg); err != nil {
@@ -172,7 +173,7 @@ func (s *SQL) UpdateSegment(ctx context.Context, seg Segment) (Segment, error) {
 		err := tx.GetContext(ctx, &cur, `SELECT current_version, created_at FROM segments WHERE app_id = ? AND segment_id = ?`+s.d.forUpdate,
 			seg.AppID, seg.ID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("store: segment %q: %w", seg.ID, ErrNotFound)
+			return fmt.Errorf("store: segment %q: %w", seg.ID, record.ErrNotFound)
 		}
 		if err != nil {
 			return err
@@ -204,11 +205,11 @@ func (s *SQL) UpdateSegment(ctx context.Context, seg Segment) (Segment, error) {
 }
 
 func wrapSegmentErr(op string, seg Segment, err error) error {
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+	if errors.Is(err, record.ErrNotFound) || errors.Is(err, record.ErrConflict) {
 		return err
 	}
 	if isForeignKey(err) {
-		return fmt.Errorf("store: %s segment %q: %w", op, seg.ID, ErrNotFound)
+		return fmt.Errorf("store: %s segment %q: %w", op, seg.ID, record.ErrNotFound)
 	}
 	return fmt.Errorf("store: %s segment %q: %w", op, seg.ID, err)
 }
@@ -218,11 +219,11 @@ func (s *SQL) GetSegment(ctx context.Context, appID, id string) (Segment, error)
 	return s.getSegment(ctx, appID, id, 0)
 }
 
-// GetSegmentVersion returns one version of a segment; ErrNotFound if the
+// GetSegmentVersion returns one version of a segment; record.ErrNotFound if the
 // segment or that version does not exist.
 func (s *SQL) GetSegmentVersion(ctx context.Context, appID, id string, version int) (Segment, error) {
 	if version < 1 {
-		return Segment{}, fmt.Errorf("store: segment %q version %d: %w", id, version, ErrNotFound)
+		return Segment{}, fmt.Errorf("store: segment %q version %d: %w", id, version, record.ErrNotFound)
 	}
 	return s.getSegment(ctx, appID, id, version)
 }
@@ -244,9 +245,9 @@ func (s *SQL) getSegment(ctx context.Context, appID, id string, version int) (Se
 		}
 		if errors.Is(err, sql.ErrNoRows) {
 			if version == 0 {
-				return fmt.Errorf("store: segment %q: %w", id, ErrNotFound)
+				return fmt.Errorf("store: segment %q: %w", id, record.ErrNotFound)
 			}
-			return fmt.Errorf("store: segment %q version %d: %w", id, version, ErrNotFound)
+			return fmt.Errorf("store: segment %q version %d: %w", id, version, record.ErrNotFound)
 		}
 		if err != nil {
 			return err
@@ -256,7 +257,7 @@ func (s *SQL) getSegment(ctx context.Context, appID, id string, version int) (Se
 			appID, id, seg.Version)
 	})
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, record.ErrNotFound) {
 			return Segment{}, err
 		}
 		return Segment{}, fmt.Errorf("store: get segment %q: %w", id, err)
@@ -311,8 +312,8 @@ func (s *SQL) ListSegments(ctx context.Context, appID, after string, limit int) 
 	return segs, nil
 }
 
-// DeleteSegment deletes a segment and all its versions. ErrNotFound if it
-// does not exist; ErrConflict (*ReferencedError, naming the referrers) while
+// DeleteSegment deletes a segment and all its versions. record.ErrNotFound if it
+// does not exist; record.ErrConflict (*ReferencedError, naming the referrers) while
 // the current version of another segment references it. The check and the
 // delete are one transaction.
 func (s *SQL) DeleteSegment(ctx context.Context, appID, id string) error {
@@ -320,7 +321,7 @@ func (s *SQL) DeleteSegment(ctx context.Context, appID, id string) error {
 		var one int
 		err := tx.GetContext(ctx, &one, `SELECT 1 FROM segments WHERE app_id = ? AND segment_id = ?`+s.d.forUpdate, appID, id)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("store: segment %q: %w", id, ErrNotFound)
+			return fmt.Errorf("store: segment %q: %w", id, record.ErrNotFound)
 		}
 		if err != nil {
 			return err
@@ -347,7 +348,7 @@ func (s *SQL) DeleteSegment(ctx context.Context, appID, id string) error {
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+		if errors.Is(err, record.ErrNotFound) || errors.Is(err, record.ErrConflict) {
 			return err
 		}
 		return fmt.Errorf("store: delete segment %q: %w", id, err)

@@ -8,18 +8,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // Errors a store returns, matched with errors.Is.
 var (
-	// ErrNotFound: no such app, key, segment or version in the app.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict: the app (or key ID, or segment ID in its app) already
-	// exists, or the segment is referenced by another segment's current
-	// version and cannot be deleted; the data stores wrap it too, for a
-	// profile write that other writes kept coming before
-	// (ingest.PatchProfile).
-	ErrConflict = errors.New("conflict")
 	// ErrInvalid: an argument the store cannot keep: an empty ID, or an ID
 	// longer than MaxAppIDLen, MaxSegmentIDLen or MaxKeyIDLen bytes.
 	ErrInvalid = errors.New("invalid argument")
@@ -37,7 +31,7 @@ const (
 
 // MissingRefsError is returned by CreateSegment and UpdateSegment when the
 // segment references segments that do not exist in its app (or were deleted
-// concurrently). It matches ErrNotFound with errors.Is; errors.As gives the
+// concurrently). It matches record.ErrNotFound with errors.Is; errors.As gives the
 // missing IDs, so a caller can tell it from a missing app or segment.
 type MissingRefsError struct {
 	AppID string
@@ -48,11 +42,11 @@ func (e *MissingRefsError) Error() string {
 	return fmt.Sprintf("referenced segment%s %s not found in app %q", plural(len(e.IDs)), quoteList(e.IDs), e.AppID)
 }
 
-// Unwrap makes errors.Is(err, ErrNotFound) true.
-func (e *MissingRefsError) Unwrap() error { return ErrNotFound }
+// Unwrap makes errors.Is(err, record.ErrNotFound) true.
+func (e *MissingRefsError) Unwrap() error { return record.ErrNotFound }
 
 // ReferencedError is returned by DeleteSegment while the current version of
-// another segment references the segment. It matches ErrConflict with
+// another segment references the segment. It matches record.ErrConflict with
 // errors.Is; errors.As gives the referrers.
 type ReferencedError struct {
 	AppID     string
@@ -64,8 +58,8 @@ func (e *ReferencedError) Error() string {
 	return fmt.Sprintf("segment %q is referenced by segment%s %s", e.ID, plural(len(e.Referrers)), quoteList(e.Referrers))
 }
 
-// Unwrap makes errors.Is(err, ErrConflict) true.
-func (e *ReferencedError) Unwrap() error { return ErrConflict }
+// Unwrap makes errors.Is(err, record.ErrConflict) true.
+func (e *ReferencedError) Unwrap() error { return record.ErrConflict }
 
 func plural(n int) string {
 	if n == 1 {

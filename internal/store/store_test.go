@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // TestSQLite runs the conformance suite on SQLite, a fresh file per test.
@@ -126,11 +128,11 @@ func TestMigrationFiles(t *testing.T) {
 
 func TestErrorTypes(t *testing.T) {
 	var err error = &MissingRefsError{AppID: "a", IDs: []string{"x"}}
-	if !errors.Is(err, ErrNotFound) || err.Error() != `referenced segment "x" not found in app "a"` {
+	if !errors.Is(err, record.ErrNotFound) || err.Error() != `referenced segment "x" not found in app "a"` {
 		t.Fatal(err)
 	}
 	err = &ReferencedError{AppID: "a", ID: "x", Referrers: []string{"p", "q"}}
-	if !errors.Is(err, ErrConflict) || err.Error() != `segment "x" is referenced by segments "p", "q"` {
+	if !errors.Is(err, record.ErrConflict) || err.Error() != `segment "x" is referenced by segments "p", "q"` {
 		t.Fatal(err)
 	}
 }

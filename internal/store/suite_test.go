@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // runSuite is the conformance suite every backend passes. newDSN returns the
@@ -153,7 +155,7 @@ func testApps(t *testing.T, s *SQL) {
 		t.Fatalf("ListApps = %+v", apps)
 	}
 	_, err = s.CreateApp(ctx, App{ID: "shop", TimeZone: "UTC"})
-	wantErr(t, err, ErrConflict, "CreateApp duplicate")
+	wantErr(t, err, record.ErrConflict, "CreateApp duplicate")
 	if !strings.Contains(err.Error(), `"shop"`) {
 		t.Errorf("duplicate error %q does not name the app", err)
 	}
@@ -162,12 +164,12 @@ func testApps(t *testing.T, s *SQL) {
 		t.Fatalf("after duplicate create: %+v", got)
 	}
 	_, err = s.GetApp(ctx, "nope")
-	wantErr(t, err, ErrNotFound, "GetApp missing")
+	wantErr(t, err, record.ErrNotFound, "GetApp missing")
 	// IDs are exact: no case folding, no trailing-space padding.
 	_, err = s.GetApp(ctx, "SHOP")
-	wantErr(t, err, ErrNotFound, "GetApp other case")
+	wantErr(t, err, record.ErrNotFound, "GetApp other case")
 	_, err = s.GetApp(ctx, "shop ")
-	wantErr(t, err, ErrNotFound, "GetApp trailing space")
+	wantErr(t, err, record.ErrNotFound, "GetApp trailing space")
 	must(s.CreateApp(ctx, App{ID: "Shop", TimeZone: "UTC"}))
 	if got := must(s.GetApp(ctx, "Shop")); got.TimeZone != "UTC" {
 		t.Fatalf("Shop = %+v", got)
@@ -197,12 +199,12 @@ func testKeys(t *testing.T, s *SQL) {
 	if k2 := must(s.GetKey(ctx, "k2")); string(k2.SecretHash) != string(h2[:]) {
 		t.Fatalf("k2 = %+v", k2)
 	}
-	wantErr(t, s.CreateKey(ctx, Key{ID: "k1", AppID: "shop", SecretHash: h2[:]}), ErrConflict, "CreateKey duplicate")
-	wantErr(t, s.CreateKey(ctx, Key{ID: "k3", AppID: "nope", SecretHash: h[:]}), ErrNotFound, "CreateKey unknown app")
+	wantErr(t, s.CreateKey(ctx, Key{ID: "k1", AppID: "shop", SecretHash: h2[:]}), record.ErrConflict, "CreateKey duplicate")
+	wantErr(t, s.CreateKey(ctx, Key{ID: "k3", AppID: "nope", SecretHash: h[:]}), record.ErrNotFound, "CreateKey unknown app")
 	_, err := s.GetKey(ctx, "nope")
-	wantErr(t, err, ErrNotFound, "GetKey missing")
+	wantErr(t, err, record.ErrNotFound, "GetKey missing")
 	_, err = s.GetKey(ctx, "k3")
-	wantErr(t, err, ErrNotFound, "GetKey of a failed create")
+	wantErr(t, err, record.ErrNotFound, "GetKey of a failed create")
 	// Binary hashes with zero bytes and high bytes survive.
 	raw := []byte{0, 1, 0xff, 0x80, 0, 0x7f}
 	if err := s.CreateKey(ctx, Key{ID: "k4", AppID: "shop", SecretHash: raw}); err != nil {
@@ -249,14 +251,14 @@ func testKeyScopes(t *testing.T, s *SQL) {
 	if got := ids(must(s.ListKeys(ctx, "shop"))); !slices.Equal(got, []string{"k1", "k2"}) {
 		t.Fatalf("keys of shop = %v", got)
 	}
-	wantErr(t, s.DeleteKey(ctx, "shop", "k3"), ErrNotFound, "DeleteKey of another app's key")
+	wantErr(t, s.DeleteKey(ctx, "shop", "k3"), record.ErrNotFound, "DeleteKey of another app's key")
 	must(s.GetKey(ctx, "k3"))
 	if err := s.DeleteKey(ctx, "shop", "k1"); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.GetKey(ctx, "k1")
-	wantErr(t, err, ErrNotFound, "GetKey of a revoked key")
-	wantErr(t, s.DeleteKey(ctx, "shop", "k1"), ErrNotFound, "DeleteKey twice")
+	wantErr(t, err, record.ErrNotFound, "GetKey of a revoked key")
+	wantErr(t, s.DeleteKey(ctx, "shop", "k1"), record.ErrNotFound, "DeleteKey twice")
 	if got := ids(must(s.ListKeys(ctx, "shop"))); !slices.Equal(got, []string{"k2"}) {
 		t.Fatalf("keys of shop after revoking k1 = %v", got)
 	}
@@ -347,22 +349,22 @@ func testCreateGet(t *testing.T, s *SQL) {
 	sameSegment(t, "GetSegment(vip)", must(s.GetSegment(ctx, "shop", "vip")), vip)
 
 	_, err = s.CreateSegment(ctx, Segment{AppID: "shop", ID: "vip", Name: "again"})
-	wantErr(t, err, ErrConflict, "CreateSegment duplicate")
+	wantErr(t, err, record.ErrConflict, "CreateSegment duplicate")
 	sameSegment(t, "after duplicate create", must(s.GetSegment(ctx, "shop", "vip")), vip)
 
 	_, err = s.CreateSegment(ctx, Segment{AppID: "nope", ID: "x"})
-	wantErr(t, err, ErrNotFound, "CreateSegment unknown app")
+	wantErr(t, err, record.ErrNotFound, "CreateSegment unknown app")
 	var mr *MissingRefsError
 	if errors.As(err, &mr) {
 		t.Fatalf("unknown app reported as missing refs: %v", err)
 	}
 	_, err = s.GetSegment(ctx, "shop", "nope")
-	wantErr(t, err, ErrNotFound, "GetSegment missing")
+	wantErr(t, err, record.ErrNotFound, "GetSegment missing")
 	_, err = s.GetSegmentVersion(ctx, "shop", "nope", 1)
-	wantErr(t, err, ErrNotFound, "GetSegmentVersion missing segment")
+	wantErr(t, err, record.ErrNotFound, "GetSegmentVersion missing segment")
 	for _, v := range []int{-1, 0, 2} {
 		_, err = s.GetSegmentVersion(ctx, "shop", "base", v)
-		wantErr(t, err, ErrNotFound, fmt.Sprintf("GetSegmentVersion(base, %d)", v))
+		wantErr(t, err, record.ErrNotFound, fmt.Sprintf("GetSegmentVersion(base, %d)", v))
 	}
 	// Unicode and odd bytes in text survive exactly.
 	odd := Segment{AppID: "shop", ID: "ünï-😀", Name: "名前 'quoted' \"x\" \\ %_", Description: "line1\nline2\t\x00end", Tree: "{\"v\":\"😀\"}"}
@@ -400,12 +402,12 @@ func testVersions(t *testing.T, s *SQL) {
 	sameSegment(t, "version 2", must(s.GetSegmentVersion(ctx, "shop", "seg", 2)), v2)
 	sameSegment(t, "version 3", must(s.GetSegmentVersion(ctx, "shop", "seg", 3)), v3)
 	_, err = s.GetSegmentVersion(ctx, "shop", "seg", 4)
-	wantErr(t, err, ErrNotFound, "version 4")
+	wantErr(t, err, record.ErrNotFound, "version 4")
 
 	_, err = s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "nope", Name: "x"})
-	wantErr(t, err, ErrNotFound, "UpdateSegment missing")
+	wantErr(t, err, record.ErrNotFound, "UpdateSegment missing")
 	_, err = s.UpdateSegment(ctx, Segment{AppID: "nope", ID: "seg", Name: "x"})
-	wantErr(t, err, ErrNotFound, "UpdateSegment unknown app")
+	wantErr(t, err, record.ErrNotFound, "UpdateSegment unknown app")
 	// A segment may reference itself as far as the store is concerned
 	// (cycles are the caller's to reject); it does not block its deletion.
 	self := must(s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "seg", Name: "self", Refs: []string{"seg"}}))
@@ -422,7 +424,7 @@ func testMissingRefs(t *testing.T, s *SQL) {
 	mkApp(t, s, "shop")
 	mkSeg(t, s, "shop", "a")
 	_, err := s.CreateSegment(ctx, Segment{AppID: "shop", ID: "x", Refs: []string{"a", "ghost2", "ghost1"}})
-	wantErr(t, err, ErrNotFound, "create with missing refs")
+	wantErr(t, err, record.ErrNotFound, "create with missing refs")
 	var mr *MissingRefsError
 	if !errors.As(err, &mr) || !slices.Equal(mr.IDs, []string{"ghost1", "ghost2"}) || mr.AppID != "shop" {
 		t.Fatalf("err = %v (%#v), want MissingRefsError for ghost1, ghost2", err, mr)
@@ -431,15 +433,15 @@ func testMissingRefs(t *testing.T, s *SQL) {
 		t.Fatalf("error %q does not name the missing IDs", err)
 	}
 	_, err = s.GetSegment(ctx, "shop", "x")
-	wantErr(t, err, ErrNotFound, "nothing stored by a failed create")
+	wantErr(t, err, record.ErrNotFound, "nothing stored by a failed create")
 
 	// Referencing itself at creation: it does not exist yet.
 	_, err = s.CreateSegment(ctx, Segment{AppID: "shop", ID: "y", Refs: []string{"y"}})
-	wantErr(t, err, ErrNotFound, "create referencing itself")
+	wantErr(t, err, record.ErrNotFound, "create referencing itself")
 
 	v1 := mkSeg(t, s, "shop", "seg", "a")
 	_, err = s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "seg", Name: "new", Refs: []string{"a", "ghost"}})
-	wantErr(t, err, ErrNotFound, "update with missing ref")
+	wantErr(t, err, record.ErrNotFound, "update with missing ref")
 	if !errors.As(err, &mr) || !slices.Equal(mr.IDs, []string{"ghost"}) {
 		t.Fatalf("err = %v, want MissingRefsError for ghost", err)
 	}
@@ -541,16 +543,16 @@ func testTenants(t *testing.T, s *SQL) {
 	bSeg := mkSeg(t, s, "B", "seg")
 
 	_, err := s.GetSegment(ctx, "B", "base")
-	wantErr(t, err, ErrNotFound, "B reads A's segment")
+	wantErr(t, err, record.ErrNotFound, "B reads A's segment")
 	_, err = s.GetSegmentVersion(ctx, "B", "base", 1)
-	wantErr(t, err, ErrNotFound, "B reads A's version")
+	wantErr(t, err, record.ErrNotFound, "B reads A's version")
 	_, err = s.UpdateSegment(ctx, Segment{AppID: "B", ID: "base", Name: "hijack"})
-	wantErr(t, err, ErrNotFound, "B updates A's segment")
-	wantErr(t, s.DeleteSegment(ctx, "B", "base"), ErrNotFound, "B deletes A's segment")
+	wantErr(t, err, record.ErrNotFound, "B updates A's segment")
+	wantErr(t, s.DeleteSegment(ctx, "B", "base"), record.ErrNotFound, "B deletes A's segment")
 	_, err = s.CreateSegment(ctx, Segment{AppID: "B", ID: "x", Refs: []string{"base"}})
-	wantErr(t, err, ErrNotFound, "B references A's segment")
+	wantErr(t, err, record.ErrNotFound, "B references A's segment")
 	_, err = s.UpdateSegment(ctx, Segment{AppID: "B", ID: "seg", Refs: []string{"base"}})
-	wantErr(t, err, ErrNotFound, "B's update references A's segment")
+	wantErr(t, err, record.ErrNotFound, "B's update references A's segment")
 	if l := must(s.ListSegments(ctx, "B", "", 10)); !slices.Equal(segIDs(l), []string{"seg"}) {
 		t.Fatalf("B lists %v", segIDs(l))
 	}
@@ -584,7 +586,7 @@ func testDelete(t *testing.T, s *SQL) {
 	mkSeg(t, s, "shop", "r1", "base")
 
 	err := s.DeleteSegment(ctx, "shop", "base")
-	wantErr(t, err, ErrConflict, "delete referenced")
+	wantErr(t, err, record.ErrConflict, "delete referenced")
 	var re *ReferencedError
 	if !errors.As(err, &re) || !slices.Equal(re.Referrers, []string{"r1", "r2"}) || re.ID != "base" {
 		t.Fatalf("err = %v, want ReferencedError by r1, r2", err)
@@ -611,14 +613,14 @@ func testDelete(t *testing.T, s *SQL) {
 	}
 	for _, v := range []int{1, 2} {
 		_, err = s.GetSegmentVersion(ctx, "shop", "base", v)
-		wantErr(t, err, ErrNotFound, fmt.Sprintf("deleted segment's version %d", v))
+		wantErr(t, err, record.ErrNotFound, fmt.Sprintf("deleted segment's version %d", v))
 	}
 	_, err = s.GetSegment(ctx, "shop", "base")
-	wantErr(t, err, ErrNotFound, "deleted segment")
-	wantErr(t, s.DeleteSegment(ctx, "shop", "base"), ErrNotFound, "delete twice")
-	wantErr(t, s.DeleteSegment(ctx, "nope", "base"), ErrNotFound, "delete in unknown app")
+	wantErr(t, err, record.ErrNotFound, "deleted segment")
+	wantErr(t, s.DeleteSegment(ctx, "shop", "base"), record.ErrNotFound, "delete twice")
+	wantErr(t, s.DeleteSegment(ctx, "nope", "base"), record.ErrNotFound, "delete in unknown app")
 	_, err = s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "base", Name: "x"})
-	wantErr(t, err, ErrNotFound, "update deleted")
+	wantErr(t, err, record.ErrNotFound, "update deleted")
 	// r1's old version still names base and stays readable.
 	if old := must(s.GetSegmentVersion(ctx, "shop", "r1", 1)); !slices.Equal(old.Refs, []string{"base"}) {
 		t.Fatalf("r1 v1 refs = %v", old.Refs)
@@ -629,7 +631,7 @@ func testDelete(t *testing.T, s *SQL) {
 		t.Fatalf("recreated version %d", again.Version)
 	}
 	_, err = s.GetSegmentVersion(ctx, "shop", "base", 2)
-	wantErr(t, err, ErrNotFound, "recreated segment's old version 2")
+	wantErr(t, err, record.ErrNotFound, "recreated segment's old version 2")
 	if l := must(s.ListSegments(ctx, "shop", "", 10)); !slices.Equal(segIDs(l), []string{"base", "r1"}) {
 		t.Fatalf("list after deletes: %v", segIDs(l))
 	}
@@ -637,8 +639,8 @@ func testDelete(t *testing.T, s *SQL) {
 	mkSeg(t, s, "shop", "a")
 	mkSeg(t, s, "shop", "b", "a")
 	mkSeg(t, s, "shop", "c", "b", "a")
-	wantErr(t, s.DeleteSegment(ctx, "shop", "a"), ErrConflict, "delete a")
-	wantErr(t, s.DeleteSegment(ctx, "shop", "b"), ErrConflict, "delete b")
+	wantErr(t, s.DeleteSegment(ctx, "shop", "a"), record.ErrConflict, "delete a")
+	wantErr(t, s.DeleteSegment(ctx, "shop", "b"), record.ErrConflict, "delete b")
 	for _, id := range []string{"c", "b", "a"} {
 		if err := s.DeleteSegment(ctx, "shop", id); err != nil {
 			t.Fatalf("delete %s: %v", id, err)
@@ -726,7 +728,7 @@ func testCanceled(t *testing.T, s *SQL) {
 	if _, err := s.CreateSegment(ctx, Segment{AppID: "shop", ID: "x"}); err == nil {
 		t.Error("CreateSegment on a canceled context succeeded")
 	}
-	if _, err := s.GetSegment(context.Background(), "shop", "x"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.GetSegment(context.Background(), "shop", "x"); !errors.Is(err, record.ErrNotFound) {
 		t.Errorf("segment of a canceled create: %v", err)
 	}
 	// The store still works afterwards.
@@ -791,7 +793,7 @@ func testConcurrentUpdates(t *testing.T, s *SQL) {
 		t.Fatalf("current = v%d %q, want v%d %q", cur.Version, cur.Name, last, seen[last])
 	}
 	_, err := s.GetSegmentVersion(ctx, "shop", "seg", last+1)
-	wantErr(t, err, ErrNotFound, "version past the last")
+	wantErr(t, err, record.ErrNotFound, "version past the last")
 }
 
 func testConcurrentCreates(t *testing.T, s *SQL) {
@@ -813,7 +815,7 @@ func testConcurrentCreates(t *testing.T, s *SQL) {
 		switch {
 		case err == nil:
 			ok++
-		case errors.Is(err, ErrConflict):
+		case errors.Is(err, record.ErrConflict):
 		default:
 			t.Errorf("concurrent create: %v", err)
 		}
@@ -863,13 +865,13 @@ func testDeleteRace(t *testing.T, s *SQL, update bool) {
 		close(start)
 		wg.Wait()
 		switch {
-		case delErr == nil && errors.Is(refErr, ErrNotFound):
+		case delErr == nil && errors.Is(refErr, record.ErrNotFound):
 			var mr *MissingRefsError
 			if !errors.As(refErr, &mr) || !slices.Equal(mr.IDs, []string{target}) {
 				t.Fatalf("round %d: reference error %v does not name %s", i, refErr, target)
 			}
 			outcomes["delete first"]++
-		case refErr == nil && errors.Is(delErr, ErrConflict):
+		case refErr == nil && errors.Is(delErr, record.ErrConflict):
 			var re *ReferencedError
 			if !errors.As(delErr, &re) || !slices.Equal(re.Referrers, []string{referrer}) {
 				t.Fatalf("round %d: conflict %v does not name %s", i, delErr, referrer)
@@ -1003,7 +1005,7 @@ func testConcurrentMigrate(t *testing.T, dsn string) {
 // back.
 func compactionSuite(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	if _, err := s.GetCompaction(ctx, "a"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.GetCompaction(ctx, "a"); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("before any compaction: %v", err)
 	}
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // BenchmarkWriteEvents writes batches of 1000 new events (of 1000 users
@@ -31,10 +31,10 @@ func BenchmarkWriteEvents(b *testing.B) {
 			const size = 1000
 			ctx := context.Background()
 			next := 0
-			batch := func() []dataset.Event {
-				evs := make([]dataset.Event, size)
+			batch := func() []record.Event {
+				evs := make([]record.Event, size)
 				for i := range evs {
-					evs[i] = dataset.Event{EventID: fmt.Sprintf("e%09d", next), UserID: fmt.Sprintf("u%06d", (next*7919)%100000),
+					evs[i] = record.Event{EventID: fmt.Sprintf("e%09d", next), UserID: fmt.Sprintf("u%06d", (next*7919)%100000),
 						Name: "$buy", Time: t0.Add(time.Duration(next) * time.Second),
 						Properties: map[string]any{"items": []any{map[string]any{"price": 1200.0, "sku": "sku-1"}}, "total": 1200.0}}
 					next++
@@ -74,10 +74,10 @@ func BenchmarkConcurrentWrites(b *testing.B) {
 				var wg sync.WaitGroup
 				for range writers {
 					wg.Go(func() {
-						evs := make([]dataset.Event, size)
+						evs := make([]record.Event, size)
 						for i := range evs {
 							k := next.Add(1)
-							evs[i] = dataset.Event{EventID: fmt.Sprint("e", k), UserID: fmt.Sprint("u", k%500), Name: "n", Time: t0.Add(time.Duration(k) * time.Second)}
+							evs[i] = record.Event{EventID: fmt.Sprint("e", k), UserID: fmt.Sprint("u", k%500), Name: "n", Time: t0.Add(time.Duration(k) * time.Second)}
 						}
 						n, err := eng.WriteEvents(context.Background(), "bench", evs)
 						if err != nil {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/segmentd/segmentd/internal/compact"
 	"github.com/segmentd/segmentd/internal/compile"
-	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 )
 
@@ -56,10 +56,10 @@ func TestEraseUser(t *testing.T) {
 		if _, err := st.CreateApp(ctx, store.App{ID: app, TimeZone: "UTC"}); err != nil {
 			t.Fatal(err)
 		}
-		var events []dataset.Event
+		var events []record.Event
 		for i, at := range times {
 			for _, u := range []string{"u1", "u2"} {
-				events = append(events, dataset.Event{EventID: fmt.Sprint(u, "-", i), UserID: u, Name: "buy", Time: at})
+				events = append(events, record.Event{EventID: fmt.Sprint(u, "-", i), UserID: u, Name: "buy", Time: at})
 			}
 		}
 		if _, err := eng.WriteEvents(ctx, app, events); err != nil {
@@ -112,7 +112,7 @@ func TestEraseUser(t *testing.T) {
 	if n := held("a", "u1"); n != 0 {
 		t.Fatalf("%d rows of the erased user remain", n)
 	}
-	if _, err := eng.GetUser(ctx, "a", "u1"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := eng.GetUser(ctx, "a", "u1"); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("GetUser of an erased user: %v", err)
 	}
 	if after, _ := eng.Watermark(ctx, "a"); !after.After(before) {

@@ -10,8 +10,8 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/compact"
 	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // history is where the engine keeps events of days past compaction: one
@@ -194,15 +194,15 @@ func (e *Engine) MergeLate(ctx context.Context, appID string, days []time.Time) 
 }
 
 // LateEvents implements compact.Stores.
-func (e *Engine) LateEvents(ctx context.Context, appID string) ([]compact.LateEvent, error) {
+func (e *Engine) LateEvents(ctx context.Context, appID string) ([]record.LateEvent, error) {
 	rows, err := e.db.QueryContext(ctx, `SELECT event_id, time FROM late_events WHERE app_id = ?`, appID)
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: late events: %w", err)
 	}
 	defer rows.Close()
-	var out []compact.LateEvent
+	var out []record.LateEvent
 	for rows.Next() {
-		var le compact.LateEvent
+		var le record.LateEvent
 		if err := rows.Scan(&le.EventID, &le.Day); err != nil {
 			return nil, err
 		}
@@ -213,7 +213,7 @@ func (e *Engine) LateEvents(ctx context.Context, appID string) ([]compact.LateEv
 }
 
 // DeleteLate implements compact.Stores.
-func (e *Engine) DeleteLate(ctx context.Context, appID string, late []compact.LateEvent) error {
+func (e *Engine) DeleteLate(ctx context.Context, appID string, late []record.LateEvent) error {
 	ids := make([]string, len(late))
 	for i, le := range late {
 		ids[i] = le.EventID

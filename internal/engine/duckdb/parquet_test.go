@@ -10,6 +10,7 @@ import (
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // TestLoadParquet writes an app loaded by Load as Parquet files, loads
@@ -76,7 +77,7 @@ func TestLoadParquet(t *testing.T) {
 		if err != nil || !mark.Equal(asOf) {
 			t.Fatalf("history %v: watermark %v (%v), want %v", history, mark, err, asOf)
 		}
-		for _, u := range []dataset.User{d.Users[0], d.Users[len(d.Users)/2], d.Users[len(d.Users)-1]} {
+		for _, u := range []record.User{d.Users[0], d.Users[len(d.Users)/2], d.Users[len(d.Users)-1]} {
 			wantUser, wantEvents, err := src.UserData(ctx, "app", u.UserID)
 			if err != nil {
 				t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // BenchmarkDemoScale measures the demo's data once: generating and
@@ -50,10 +51,10 @@ func BenchmarkDemoScale(b *testing.B) {
 	const batches, size = 20, 1000
 	start = time.Now()
 	for b := range batches {
-		evs := make([]dataset.Event, size)
+		evs := make([]record.Event, size)
 		for i := range evs {
 			k := b*size + i
-			evs[i] = dataset.Event{EventID: fmt.Sprintf("new-%d", k), UserID: d.Users[(k*7919)%len(d.Users)].UserID,
+			evs[i] = record.Event{EventID: fmt.Sprintf("new-%d", k), UserID: d.Users[(k*7919)%len(d.Users)].UserID,
 				Name: "$session", Time: asOf.Add(-time.Duration(k) * time.Second), Properties: map[string]any{"n": float64(k)}}
 		}
 		if n, err := eng.WriteEvents(ctx, "demo", evs); err != nil || n != size {

@@ -18,15 +18,9 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/segmentd/segmentd/internal/compile"
-	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/ingest"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/record"
 )
-
-// ErrNotFound is returned, wrapped, for a user the app does not have. It
-// is the stores' store.ErrNotFound, so that the API maps both to 404 the
-// same way (errors.Is(err, store.ErrNotFound) holds).
-var ErrNotFound = store.ErrNotFound
 
 // ErrInvalid is returned, wrapped, for a record that cannot be stored (an
 // empty ID, a zero time, properties that are no JSON). Records decoded by
@@ -273,7 +267,7 @@ const upsertSeen = `
 // Times are stored in UTC at microsecond precision (truncated). A batch
 // that fails, for any reason (an invalid record, a canceled context, a
 // failed commit), stores nothing.
-func (e *Engine) WriteEvents(ctx context.Context, appID string, events []dataset.Event) (inserted int, err error) {
+func (e *Engine) WriteEvents(ctx context.Context, appID string, events []record.Event) (inserted int, err error) {
 	if len(events) == 0 {
 		return 0, nil
 	}
@@ -376,7 +370,7 @@ type columns struct {
 	times                    []time.Time
 }
 
-func (c *columns) add(ev dataset.Event, props string) {
+func (c *columns) add(ev record.Event, props string) {
 	c.ids, c.users, c.names, c.props = append(c.ids, ev.EventID), append(c.users, ev.UserID), append(c.names, ev.Name), append(c.props, props)
 	c.times = append(c.times, ev.Time.UTC().Truncate(time.Microsecond))
 }
@@ -411,7 +405,7 @@ func widen(rows *sql.Rows, spans map[string]*span, order *[]string) (int, error)
 	return n, rows.Err()
 }
 
-func checkEvent(ev dataset.Event) error {
+func checkEvent(ev record.Event) error {
 	if err := checkText("event_id", ev.EventID); err != nil {
 		return err
 	}
@@ -443,7 +437,7 @@ func checkText(what, s string) error {
 // first_seen/last_seen) if the app does not have it, and returns the
 // profile as stored: ingest.PutProfile's rules, over ReadProfile and
 // SwapProfile. It advances the watermark.
-func (e *Engine) PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error) {
+func (e *Engine) PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (record.User, error) {
 	return ingest.PutProfile(ctx, e, appID, userID, attrs)
 }
 
@@ -451,7 +445,7 @@ func (e *Engine) PutUser(ctx context.Context, appID, userID string, attrs map[st
 // the app does not have it, and returns the profile as stored:
 // ingest.PatchProfile's rules (and limits), over ReadProfile and
 // SwapProfile. It advances the watermark.
-func (e *Engine) PatchUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error) {
+func (e *Engine) PatchUser(ctx context.Context, appID, userID string, attrs map[string]any) (record.User, error) {
 	return ingest.PatchProfile(ctx, e, appID, userID, attrs)
 }
 
@@ -483,15 +477,15 @@ var errUserExists = errors.New("duckdb: the user exists already")
 // SwapProfile implements ingest.ProfileStore: it updates the user's row
 // only if its attributes still have the text read (inserts it only if
 // there is still none), and advances the watermark, in one transaction.
-func (e *Engine) SwapProfile(ctx context.Context, appID, userID string, attrs map[string]any, v ingest.ProfileVersion) (dataset.User, bool, error) {
+func (e *Engine) SwapProfile(ctx context.Context, appID, userID string, attrs map[string]any, v ingest.ProfileVersion) (record.User, bool, error) {
 	if err := checkIDs(appID, userID); err != nil {
-		return dataset.User{}, false, err
+		return record.User{}, false, err
 	}
 	text, err := jsonText(attrs)
 	if err != nil {
-		return dataset.User{}, false, fmt.Errorf("%w: attributes: %v", ErrInvalid, err)
+		return record.User{}, false, fmt.Errorf("%w: attributes: %v", ErrInvalid, err)
 	}
-	var u dataset.User
+	var u record.User
 	swapped := false
 	err = e.write(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -503,7 +497,7 @@ func (e *Engine) SwapProfile(ctx context.Context, appID, userID string, attrs ma
 				return errUserExists
 			}
 		}
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, record.ErrNotFound) {
 			return nil // another write came first
 		}
 		if err != nil {
@@ -514,10 +508,10 @@ func (e *Engine) SwapProfile(ctx context.Context, appID, userID string, attrs ma
 		return err
 	})
 	if errors.Is(err, errUserExists) {
-		return dataset.User{}, false, nil
+		return record.User{}, false, nil
 	}
 	if err != nil {
-		return dataset.User{}, false, err
+		return record.User{}, false, err
 	}
 	return u, swapped, nil
 }
@@ -542,25 +536,25 @@ const (
 
 // GetUser returns a user's profile: attributes as decoded JSON (numbers
 // float64), first_seen and last_seen in UTC (zero for a user without
-// events). A user the app does not have is an error wrapping ErrNotFound.
-func (e *Engine) GetUser(ctx context.Context, appID, userID string) (dataset.User, error) {
+// events). A user the app does not have is an error wrapping record.ErrNotFound.
+func (e *Engine) GetUser(ctx context.Context, appID, userID string) (record.User, error) {
 	return scanUser(e.stmts.getUser.QueryRowContext(ctx, appID, userID), userID)
 }
 
 // scanUser reads a row of getUser, swapUser or insertUser.
-func scanUser(row *sql.Row, userID string) (dataset.User, error) {
+func scanUser(row *sql.Row, userID string) (record.User, error) {
 	var attrs string
 	var first, last sql.NullTime
 	err := row.Scan(&attrs, &first, &last)
 	if errors.Is(err, sql.ErrNoRows) {
-		return dataset.User{}, fmt.Errorf("user %q %w", userID, ErrNotFound)
+		return record.User{}, fmt.Errorf("user %q %w", userID, record.ErrNotFound)
 	}
 	if err != nil {
-		return dataset.User{}, fmt.Errorf("duckdb: reading user: %w", err)
+		return record.User{}, fmt.Errorf("duckdb: reading user: %w", err)
 	}
-	u := dataset.User{UserID: userID}
+	u := record.User{UserID: userID}
 	if err := json.Unmarshal([]byte(attrs), &u.Attributes); err != nil {
-		return dataset.User{}, fmt.Errorf("duckdb: user %q attributes: %w", userID, err)
+		return record.User{}, fmt.Errorf("duckdb: user %q attributes: %w", userID, err)
 	}
 	if first.Valid {
 		u.FirstSeen = first.Time.UTC()
@@ -574,16 +568,16 @@ func scanUser(row *sql.Row, userID string) (dataset.User, error) {
 // UserData returns one user's profile and all their events, ordered by
 // time and then event_id, read from one snapshot (a write cannot fall
 // between the two). It is what a single-user membership check evaluates.
-// A user the app does not have is an error wrapping ErrNotFound.
-func (e *Engine) UserData(ctx context.Context, appID, userID string) (dataset.User, []dataset.Event, error) {
+// A user the app does not have is an error wrapping record.ErrNotFound.
+func (e *Engine) UserData(ctx context.Context, appID, userID string) (record.User, []record.Event, error) {
 	tx, err := e.db.BeginTx(ctx, nil)
 	if err != nil {
-		return dataset.User{}, nil, fmt.Errorf("duckdb: begin: %w", err)
+		return record.User{}, nil, fmt.Errorf("duckdb: begin: %w", err)
 	}
 	defer tx.Rollback()
 	u, err := scanUser(tx.StmtContext(ctx, e.stmts.getUser).QueryRowContext(ctx, appID, userID), userID)
 	if err != nil {
-		return dataset.User{}, nil, err
+		return record.User{}, nil, err
 	}
 	// The user's events are found through the index on user_id alone
 	// (see migrations/duckdb/0003), then kept to the app.
@@ -603,24 +597,24 @@ func (e *Engine) UserData(ctx context.Context, appID, userID string) (dataset.Us
 	}
 	rows, err := tx.QueryContext(ctx, query, appID, userID)
 	if err != nil {
-		return dataset.User{}, nil, fmt.Errorf("duckdb: reading events: %w", err)
+		return record.User{}, nil, fmt.Errorf("duckdb: reading events: %w", err)
 	}
 	defer rows.Close()
-	var events []dataset.Event
+	var events []record.Event
 	for rows.Next() {
-		ev := dataset.Event{UserID: userID}
+		ev := record.Event{UserID: userID}
 		var props string
 		if err := rows.Scan(&ev.EventID, &ev.Name, &ev.Time, &props); err != nil {
-			return dataset.User{}, nil, fmt.Errorf("duckdb: reading events: %w", err)
+			return record.User{}, nil, fmt.Errorf("duckdb: reading events: %w", err)
 		}
 		ev.Time = ev.Time.UTC()
 		if err := json.Unmarshal([]byte(props), &ev.Properties); err != nil {
-			return dataset.User{}, nil, fmt.Errorf("duckdb: event %q properties: %w", ev.EventID, err)
+			return record.User{}, nil, fmt.Errorf("duckdb: event %q properties: %w", ev.EventID, err)
 		}
 		events = append(events, ev)
 	}
 	if err := rows.Err(); err != nil {
-		return dataset.User{}, nil, fmt.Errorf("duckdb: reading events: %w", err)
+		return record.User{}, nil, fmt.Errorf("duckdb: reading events: %w", err)
 	}
 	return u, events, nil
 }

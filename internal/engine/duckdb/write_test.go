@@ -19,7 +19,7 @@ import (
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/enginetest"
 	"github.com/segmentd/segmentd/internal/ingest/ingesttest"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -36,12 +36,12 @@ func open(t testing.TB) *duckdb.Engine {
 }
 
 // event makes an event minutes after t0.
-func event(id, user string, minutes int) dataset.Event {
-	return dataset.Event{EventID: id, UserID: user, Name: "$buy", Time: t0.Add(time.Duration(minutes) * time.Minute),
+func event(id, user string, minutes int) record.Event {
+	return record.Event{EventID: id, UserID: user, Name: "$buy", Time: t0.Add(time.Duration(minutes) * time.Minute),
 		Properties: map[string]any{"total": float64(minutes), "items": []any{map[string]any{"price": 1000.0}}}}
 }
 
-func write(t testing.TB, eng *duckdb.Engine, app string, events ...dataset.Event) int {
+func write(t testing.TB, eng *duckdb.Engine, app string, events ...record.Event) int {
 	t.Helper()
 	n, err := eng.WriteEvents(context.Background(), app, events)
 	if err != nil {
@@ -63,7 +63,7 @@ func counts(t testing.TB, eng *duckdb.Engine, app string) (events, users int) {
 	return events, users
 }
 
-func user(t testing.TB, eng *duckdb.Engine, app, id string) dataset.User {
+func user(t testing.TB, eng *duckdb.Engine, app, id string) record.User {
 	t.Helper()
 	u, err := eng.GetUser(context.Background(), app, id)
 	if err != nil {
@@ -84,7 +84,7 @@ func seen(t testing.TB, eng *duckdb.Engine, app, id string, first, last int) {
 func TestWriteEventsIdempotent(t *testing.T) {
 	eng := open(t)
 	ctx := context.Background()
-	batch := []dataset.Event{event("e1", "u1", 0), event("e2", "u1", 5), event("e3", "u2", 3)}
+	batch := []record.Event{event("e1", "u1", 0), event("e2", "u1", 5), event("e3", "u2", 3)}
 	if n := write(t, eng, "a", batch...); n != 3 {
 		t.Fatalf("inserted %d, want 3", n)
 	}
@@ -101,12 +101,12 @@ func TestWriteEventsIdempotent(t *testing.T) {
 	// A retry that differs (a client bug) changes nothing either: the
 	// stored event wins, and so do the first/last_seen it gave.
 	changed := event("e1", "u3", -100)
-	partly := []dataset.Event{changed, event("e4", "u1", 1)}
+	partly := []record.Event{changed, event("e4", "u1", 1)}
 	if n := write(t, eng, "a", partly...); n != 1 {
 		t.Errorf("inserted %d, want 1", n)
 	}
 	seen(t, eng, "a", "u1", 0, 5)
-	if _, err := eng.GetUser(ctx, "a", "u3"); !errors.Is(err, duckdb.ErrNotFound) {
+	if _, err := eng.GetUser(ctx, "a", "u3"); !errors.Is(err, record.ErrNotFound) {
 		t.Errorf("the rejected duplicate created its user: %v", err)
 	}
 	_, events, err := eng.UserData(ctx, "a", "u1")
@@ -244,8 +244,8 @@ func TestLoadSetsWatermarkAndIsAtomic(t *testing.T) {
 	eng := open(t)
 	ctx := context.Background()
 	d := &dataset.Data{
-		Users:  []dataset.User{{UserID: "u1", Attributes: map[string]any{"a": 1.0}, FirstSeen: t0, LastSeen: t0}},
-		Events: []dataset.Event{event("e1", "u1", 0)},
+		Users:  []record.User{{UserID: "u1", Attributes: map[string]any{"a": 1.0}, FirstSeen: t0, LastSeen: t0}},
+		Events: []record.Event{event("e1", "u1", 0)},
 	}
 	if err := eng.Load(ctx, "a", d); err != nil {
 		t.Fatal(err)
@@ -255,7 +255,7 @@ func TestLoadSetsWatermarkAndIsAtomic(t *testing.T) {
 	}
 	w1, _ := eng.Watermark(ctx, "a")
 	// Loading again fails on the keys and stores nothing.
-	d.Users = append(d.Users, dataset.User{UserID: "u2"})
+	d.Users = append(d.Users, record.User{UserID: "u2"})
 	d.Events = append(d.Events, event("e2", "u2", 0))
 	if err := eng.Load(ctx, "a", d); err == nil {
 		t.Fatal("a second Load of the same IDs succeeded")
@@ -276,10 +276,10 @@ func TestLoadSetsWatermarkAndIsAtomic(t *testing.T) {
 func TestUserProfiles(t *testing.T) {
 	eng := open(t)
 	ctx := context.Background()
-	if _, err := eng.GetUser(ctx, "a", "u1"); !errors.Is(err, duckdb.ErrNotFound) || !errors.Is(err, store.ErrNotFound) {
+	if _, err := eng.GetUser(ctx, "a", "u1"); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("missing user: %v", err)
 	}
-	check := func(u dataset.User, err error, want map[string]any) {
+	check := func(u record.User, err error, want map[string]any) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
@@ -432,10 +432,10 @@ func TestTenantIsolation(t *testing.T) {
 	if _, err := eng.PutUser(ctx, "b", "only-b", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.GetUser(ctx, "a", "only-b"); !errors.Is(err, duckdb.ErrNotFound) {
+	if _, err := eng.GetUser(ctx, "a", "only-b"); !errors.Is(err, record.ErrNotFound) {
 		t.Errorf("a sees b's user: %v", err)
 	}
-	if _, _, err := eng.UserData(ctx, "a", "only-b"); !errors.Is(err, duckdb.ErrNotFound) {
+	if _, _, err := eng.UserData(ctx, "a", "only-b"); !errors.Is(err, record.ErrNotFound) {
 		t.Errorf("a sees b's user: %v", err)
 	}
 	_, events, err := eng.UserData(ctx, "b", "u1")
@@ -454,14 +454,14 @@ func TestTenantIsolation(t *testing.T) {
 // concurrentBatches makes writers×batches batches of size events over a
 // small set of users, with event IDs shared between writers (as when
 // clients retry on different connections), and the set of distinct events.
-func concurrentBatches(writers, batches, size int) ([][][]dataset.Event, map[string]dataset.Event) {
+func concurrentBatches(writers, batches, size int) ([][][]record.Event, map[string]record.Event) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	distinct := map[string]dataset.Event{}
-	out := make([][][]dataset.Event, writers)
+	distinct := map[string]record.Event{}
+	out := make([][][]record.Event, writers)
 	for w := range writers {
-		out[w] = make([][]dataset.Event, batches)
+		out[w] = make([][]record.Event, batches)
 		for b := range batches {
-			batch := make([]dataset.Event, size)
+			batch := make([]record.Event, size)
 			for i := range batch {
 				// Half the IDs are shared by all writers' b-th batches.
 				id := fmt.Sprintf("w%d-b%d-%d", w, b, i)
@@ -550,45 +550,45 @@ var errInjected = errors.New("injected")
 
 func TestFailedBatchStoresNothing(t *testing.T) {
 	ctx := context.Background()
-	batch := make([]dataset.Event, 1000)
+	batch := make([]record.Event, 1000)
 	for i := range batch {
 		batch[i] = event(fmt.Sprint("e", i), fmt.Sprint("u", i%10), i)
 	}
 	cases := []struct {
 		name  string
-		setup func(eng *duckdb.Engine) (context.Context, []dataset.Event)
+		setup func(eng *duckdb.Engine) (context.Context, []record.Event)
 		is    error
 	}{
-		{"failure before commit", func(eng *duckdb.Engine) (context.Context, []dataset.Event) {
+		{"failure before commit", func(eng *duckdb.Engine) (context.Context, []record.Event) {
 			duckdb.SetBeforeCommit(eng, func() error { return errInjected })
 			return ctx, batch
 		}, errInjected},
-		{"context canceled before commit", func(eng *duckdb.Engine) (context.Context, []dataset.Event) {
+		{"context canceled before commit", func(eng *duckdb.Engine) (context.Context, []record.Event) {
 			cctx, cancel := context.WithCancel(ctx)
 			duckdb.SetBeforeCommit(eng, func() error { cancel(); return nil })
 			return cctx, batch
 		}, context.Canceled},
-		{"context canceled before the write", func(eng *duckdb.Engine) (context.Context, []dataset.Event) {
+		{"context canceled before the write", func(eng *duckdb.Engine) (context.Context, []record.Event) {
 			cctx, cancel := context.WithCancel(ctx)
 			cancel()
 			return cctx, batch
 		}, context.Canceled},
-		{"invalid record in the middle", func(eng *duckdb.Engine) (context.Context, []dataset.Event) {
+		{"invalid record in the middle", func(eng *duckdb.Engine) (context.Context, []record.Event) {
 			bad := slices.Clone(batch)
 			bad[500].UserID = ""
 			return ctx, bad
 		}, duckdb.ErrInvalid},
-		{"properties that are no JSON", func(eng *duckdb.Engine) (context.Context, []dataset.Event) {
+		{"properties that are no JSON", func(eng *duckdb.Engine) (context.Context, []record.Event) {
 			bad := slices.Clone(batch)
 			bad[700].Properties = map[string]any{"x": make(chan int)}
 			return ctx, bad
 		}, duckdb.ErrInvalid},
-		{"a user_id that is no UTF-8", func(eng *duckdb.Engine) (context.Context, []dataset.Event) {
+		{"a user_id that is no UTF-8", func(eng *duckdb.Engine) (context.Context, []record.Event) {
 			bad := slices.Clone(batch)
 			bad[999].UserID = "u\xff"
 			return ctx, bad
 		}, duckdb.ErrInvalid},
-		{"a row DuckDB refuses", func(eng *duckdb.Engine) (context.Context, []dataset.Event) {
+		{"a row DuckDB refuses", func(eng *duckdb.Engine) (context.Context, []record.Event) {
 			bad := slices.Clone(batch)
 			bad[998].Time = time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC) // beyond TIMESTAMPTZ
 			return ctx, bad
@@ -640,7 +640,7 @@ func TestUserData(t *testing.T) {
 	if u.Attributes["plan"] != "pro" || !u.FirstSeen.Equal(c.Time) || !u.LastSeen.Equal(a.Time) {
 		t.Errorf("user %+v", u)
 	}
-	want := []dataset.Event{c, b, a} // by time, then event_id
+	want := []record.Event{c, b, a} // by time, then event_id
 	if !reflect.DeepEqual(events, want) {
 		t.Errorf("events\n%+v\nwant\n%+v", events, want)
 	}
@@ -695,8 +695,8 @@ func TestIngestedCorpusAgreement(t *testing.T) {
 			}
 			continue
 		}
-		first := slices.MinFunc(evs, func(a, b dataset.Event) int { return a.Time.Compare(b.Time) }).Time
-		last := slices.MaxFunc(evs, func(a, b dataset.Event) int { return a.Time.Compare(b.Time) }).Time
+		first := slices.MinFunc(evs, func(a, b record.Event) int { return a.Time.Compare(b.Time) }).Time
+		last := slices.MaxFunc(evs, func(a, b record.Event) int { return a.Time.Compare(b.Time) }).Time
 		if !u.FirstSeen.Equal(first) || !u.LastSeen.Equal(last) {
 			t.Errorf("%s: first/last_seen %v %v, want %v %v", u.UserID, u.FirstSeen, u.LastSeen, first, last)
 		}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/cassandra"
-	"github.com/segmentd/segmentd/internal/compact"
 	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/templates"
 )
 
@@ -77,17 +77,17 @@ func (t *Compaction) MergeLate(ctx context.Context, appID string, days []time.Ti
 }
 
 // LateEvents reads Cassandra's late events table.
-func (t *Compaction) LateEvents(ctx context.Context, appID string) ([]compact.LateEvent, error) {
+func (t *Compaction) LateEvents(ctx context.Context, appID string) ([]record.LateEvent, error) {
 	keys, err := t.Fresh.LateKeys(ctx, appID)
-	out := make([]compact.LateEvent, len(keys))
+	out := make([]record.LateEvent, len(keys))
 	for i, k := range keys {
-		out[i] = compact.LateEvent{EventID: k.EventID, Day: k.Day}
+		out[i] = record.LateEvent{EventID: k.EventID, Day: k.Day}
 	}
 	return out, err
 }
 
 // DeleteLate deletes from Cassandra.
-func (t *Compaction) DeleteLate(ctx context.Context, appID string, late []compact.LateEvent) error {
+func (t *Compaction) DeleteLate(ctx context.Context, appID string, late []record.LateEvent) error {
 	keys := make([]cassandra.LateKey, len(late))
 	for i, e := range late {
 		keys[i] = cassandra.LateKey{Bucket: t.Fresh.Bucket(e.EventID), EventID: e.EventID, Day: e.Day}

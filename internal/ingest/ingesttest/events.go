@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/ingest"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // EventRules checks, on an app of f with no data yet, what every fresh
@@ -22,11 +21,11 @@ import (
 // as fresh.
 func EventRules(t *testing.T, f ingest.Fresh, appID string, at time.Time) {
 	ctx := context.Background()
-	if _, _, err := f.UserData(ctx, appID, "u1"); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := f.UserData(ctx, appID, "u1"); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("the data of a user the app does not have: %v", err)
 	}
 	base := at.Add(-2 * time.Hour).UTC().Truncate(time.Millisecond)
-	events := []dataset.Event{
+	events := []record.Event{
 		{EventID: "e3", UserID: "u1", Name: "$buy", Time: base.Add(2 * time.Minute),
 			Properties: map[string]any{"items": []any{map[string]any{"price": 1200.5}}, "coupon": nil}},
 		{EventID: "e1", UserID: "u1", Name: "view_item", Time: base, Properties: map[string]any{"price": "12"}},
@@ -48,8 +47,8 @@ func EventRules(t *testing.T, f ingest.Fresh, appID string, at time.Time) {
 		t.Errorf("the watermark was %v before an acknowledged batch and %v after", before, after)
 	}
 	// A retry, whole and in part with a new event.
-	retry := append(events[:2:2], dataset.Event{EventID: "e5", UserID: "u1", Name: "signup", Time: base.Add(-time.Hour)})
-	for _, batch := range [][]dataset.Event{events, retry} {
+	retry := append(events[:2:2], record.Event{EventID: "e5", UserID: "u1", Name: "signup", Time: base.Add(-time.Hour)})
+	for _, batch := range [][]record.Event{events, retry} {
 		if _, err := f.WriteEvents(ctx, appID, batch); err != nil {
 			t.Fatal(err)
 		}

@@ -12,17 +12,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/ingest"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/segment"
 )
 
 // Profiles is a store's profile writes, with its watermark.
 type Profiles interface {
-	PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)
-	PatchUser(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error)
-	GetUser(ctx context.Context, appID, userID string) (dataset.User, error)
+	PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (record.User, error)
+	PatchUser(ctx context.Context, appID, userID string, attrs map[string]any) (record.User, error)
+	GetUser(ctx context.Context, appID, userID string) (record.User, error)
 	Watermark(ctx context.Context, appID string) (time.Time, error)
 }
 
@@ -35,12 +34,12 @@ type Profiles interface {
 // before it is acknowledged.
 func ProfileRules(t *testing.T, p Profiles, appID string) {
 	ctx := context.Background()
-	if _, err := p.GetUser(ctx, appID, "u1"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := p.GetUser(ctx, appID, "u1"); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("a user the app does not have: %v", err)
 	}
 	// write runs one profile write, which must move the watermark past
 	// the one read before it.
-	write := func(f func(ctx context.Context, appID, userID string, attrs map[string]any) (dataset.User, error), attrs map[string]any) (dataset.User, error) {
+	write := func(f func(ctx context.Context, appID, userID string, attrs map[string]any) (record.User, error), attrs map[string]any) (record.User, error) {
 		t.Helper()
 		before, err := p.Watermark(ctx, appID)
 		if err != nil {
@@ -56,7 +55,7 @@ func ProfileRules(t *testing.T, p Profiles, appID string) {
 		}
 		return u, werr
 	}
-	want := func(u dataset.User, err error, attrs map[string]any) {
+	want := func(u record.User, err error, attrs map[string]any) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)

@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/record"
 )
 
 // Writer is a store's writes, with its watermark: one server of a
 // deployment.
 type Writer interface {
 	Profiles
-	WriteEvents(ctx context.Context, appID string, events []dataset.Event) (int, error)
+	WriteEvents(ctx context.Context, appID string, events []record.Event) (int, error)
 }
 
 // WatermarkRules checks, on an app with no data, that every kind of write
@@ -39,7 +39,7 @@ func WatermarkRules(t *testing.T, servers []Writer, appID string, at time.Time) 
 				id := fmt.Sprint("w", w, "-", i)
 				switch i % 3 {
 				case 0:
-					_, err = st.WriteEvents(ctx, appID, []dataset.Event{{EventID: id, UserID: id, Name: "x", Time: at}})
+					_, err = st.WriteEvents(ctx, appID, []record.Event{{EventID: id, UserID: id, Name: "x", Time: at}})
 				case 1:
 					_, err = st.PutUser(ctx, appID, id, map[string]any{"i": float64(i)})
 				default:
