@@ -14,6 +14,7 @@ import (
 	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/evaluate"
+	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -77,12 +78,9 @@ func Agreement(t *testing.T, eng engine.Engine, s Setup, cases []Case, strategie
 	for _, c := range cases {
 		stages := false
 		passed := t.Run(c.Name, func(t *testing.T) {
-			tree, err := segment.Decode(c.JSON, "")
+			tree, err := query.Tree(ctx, c.JSON, "", s.Lookup)
 			if err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			if tree, err = segment.Expand(ctx, tree, "", s.Lookup); err != nil {
-				t.Fatalf("expand: %v", err)
+				t.Fatalf("decode and expand: %v", err)
 			}
 			if c.Location != nil {
 				s.Location = c.Location

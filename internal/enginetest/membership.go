@@ -10,8 +10,8 @@ import (
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/evaluate"
+	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/internal/record"
-	"github.com/segmentd/segmentd/segment"
 )
 
 // UnknownUser is an ID no corpus user has: MembershipAgreement checks it
@@ -35,12 +35,9 @@ func MembershipAgreement(t *testing.T, eng engine.Engine, w Writer, s Setup, cas
 	var checked, members int
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			tree, err := segment.Decode(c.JSON, "")
+			tree, err := query.Tree(ctx, c.JSON, "", s.Lookup)
 			if err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			if tree, err = segment.Expand(ctx, tree, "", s.Lookup); err != nil {
-				t.Fatalf("expand: %v", err)
+				t.Fatalf("decode and expand: %v", err)
 			}
 			opt := compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: s.Location, Split: s.Split}
 			q, err := compile.Compile(tree, eng.Dialect(), opt, eng.Tables())

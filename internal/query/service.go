@@ -81,12 +81,19 @@ func (s *Service) Prepare(ctx context.Context, app store.App, tree []byte, point
 	if req.Loc, err = location(app); err != nil {
 		return req, err
 	}
-	n, err := segment.Decode(tree, pointer)
-	if err != nil {
-		return req, err
-	}
-	req.Tree, err = segment.Expand(ctx, n, pointer, Lookup{Segments: s.cfg.Segments, AppID: app.ID})
+	req.Tree, err = Tree(ctx, tree, pointer, Lookup{Segments: s.cfg.Segments, AppID: app.ID})
 	return req, err
+}
+
+// Tree decodes a tree and expands its references with lookup: the first
+// stage of every use case, and of the tests and benchmarks that run trees
+// on an engine.
+func Tree(ctx context.Context, data []byte, pointer string, lookup segment.Lookup) (segment.Node, error) {
+	n, err := segment.Decode(data, pointer)
+	if err != nil {
+		return nil, err
+	}
+	return segment.Expand(ctx, n, pointer, lookup)
 }
 
 func location(app store.App) (*time.Location, error) {
@@ -168,12 +175,11 @@ func (s *Service) SegmentTree(ctx context.Context, appID, id string, version int
 	if err != nil {
 		return seg, nil, err
 	}
-	tree, err := segment.Decode([]byte(seg.Tree), "")
+	tree, err := Tree(ctx, []byte(seg.Tree), "", Lookup{Segments: s.cfg.Segments, AppID: appID})
 	if err != nil {
 		return seg, nil, fmt.Errorf("segment %s version %d: %w", id, seg.Version, err)
 	}
-	tree, err = segment.Expand(ctx, tree, "", Lookup{Segments: s.cfg.Segments, AppID: appID})
-	return seg, tree, err
+	return seg, tree, nil
 }
 
 // NewRun is the run of a segment's current version at asOf, keyed by

@@ -13,7 +13,6 @@ import (
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
-	"github.com/segmentd/segmentd/segment"
 )
 
 // Config is what a segbench run does.
@@ -133,11 +132,8 @@ func handMS(r TreeResult) string {
 // is what they are compiled for, less the strategy.
 func measureTree(ctx context.Context, eng engine.Engine, t Tree, opt compile.Options, runs int) (TreeResult, error) {
 	res := TreeResult{Tree: t.Name, Engine: eng.Dialect().Name}
-	tree, err := segment.Decode(t.JSON, "")
+	tree, err := t.Expand(ctx)
 	if err != nil {
-		return res, err
-	}
-	if tree, err = segment.Expand(ctx, tree, "", t.Lookup()); err != nil {
 		return res, err
 	}
 	compileFor := func(st compile.Strategy) (*compile.SQL, error) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/engine/trino"
+	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -136,11 +137,7 @@ func (t Tree) Lookup() segment.Lookup {
 // Expand decodes the tree and expands its references: the tree the
 // compiler and the reference evaluator take.
 func (t Tree) Expand(ctx context.Context) (segment.Node, error) {
-	tree, err := segment.Decode(t.JSON, "")
-	if err != nil {
-		return nil, err
-	}
-	return segment.Expand(ctx, tree, "", t.Lookup())
+	return query.Tree(ctx, t.JSON, "", t.Lookup())
 }
 
 // HandSQL is HandQuery for an engine that keeps its events in one table,
