@@ -106,7 +106,7 @@ func BenchmarkAdmission(b *testing.B) {
 // how many counts a loop of one client at a time makes.
 const (
 	floodClients = 200
-	serialCounts = 20
+	serialCounts = 60
 )
 
 type floodResult struct {
