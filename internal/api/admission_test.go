@@ -17,6 +17,7 @@ import (
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 // heldCount is the engine with a Count that runs until released, or
@@ -56,7 +57,7 @@ func newHeld(t *testing.T) heldCount {
 // admissionServer serves one app "corpus" over data with the gate cfg.
 func admissionServer(t *testing.T, data dataPath, cfg admit.Config) client {
 	t.Helper()
-	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
+	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,15 +15,15 @@ import (
 
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/ingest"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 const adminKey = "test-admin-key"
 
 // TestAPI runs the end-to-end suite on SQLite (the embedded default).
 func TestAPI(t *testing.T) {
-	runSuite(t, func(t *testing.T) *store.SQL {
-		st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
+	runSuite(t, func(t *testing.T) *sqlstore.SQL {
+		st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func (c client) want(r response, status int, code, path string) map[string]any {
 	return m
 }
 
-func runSuite(t *testing.T, newStore func(t *testing.T) *store.SQL) {
+func runSuite(t *testing.T, newStore func(t *testing.T) *sqlstore.SQL) {
 	setup := func(t *testing.T) client {
 		eng, err := duckdb.Open(context.Background(), "")
 		if err != nil {
@@ -405,7 +405,7 @@ func runSuite(t *testing.T, newStore func(t *testing.T) *store.SQL) {
 // closed engine makes /readyz 503 naming it.
 func TestTimeoutAndReadiness(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

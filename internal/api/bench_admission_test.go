@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -42,7 +43,7 @@ import (
 // alone, then while the demo app floods as above.
 func BenchmarkAdmission(b *testing.B) {
 	env := newDemoEnv(b, func(c *api.Config) { c.QueryTimeout = time.Minute })
-	if err := env.eng.SetLimits(context.Background(), duckdb.Limits{Memory: "4GB", TempDir: b.TempDir()}); err != nil {
+	if err := env.eng.SetLimits(context.Background(), duckdb.Limits{Memory: "4GB", Threads: *engineThreads, TempDir: b.TempDir()}); err != nil {
 		b.Fatal(err)
 	}
 	other := addTenant(b, env)
@@ -101,6 +102,10 @@ func BenchmarkAdmission(b *testing.B) {
 		}
 	})
 }
+
+// engineThreads is --engine-threads for BenchmarkAdmission (-args
+// -engine-threads=1): 0, the default, is a thread a core.
+var engineThreads = flag.Int("engine-threads", 0, "DuckDB threads in BenchmarkAdmission")
 
 // floodClients is how many clients Flood starts at once; serialCounts
 // how many counts a loop of one client at a time makes.

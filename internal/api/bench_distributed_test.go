@@ -17,6 +17,7 @@ import (
 	"github.com/segmentd/segmentd/internal/cassandra"
 	"github.com/segmentd/segmentd/internal/demo"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 // BenchmarkSegmentMemberCassandra is BenchmarkDemo's SegmentMember on the
@@ -37,7 +38,7 @@ func BenchmarkSegmentMemberCassandra(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(fresh.Close)
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "segmentd.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "segmentd.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

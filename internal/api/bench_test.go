@@ -36,6 +36,7 @@ import (
 	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/snapshot"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -122,7 +123,7 @@ type streamEnv struct {
 // as a run's worker would, records the run as succeeded, and serves it.
 func newStreamEnv(b *testing.B, place string, snapshots cache.Store) streamEnv {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "segmentd.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "segmentd.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -254,7 +255,7 @@ type demoEnv struct {
 	url, key string // url is the app's
 	base     string // the server's
 	eng      *duckdb.Engine
-	st       *store.SQL
+	st       *sqlstore.SQL
 	now      time.Time
 }
 
@@ -275,7 +276,7 @@ func newDemoEnv(b *testing.B, opts ...func(*api.Config)) demoEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { eng.Close() })
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "segmentd.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "segmentd.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/segmentd/segmentd/internal/enginetest"
 	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -50,7 +51,7 @@ func (l *logBuffer) String() string {
 // faultData is the app "corpus" with the corpus's saved segments and
 // data, in a store and an engine that outlive the servers built on them.
 type faultData struct {
-	st   *store.SQL
+	st   *sqlstore.SQL
 	eng  *duckdb.Engine
 	data *dataset.Data
 }
@@ -58,7 +59,7 @@ type faultData struct {
 func newFaultData(t *testing.T) faultData {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

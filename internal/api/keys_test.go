@@ -11,15 +11,15 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 // storeAt opens the store at dsn, once a call: two calls on one DSN are
 // two servers' connections to one store.
-func storeAt(dsn string) func(t *testing.T) *store.SQL {
-	return func(t *testing.T) *store.SQL {
+func storeAt(dsn string) func(t *testing.T) *sqlstore.SQL {
+	return func(t *testing.T) *sqlstore.SQL {
 		t.Helper()
-		st, err := store.Open(context.Background(), dsn)
+		st, err := sqlstore.Open(context.Background(), dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -28,12 +28,12 @@ func storeAt(dsn string) func(t *testing.T) *store.SQL {
 	}
 }
 
-func sqliteStore(t *testing.T) *store.SQL {
+func sqliteStore(t *testing.T) *sqlstore.SQL {
 	return storeAt("sqlite:" + filepath.Join(t.TempDir(), "segmentd.db"))(t)
 }
 
 // keysServer serves the API on st with the embedded engine.
-func keysServer(t *testing.T, st *store.SQL, cfg Config) (*Server, client) {
+func keysServer(t *testing.T, st *sqlstore.SQL, cfg Config) (*Server, client) {
 	t.Helper()
 	eng, err := duckdb.Open(context.Background(), "")
 	if err != nil {
@@ -187,7 +187,7 @@ func TestKeyManagement(t *testing.T) {
 
 // revokedEverywhere: two servers on one store; a key revoked through one
 // fails on the other at its next request (keys are not cached).
-func revokedEverywhere(t *testing.T, open func(t *testing.T) *store.SQL, app string) {
+func revokedEverywhere(t *testing.T, open func(t *testing.T) *sqlstore.SQL, app string) {
 	_, c1 := keysServer(t, open(t), Config{})
 	_, c2 := keysServer(t, open(t), Config{})
 	c1.want(c1.do("POST", "/v1/apps", adminKey, map[string]any{"app_id": app}), 201, "", "")

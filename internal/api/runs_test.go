@@ -21,6 +21,7 @@ import (
 	"github.com/segmentd/segmentd/internal/enginetest"
 	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -29,7 +30,7 @@ import (
 type runEnv struct {
 	client
 	srv  *Server
-	st   *store.SQL
+	st   *sqlstore.SQL
 	eng  *duckdb.Engine
 	done chan store.Run
 }
@@ -46,7 +47,7 @@ func (e runEnv) start() {
 func newRunEnv(t *testing.T, data dataPath, cfg RunConfig) runEnv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func newRunEnv(t *testing.T, data dataPath, cfg RunConfig) runEnv {
 
 // createSaved stores the corpus's saved segments under their IDs, each
 // after those it refers to.
-func createSaved(t *testing.T, st *store.SQL) {
+func createSaved(t *testing.T, st *sqlstore.SQL) {
 	t.Helper()
 	pending := corpus.SavedSegments()
 	for len(pending) > 0 {

@@ -14,20 +14,20 @@ import (
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/engine/trino"
 	"github.com/segmentd/segmentd/internal/ingest"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 // TestTwoAppsNeverShareACountDistributed is TestTwoAppsNeverShareACount
 // on Cassandra and Trino, where the cache is shared by every server.
 func TestTwoAppsNeverShareACountDistributed(t *testing.T) {
-	twoAppsApart(t, func(st *store.SQL) (engine.Engine, ingest.Fresh) { return openDistributed(t, st) }, "dist")
+	twoAppsApart(t, func(st *sqlstore.SQL) (engine.Engine, ingest.Fresh) { return openDistributed(t, st) }, "dist")
 }
 
 // openDistributed is the distributed data path of the test servers
 // (SEGMENTD_TEST_CASSANDRA, SEGMENTD_TEST_TRINO), in the segmentd_test
 // keyspace, with its compaction state in st: Trino, and Cassandra as
 // the fresh store.
-func openDistributed(t *testing.T, st *store.SQL) (engine.Engine, ingest.Fresh) {
+func openDistributed(t *testing.T, st *sqlstore.SQL) (engine.Engine, ingest.Fresh) {
 	t.Helper()
 	ctx := context.Background()
 	hosts, dsn := os.Getenv("SEGMENTD_TEST_CASSANDRA"), os.Getenv("SEGMENTD_TEST_TRINO")

@@ -12,6 +12,7 @@ import (
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/ingest"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 // sameWatermark gives every app the same watermark, as two apps written
@@ -32,15 +33,15 @@ func TestTwoAppsNeverShareACount(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	twoAppsApart(t, func(*store.SQL) (engine.Engine, ingest.Fresh) { return eng, eng }, "tenant")
+	twoAppsApart(t, func(*sqlstore.SQL) (engine.Engine, ingest.Fresh) { return eng, eng }, "tenant")
 }
 
 // twoAppsApart writes one buyer into app A and two into app B of the
 // data path open makes over the segment store, then counts and runs the
 // same tree in both.
-func twoAppsApart(t *testing.T, open func(*store.SQL) (engine.Engine, ingest.Fresh), prefix string) {
+func twoAppsApart(t *testing.T, open func(*sqlstore.SQL) (engine.Engine, ingest.Fresh), prefix string) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

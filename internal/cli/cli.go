@@ -22,7 +22,7 @@ import (
 	"github.com/segmentd/segmentd/internal/cache"
 	"github.com/segmentd/segmentd/internal/demo"
 	"github.com/segmentd/segmentd/internal/ratelimit"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 // Version is set at build time (-ldflags "-X .../cli.Version=…").
@@ -55,7 +55,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
 				return err
 			}
-			if err := store.Migrate(ctx, c.Store); err != nil {
+			if err := sqlstore.Migrate(ctx, c.Store); err != nil {
 				return err
 			}
 			log.Info("store migrated")
@@ -63,7 +63,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		})
 	case "compact":
 		err = withConfig(args, stderr, func(c *Config, log *slog.Logger) error {
-			st, err := store.Open(ctx, c.Store)
+			st, err := sqlstore.Open(ctx, c.Store)
 			if err != nil {
 				return fmt.Errorf("segment store: %w", err)
 			}
@@ -136,7 +136,7 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, c.Store)
+	st, err := sqlstore.Open(ctx, c.Store)
 	if err != nil {
 		return fmt.Errorf("segment store: %w", err)
 	}

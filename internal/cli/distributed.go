@@ -17,7 +17,7 @@ import (
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/engine/trino"
 	"github.com/segmentd/segmentd/internal/ingest"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 // dataPath is where events and profiles live and segments run, opened.
@@ -33,7 +33,7 @@ type dataPath struct {
 
 // openData opens the distributed path when configured, the embedded
 // engine otherwise.
-func openData(ctx context.Context, c *Config, st *store.SQL) (*dataPath, error) {
+func openData(ctx context.Context, c *Config, st *sqlstore.SQL) (*dataPath, error) {
 	if c.Distributed() {
 		return openDistributed(ctx, c, st)
 	}
@@ -66,7 +66,7 @@ const compactMargin = time.Hour
 
 // openDistributed connects to Cassandra, S3 and Trino, naming whichever is
 // unreachable.
-func openDistributed(ctx context.Context, c *Config, st *store.SQL) (*dataPath, error) {
+func openDistributed(ctx context.Context, c *Config, st *sqlstore.SQL) (*dataPath, error) {
 	if c.Trino == "" || c.Cassandra == "" {
 		return nil, errors.New("the distributed path needs both --trino and --cassandra")
 	}
@@ -129,7 +129,7 @@ func reachable(endpoint string) error {
 }
 
 // compactAll runs one compaction of every app, logging each.
-func compactAll(ctx context.Context, st *store.SQL, comp *compact.Compactor, log *slog.Logger) error {
+func compactAll(ctx context.Context, st *sqlstore.SQL, comp *compact.Compactor, log *slog.Logger) error {
 	apps, err := st.ListApps(ctx)
 	if err != nil {
 		return err
@@ -149,7 +149,7 @@ func compactAll(ctx context.Context, st *store.SQL, comp *compact.Compactor, log
 }
 
 // compactLoop compacts at once and then every interval until ctx ends.
-func compactLoop(ctx context.Context, st *store.SQL, comp *compact.Compactor, every time.Duration, log *slog.Logger) {
+func compactLoop(ctx context.Context, st *sqlstore.SQL, comp *compact.Compactor, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
-	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 func TestEnsure(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "s.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "s.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 // Writer is an engine's ingestion path.
@@ -31,7 +32,7 @@ type Writer interface {
 // history, with what CompactionAgreement needs of it.
 type Compaction struct {
 	AppID  string // an app of Store, with no data yet
-	Store  *store.SQL
+	Store  *sqlstore.SQL
 	Engine engine.Engine
 	Writer Writer
 	// SetNow sets the writers' clock (which decides what is late).

@@ -31,7 +31,7 @@ import (
 	"github.com/segmentd/segmentd/internal/store"
 )
 
-// Store is what the Scheduler keeps runs in; *store.SQL implements it.
+// Store is what the Scheduler keeps runs in; *sqlstore.SQL implements it.
 type Store interface {
 	CreateRun(ctx context.Context, r store.Run) (store.Run, error)
 	ReusableRuns(ctx context.Context, appID, key string, succeededSince time.Time) ([]store.Run, error)

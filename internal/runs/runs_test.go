@@ -12,15 +12,16 @@ import (
 
 	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 var asOf = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 
 // openStore opens a fresh SQLite store with the apps a, b and c.
-func openStore(t *testing.T) *store.SQL {
+func openStore(t *testing.T) *sqlstore.SQL {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,13 +49,13 @@ func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
 // harness is a started Scheduler whose OnDone reports on done.
 type harness struct {
 	*Scheduler
-	st    *store.SQL
+	st    *sqlstore.SQL
 	clock *clock
 	done  chan store.Run
 }
 
 // start starts a Scheduler on st; Shutdown when the test ends.
-func start(t *testing.T, st *store.SQL, cfg Config, clk *clock) *harness {
+func start(t *testing.T, st *sqlstore.SQL, cfg Config, clk *clock) *harness {
 	t.Helper()
 	h := &harness{st: st, clock: clk, done: make(chan store.Run, 256)}
 	if h.clock == nil {

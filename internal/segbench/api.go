@@ -21,6 +21,7 @@ import (
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/ingest"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 const benchKey = "segbench-admin-key"
@@ -29,7 +30,7 @@ const benchKey = "segbench-admin-key"
 // engine: ingestion (POST /events into an app of its own, so that the
 // suite's data stays as it was) and export (a run's members.txt).
 func measureAPI(ctx context.Context, cfg Config, eng *duckdb.Engine, m Manifest, rep *Report) error {
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(cfg.Dir, "bench-store.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(cfg.Dir, "bench-store.db"))
 	if err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ func measureAPI(ctx context.Context, cfg Config, eng *duckdb.Engine, m Manifest,
 
 // ensureApps creates those of the apps the store lacks, in the data's
 // time zone.
-func ensureApps(ctx context.Context, st *store.SQL, timeZone string, ids ...string) error {
+func ensureApps(ctx context.Context, st *sqlstore.SQL, timeZone string, ids ...string) error {
 	for _, id := range ids {
 		if _, err := st.GetApp(ctx, id); err == nil {
 			continue
@@ -76,7 +77,7 @@ func ensureApps(ctx context.Context, st *store.SQL, timeZone string, ids ...stri
 
 // serve starts a segmentd API server over the store and the data, on
 // loopback HTTP, and returns a client of it and how to stop it.
-func serve(ctx context.Context, st *store.SQL, eng engine.Engine, fresh ingest.Fresh) (client, func(), error) {
+func serve(ctx context.Context, st *sqlstore.SQL, eng engine.Engine, fresh ingest.Fresh) (client, func(), error) {
 	s := api.New(api.Config{Store: st, Engine: eng, Fresh: fresh, AdminKey: benchKey, QueryTimeout: 10 * time.Minute, TrinoTables: eng.Tables()})
 	if err := s.Start(ctx); err != nil {
 		return client{}, nil, err

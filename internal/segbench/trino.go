@@ -15,6 +15,7 @@ import (
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/engine/trino"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 // TrinoConfig is the distributed path segbench measures too when URL is
@@ -138,7 +139,7 @@ func runTrino(ctx context.Context, cfg Config, m Manifest, rep *Report) error {
 	log.Info("history loaded into S3 through Trino", "events", load.HistoryEvents, "boundary", load.Boundary.Format(time.DateOnly),
 		"seconds", load.History.Seconds())
 
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(cfg.Dir, "bench-trino-store.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(cfg.Dir, "bench-trino-store.db"))
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/segmentd/segmentd/internal/enginetest"
 	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -50,7 +51,7 @@ func TestTrinoHandSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer appendDB.Close()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

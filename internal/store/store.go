@@ -1,6 +1,8 @@
-// Package store keeps apps, their API keys and their segments (with every
-// version) in SQL: SQLite in the embedded default, MySQL in production,
-// both through jmoiron/sqlx with schemas in migrations/.
+// Package store is what the segment store keeps: apps, their API keys,
+// their segments (with every version), runs and compaction state, and the
+// errors of keeping them. It has no driver: the SQL implementation is
+// store/sqlstore, and the layers that only pass these records around do
+// not carry SQLite or MySQL.
 package store
 
 import (
@@ -109,4 +111,14 @@ type Segment struct {
 	Refs        []string  `db:"-"`
 	CreatedAt   time.Time `db:"created_at"` // of the segment (version 1)
 	UpdatedAt   time.Time `db:"updated_at"` // of this version
+}
+
+// Compaction is an app's compaction state on the distributed path. History
+// holds every event of the days before Boundary; the fresh store's
+// partitions of the days before Cleaned have been deleted. Both are UTC
+// midnights; Cleaned <= Boundary.
+type Compaction struct {
+	AppID    string
+	Boundary time.Time
+	Cleaned  time.Time
 }

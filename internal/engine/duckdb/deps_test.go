@@ -23,7 +23,7 @@ func TestNoOtherPathsDrivers(t *testing.T) {
 		t.Fatalf("go list -deps did not list %s itself: %q", self, deps)
 	}
 	for _, dep := range deps {
-		for _, driver := range []string{"gocql", "cassandra-gocql-driver", "go-sql-driver/mysql", "modernc.org/sqlite", "jmoiron/sqlx", "segmentd/internal/store"} {
+		for _, driver := range []string{"gocql", "cassandra-gocql-driver", "go-sql-driver/mysql", "modernc.org/sqlite", "jmoiron/sqlx", "segmentd/internal/store/sqlstore"} {
 			if strings.Contains(dep, driver) {
 				t.Errorf("the embedded engine depends on %s", dep)
 			}

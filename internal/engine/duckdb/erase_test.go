@@ -13,16 +13,17 @@ import (
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 // engineWithHistory is an engine on a file keeping history in Parquet
 // files (every day before today's), its segment store and the history's
 // directory.
-func engineWithHistory(t *testing.T) (*store.SQL, *duckdb.Engine, string) {
+func engineWithHistory(t *testing.T) (*sqlstore.SQL, *duckdb.Engine, string) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "s.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "s.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

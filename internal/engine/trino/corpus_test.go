@@ -17,6 +17,7 @@ import (
 	"github.com/segmentd/segmentd/internal/engine/trino"
 	"github.com/segmentd/segmentd/internal/enginetest"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 func env(t *testing.T, name, hint string) string {
@@ -55,7 +56,7 @@ func TestCorpusAgreement(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store
+package sqlstore
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/segmentd/segmentd/internal/record"
+	"github.com/segmentd/segmentd/internal/store"
 )
 
 // Schema: segments holds one row per live segment with its current version;
@@ -38,8 +39,8 @@ type segmentRow struct {
 	UpdatedAt   dbTime `db:"updated_at"`
 }
 
-func (r segmentRow) segment() Segment {
-	return Segment{
+func (r segmentRow) segment() store.Segment {
+	return store.Segment{
 		AppID: r.AppID, ID: r.ID, Version: r.Version,
 		Name: r.Name, Description: r.Description, Tree: r.Tree,
 		Refs:      []string{},
@@ -58,15 +59,15 @@ func normRefs(refs []string) []string {
 	return out
 }
 
-func checkSegment(seg Segment) error {
-	if err := checkID("app ID", seg.AppID, MaxAppIDLen); err != nil {
+func checkSegment(seg store.Segment) error {
+	if err := checkID("app ID", seg.AppID, store.MaxAppIDLen); err != nil {
 		return err
 	}
-	if err := checkID("segment ID", seg.ID, MaxSegmentIDLen); err != nil {
+	if err := checkID("segment ID", seg.ID, store.MaxSegmentIDLen); err != nil {
 		return err
 	}
 	for _, r := range seg.Refs {
-		if err := checkID("referenced segment ID", r, MaxSegmentIDLen); err != nil {
+		if err := checkID("referenced segment ID", r, store.MaxSegmentIDLen); err != nil {
 			return err
 		}
 	}
@@ -96,12 +97,12 @@ func (s *SQL) lockRefs(ctx context.Context, tx *sqlx.Tx, appID string, refs []st
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("store: segment: %w", &MissingRefsError{AppID: appID, IDs: missing})
+		return fmt.Errorf("store: segment: %w", &store.MissingRefsError{AppID: appID, IDs: missing})
 	}
 	return nil
 }
 
-func (s *SQL) insertVersion(ctx context.Context, tx *sqlx.Tx, seg Segment) error {
+func (s *SQL) insertVersion(ctx context.Context, tx *sqlx.Tx, seg store.Segment) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO segment_versions (app_id, segment_id, version, name, description, tree, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		seg.AppID, seg.ID, seg.Version, seg.Name, seg.Description, seg.Tree, s.timeArg(seg.UpdatedAt)); err != nil {
 		return err
@@ -118,9 +119,9 @@ func (s *SQL) insertVersion(ctx context.Context, tx *sqlx.Tx, seg Segment) error
 // CreateSegment stores version 1 of a new segment whose ID the caller chose.
 // record.ErrNotFound if the app or a referenced segment does not exist
 // (*MissingRefsError for the latter); record.ErrConflict if the ID exists in the app.
-func (s *SQL) CreateSegment(ctx context.Context, seg Segment) (Segment, error) {
+func (s *SQL) CreateSegment(ctx context.Context, seg store.Segment) (store.Segment, error) {
 	if err := checkSegment(seg); err != nil {
-		return Segment{}, err
+		return store.Segment{}, err
 	}
 	seg.Refs = normRefs(seg.Refs)
 	seg.Version = 1
@@ -151,7 +152,7 @@ func (s *SQL) CreateSegment(ctx context.Context, seg Segment) (Segment, error) {
 		return s.insertVersion(ctx, tx, seg)
 	})
 	if err != nil {
-		return Segment{}, wrapSegmentErr("create", seg, err)
+		return store.Segment{}, wrapSegmentErr("create", seg, err)
 	}
 	return seg, nil
 }
@@ -159,12 +160,12 @@ func (s *SQL) CreateSegment(ctx context.Context, seg Segment) (Segment, error) {
 // UpdateSegment stores the next version of a segment (name, description,
 // tree and refs replaced); older versions stay readable. record.ErrNotFound if the
 // segment or a referenced segment does not exist.
-func (s *SQL) UpdateSegment(ctx context.Context, seg Segment) (Segment, error) {
+func (s *SQL) UpdateSegment(ctx context.Context, seg store.Segment) (store.Segment, error) {
 	if err := checkSegment(seg); err != nil {
-		return Segment{}, err
+		return store.Segment{}, err
 	}
 	seg.Refs = normRefs(seg.Refs)
-	var out Segment
+	var out store.Segment
 	err := s.write(ctx, func(tx *sqlx.Tx) error {
 		var cur struct {
 			Version   int    `db:"current_version"`
@@ -199,12 +200,12 @@ func (s *SQL) UpdateSegment(ctx context.Context, seg Segment) (Segment, error) {
 		return nil
 	})
 	if err != nil {
-		return Segment{}, wrapSegmentErr("update", seg, err)
+		return store.Segment{}, wrapSegmentErr("update", seg, err)
 	}
 	return out, nil
 }
 
-func wrapSegmentErr(op string, seg Segment, err error) error {
+func wrapSegmentErr(op string, seg store.Segment, err error) error {
 	if errors.Is(err, record.ErrNotFound) || errors.Is(err, record.ErrConflict) {
 		return err
 	}
@@ -215,22 +216,22 @@ func wrapSegmentErr(op string, seg Segment, err error) error {
 }
 
 // GetSegment returns the current version of a segment with its refs.
-func (s *SQL) GetSegment(ctx context.Context, appID, id string) (Segment, error) {
+func (s *SQL) GetSegment(ctx context.Context, appID, id string) (store.Segment, error) {
 	return s.getSegment(ctx, appID, id, 0)
 }
 
 // GetSegmentVersion returns one version of a segment; record.ErrNotFound if the
 // segment or that version does not exist.
-func (s *SQL) GetSegmentVersion(ctx context.Context, appID, id string, version int) (Segment, error) {
+func (s *SQL) GetSegmentVersion(ctx context.Context, appID, id string, version int) (store.Segment, error) {
 	if version < 1 {
-		return Segment{}, fmt.Errorf("store: segment %q version %d: %w", id, version, record.ErrNotFound)
+		return store.Segment{}, fmt.Errorf("store: segment %q version %d: %w", id, version, record.ErrNotFound)
 	}
 	return s.getSegment(ctx, appID, id, version)
 }
 
 // getSegment reads version (0: the current one).
-func (s *SQL) getSegment(ctx context.Context, appID, id string, version int) (Segment, error) {
-	var seg Segment
+func (s *SQL) getSegment(ctx context.Context, appID, id string, version int) (store.Segment, error) {
+	var seg store.Segment
 	err := s.read(ctx, func(tx *sqlx.Tx) error {
 		var r segmentRow
 		var err error
@@ -258,9 +259,9 @@ func (s *SQL) getSegment(ctx context.Context, appID, id string, version int) (Se
 	})
 	if err != nil {
 		if errors.Is(err, record.ErrNotFound) {
-			return Segment{}, err
+			return store.Segment{}, err
 		}
-		return Segment{}, fmt.Errorf("store: get segment %q: %w", id, err)
+		return store.Segment{}, fmt.Errorf("store: get segment %q: %w", id, err)
 	}
 	return seg, nil
 }
@@ -268,8 +269,8 @@ func (s *SQL) getSegment(ctx context.Context, appID, id string, version int) (Se
 // ListSegments returns the current versions of the app's segments whose ID
 // is after the cursor, ascending by ID (byte order), at most limit of them
 // (none for limit <= 0).
-func (s *SQL) ListSegments(ctx context.Context, appID, after string, limit int) ([]Segment, error) {
-	segs := []Segment{}
+func (s *SQL) ListSegments(ctx context.Context, appID, after string, limit int) ([]store.Segment, error) {
+	segs := []store.Segment{}
 	if limit <= 0 {
 		return segs, nil
 	}
@@ -334,7 +335,7 @@ func (s *SQL) DeleteSegment(ctx context.Context, appID, id string) error {
 			return err
 		}
 		if len(referrers) > 0 {
-			return fmt.Errorf("store: delete: %w", &ReferencedError{AppID: appID, ID: id, Referrers: referrers})
+			return fmt.Errorf("store: delete: %w", &store.ReferencedError{AppID: appID, ID: id, Referrers: referrers})
 		}
 		for _, q := range []string{
 			`DELETE FROM segment_refs WHERE app_id = ? AND segment_id = ?`,

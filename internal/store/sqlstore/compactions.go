@@ -1,4 +1,4 @@
-package store
+package sqlstore
 
 import (
 	"context"
@@ -9,33 +9,24 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/segmentd/segmentd/internal/record"
+	"github.com/segmentd/segmentd/internal/store"
 )
-
-// Compaction is an app's compaction state on the distributed path. History
-// holds every event of the days before Boundary; the fresh store's
-// partitions of the days before Cleaned have been deleted. Both are UTC
-// midnights; Cleaned <= Boundary.
-type Compaction struct {
-	AppID    string
-	Boundary time.Time
-	Cleaned  time.Time
-}
 
 // GetCompaction returns the app's compaction state; record.ErrNotFound before the
 // first compaction.
-func (s *SQL) GetCompaction(ctx context.Context, appID string) (Compaction, error) {
+func (s *SQL) GetCompaction(ctx context.Context, appID string) (store.Compaction, error) {
 	var row struct {
 		Boundary string `db:"boundary"`
 		Cleaned  string `db:"cleaned"`
 	}
 	err := s.r.GetContext(ctx, &row, `SELECT boundary, cleaned FROM compactions WHERE app_id = ?`, appID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Compaction{}, fmt.Errorf("store: compaction of %q: %w", appID, record.ErrNotFound)
+		return store.Compaction{}, fmt.Errorf("store: compaction of %q: %w", appID, record.ErrNotFound)
 	}
 	if err != nil {
-		return Compaction{}, fmt.Errorf("store: compaction of %q: %w", appID, err)
+		return store.Compaction{}, fmt.Errorf("store: compaction of %q: %w", appID, err)
 	}
-	c := Compaction{AppID: appID}
+	c := store.Compaction{AppID: appID}
 	if c.Boundary, err = time.Parse(time.DateOnly, row.Boundary); err == nil {
 		c.Cleaned, err = time.Parse(time.DateOnly, row.Cleaned)
 	}
@@ -44,7 +35,7 @@ func (s *SQL) GetCompaction(ctx context.Context, appID string) (Compaction, erro
 
 // SetCompaction records the app's compaction state. It never moves either
 // day back: a compaction that finishes late cannot undo a newer one.
-func (s *SQL) SetCompaction(ctx context.Context, c Compaction) error {
+func (s *SQL) SetCompaction(ctx context.Context, c store.Compaction) error {
 	return s.write(ctx, func(tx *sqlx.Tx) error {
 		var old struct {
 			Boundary string `db:"boundary"`

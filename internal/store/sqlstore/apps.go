@@ -1,4 +1,4 @@
-package store
+package sqlstore
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/segmentd/segmentd/internal/record"
+	"github.com/segmentd/segmentd/internal/store"
 )
 
 type appRow struct {
@@ -20,9 +21,9 @@ type appRow struct {
 
 // CreateApp stores a new app; its CreatedAt is set here. record.ErrConflict if the
 // ID exists.
-func (s *SQL) CreateApp(ctx context.Context, a App) (App, error) {
-	if err := checkID("app ID", a.ID, MaxAppIDLen); err != nil {
-		return App{}, err
+func (s *SQL) CreateApp(ctx context.Context, a store.App) (store.App, error) {
+	if err := checkID("app ID", a.ID, store.MaxAppIDLen); err != nil {
+		return store.App{}, err
 	}
 	a.CreatedAt = now()
 	err := s.write(ctx, func(tx *sqlx.Tx) error {
@@ -31,25 +32,25 @@ func (s *SQL) CreateApp(ctx context.Context, a App) (App, error) {
 		return err
 	})
 	if isDuplicate(err) {
-		return App{}, fmt.Errorf("store: app %q already exists: %w", a.ID, record.ErrConflict)
+		return store.App{}, fmt.Errorf("store: app %q already exists: %w", a.ID, record.ErrConflict)
 	}
 	if err != nil {
-		return App{}, fmt.Errorf("store: create app %q: %w", a.ID, err)
+		return store.App{}, fmt.Errorf("store: create app %q: %w", a.ID, err)
 	}
 	return a, nil
 }
 
 // GetApp returns an app; record.ErrNotFound if there is none with that ID.
-func (s *SQL) GetApp(ctx context.Context, appID string) (App, error) {
+func (s *SQL) GetApp(ctx context.Context, appID string) (store.App, error) {
 	var r appRow
 	err := s.r.GetContext(ctx, &r, `SELECT app_id, time_zone, created_at FROM apps WHERE app_id = ?`, appID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return App{}, fmt.Errorf("store: app %q: %w", appID, record.ErrNotFound)
+		return store.App{}, fmt.Errorf("store: app %q: %w", appID, record.ErrNotFound)
 	}
 	if err != nil {
-		return App{}, fmt.Errorf("store: get app %q: %w", appID, err)
+		return store.App{}, fmt.Errorf("store: get app %q: %w", appID, err)
 	}
-	return App{ID: r.ID, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt.Time}, nil
+	return store.App{ID: r.ID, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt.Time}, nil
 }
 
 // appExists fails with record.ErrNotFound unless the app exists.
@@ -74,26 +75,26 @@ type keyRow struct {
 
 const keyColumns = `key_id, app_id, name, scopes, secret_hash, created_at, last_used_at`
 
-func (r keyRow) key() Key {
-	return Key{ID: r.ID, AppID: r.AppID, Name: r.Name, Scopes: strings.Fields(r.Scopes), SecretHash: r.SecretHash,
+func (r keyRow) key() store.Key {
+	return store.Key{ID: r.ID, AppID: r.AppID, Name: r.Name, Scopes: strings.Fields(r.Scopes), SecretHash: r.SecretHash,
 		CreatedAt: r.CreatedAt.Time, LastUsedAt: r.LastUsedAt.Time}
 }
 
 // CreateKey stores an API key of an existing app (record.ErrNotFound otherwise);
 // its CreatedAt is set here. record.ErrConflict if the key ID exists.
-func (s *SQL) CreateKey(ctx context.Context, k Key) error {
-	if err := checkID("key ID", k.ID, MaxKeyIDLen); err != nil {
+func (s *SQL) CreateKey(ctx context.Context, k store.Key) error {
+	if err := checkID("key ID", k.ID, store.MaxKeyIDLen); err != nil {
 		return err
 	}
-	if err := checkID("app ID", k.AppID, MaxAppIDLen); err != nil {
+	if err := checkID("app ID", k.AppID, store.MaxAppIDLen); err != nil {
 		return err
 	}
 	if len(k.SecretHash) == 0 || len(k.SecretHash) > 64 {
-		return fmt.Errorf("store: key %q: secret hash of %d bytes: %w", k.ID, len(k.SecretHash), ErrInvalid)
+		return fmt.Errorf("store: key %q: secret hash of %d bytes: %w", k.ID, len(k.SecretHash), store.ErrInvalid)
 	}
 	scopes := strings.Join(k.Scopes, " ")
-	if len(k.Name) > MaxKeyNameLen || len(scopes) > MaxKeyNameLen {
-		return fmt.Errorf("store: key %q: name or scopes longer than %d bytes: %w", k.ID, MaxKeyNameLen, ErrInvalid)
+	if len(k.Name) > store.MaxKeyNameLen || len(scopes) > store.MaxKeyNameLen {
+		return fmt.Errorf("store: key %q: name or scopes longer than %d bytes: %w", k.ID, store.MaxKeyNameLen, store.ErrInvalid)
 	}
 	err := s.write(ctx, func(tx *sqlx.Tx) error {
 		if err := s.appExists(ctx, tx, k.AppID); err != nil {
@@ -118,25 +119,25 @@ func (s *SQL) CreateKey(ctx context.Context, k Key) error {
 
 // GetKey returns a key by its ID, whatever its app; record.ErrNotFound if none
 // (or revoked: a revoked key is deleted).
-func (s *SQL) GetKey(ctx context.Context, keyID string) (Key, error) {
+func (s *SQL) GetKey(ctx context.Context, keyID string) (store.Key, error) {
 	var r keyRow
 	err := s.r.GetContext(ctx, &r, `SELECT `+keyColumns+` FROM api_keys WHERE key_id = ?`, keyID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Key{}, fmt.Errorf("store: key %q: %w", keyID, record.ErrNotFound)
+		return store.Key{}, fmt.Errorf("store: key %q: %w", keyID, record.ErrNotFound)
 	}
 	if err != nil {
-		return Key{}, fmt.Errorf("store: get key %q: %w", keyID, err)
+		return store.Key{}, fmt.Errorf("store: get key %q: %w", keyID, err)
 	}
 	return r.key(), nil
 }
 
 // ListKeys returns the keys of an app, oldest first.
-func (s *SQL) ListKeys(ctx context.Context, appID string) ([]Key, error) {
+func (s *SQL) ListKeys(ctx context.Context, appID string) ([]store.Key, error) {
 	var rows []keyRow
 	if err := s.r.SelectContext(ctx, &rows, `SELECT `+keyColumns+` FROM api_keys WHERE app_id = ? ORDER BY created_at, key_id`, appID); err != nil {
 		return nil, fmt.Errorf("store: list keys of %q: %w", appID, err)
 	}
-	keys := make([]Key, len(rows))
+	keys := make([]store.Key, len(rows))
 	for i, r := range rows {
 		keys[i] = r.key()
 	}
@@ -177,14 +178,14 @@ func (s *SQL) TouchKey(ctx context.Context, keyID string, t time.Time) error {
 }
 
 // ListApps returns every app, by ID.
-func (s *SQL) ListApps(ctx context.Context) ([]App, error) {
+func (s *SQL) ListApps(ctx context.Context) ([]store.App, error) {
 	var rows []appRow
 	if err := s.r.SelectContext(ctx, &rows, `SELECT app_id, time_zone, created_at FROM apps ORDER BY app_id`); err != nil {
 		return nil, fmt.Errorf("store: list apps: %w", err)
 	}
-	apps := make([]App, len(rows))
+	apps := make([]store.App, len(rows))
 	for i, r := range rows {
-		apps[i] = App{ID: r.ID, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt.Time}
+		apps[i] = store.App{ID: r.ID, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt.Time}
 	}
 	return apps, nil
 }

@@ -1,4 +1,4 @@
-package store
+package sqlstore
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/segmentd/segmentd/internal/record"
+	"github.com/segmentd/segmentd/internal/store"
 )
 
 // TestSQLite runs the conformance suite on SQLite, a fresh file per test.
@@ -127,11 +128,11 @@ func TestMigrationFiles(t *testing.T) {
 }
 
 func TestErrorTypes(t *testing.T) {
-	var err error = &MissingRefsError{AppID: "a", IDs: []string{"x"}}
+	var err error = &store.MissingRefsError{AppID: "a", IDs: []string{"x"}}
 	if !errors.Is(err, record.ErrNotFound) || err.Error() != `referenced segment "x" not found in app "a"` {
 		t.Fatal(err)
 	}
-	err = &ReferencedError{AppID: "a", ID: "x", Referrers: []string{"p", "q"}}
+	err = &store.ReferencedError{AppID: "a", ID: "x", Referrers: []string{"p", "q"}}
 	if !errors.Is(err, record.ErrConflict) || err.Error() != `segment "x" is referenced by segments "p", "q"` {
 		t.Fatal(err)
 	}

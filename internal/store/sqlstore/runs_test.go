@@ -1,4 +1,4 @@
-package store
+package sqlstore
 
 import (
 	"fmt"
@@ -11,20 +11,21 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/record"
+	"github.com/segmentd/segmentd/internal/store"
 )
 
 // Runs tests are part of the conformance suite (runSuite).
 
 var asOf = time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)
 
-func mkRun(t *testing.T, s *SQL, app, key string) Run {
+func mkRun(t *testing.T, s *SQL, app, key string) store.Run {
 	t.Helper()
-	return must(s.CreateRun(ctxT(t), Run{AppID: app, SegmentID: "seg", Version: 2, AsOf: asOf, Key: key}))
+	return must(s.CreateRun(ctxT(t), store.Run{AppID: app, SegmentID: "seg", Version: 2, AsOf: asOf, Key: key}))
 }
 
 // applied is must for transitions: it also fails the test when the
 // transition did not apply.
-func applied(r Run, ok bool, err error) Run {
+func applied(r store.Run, ok bool, err error) store.Run {
 	if err == nil && !ok {
 		err = fmt.Errorf("run %s: the transition from %s did not apply", r.ID, r.State)
 	}
@@ -32,7 +33,7 @@ func applied(r Run, ok bool, err error) Run {
 }
 
 // sameRun compares runs field by field, counts by value.
-func sameRun(a, b Run) bool {
+func sameRun(a, b store.Run) bool {
 	if (a.Count == nil) != (b.Count == nil) || a.Count != nil && *a.Count != *b.Count {
 		return false
 	}
@@ -40,7 +41,7 @@ func sameRun(a, b Run) bool {
 	return a == b
 }
 
-func runIDs(runs []Run) []string {
+func runIDs(runs []store.Run) []string {
 	ids := make([]string, len(runs))
 	for i, r := range runs {
 		ids[i] = r.ID
@@ -57,7 +58,7 @@ func testCreateGetRun(t *testing.T, s *SQL) {
 	if !regexp.MustCompile(`^run_[a-z2-7]{20}$`).MatchString(r.ID) {
 		t.Errorf("run ID %q", r.ID)
 	}
-	if r.AppID != "shop" || r.SegmentID != "seg" || r.Version != 2 || r.State != RunQueued || r.Progress != 0 ||
+	if r.AppID != "shop" || r.SegmentID != "seg" || r.Version != 2 || r.State != store.RunQueued || r.Progress != 0 ||
 		r.Count != nil || r.AsOf != asOf || !r.Watermark.IsZero() || r.Error != "" || r.Key != "k1" || r.Snapshot != "" ||
 		r.CreatedAt.Before(before) || !r.StartedAt.IsZero() || !r.FinishedAt.IsZero() {
 		t.Fatalf("created %+v", r)
@@ -72,18 +73,18 @@ func testCreateGetRun(t *testing.T, s *SQL) {
 	wantErr(t, err, record.ErrNotFound, "GetRun of another app")
 	_, err = s.GetRun(ctx, "shop", "run_nope")
 	wantErr(t, err, record.ErrNotFound, "GetRun missing")
-	_, err = s.CreateRun(ctx, Run{AppID: "nope", SegmentID: "seg", Version: 1, AsOf: asOf, Key: "k"})
+	_, err = s.CreateRun(ctx, store.Run{AppID: "nope", SegmentID: "seg", Version: 1, AsOf: asOf, Key: "k"})
 	wantErr(t, err, record.ErrNotFound, "CreateRun of a missing app")
-	for name, bad := range map[string]Run{
+	for name, bad := range map[string]store.Run{
 		"empty key":    {AppID: "shop", SegmentID: "seg", Version: 1, AsOf: asOf},
-		"long key":     {AppID: "shop", SegmentID: "seg", Version: 1, AsOf: asOf, Key: strings.Repeat("k", MaxRunKeyLen+1)},
+		"long key":     {AppID: "shop", SegmentID: "seg", Version: 1, AsOf: asOf, Key: strings.Repeat("k", store.MaxRunKeyLen+1)},
 		"no segment":   {AppID: "shop", Version: 1, AsOf: asOf, Key: "k"},
 		"no version":   {AppID: "shop", SegmentID: "seg", AsOf: asOf, Key: "k"},
 		"no as_of":     {AppID: "shop", SegmentID: "seg", Version: 1, Key: "k"},
 		"empty app ID": {SegmentID: "seg", Version: 1, AsOf: asOf, Key: "k"},
 	} {
 		_, err := s.CreateRun(ctx, bad)
-		wantErr(t, err, ErrInvalid, name)
+		wantErr(t, err, store.ErrInvalid, name)
 	}
 }
 
@@ -99,10 +100,10 @@ func testRunTransitions(t *testing.T, s *SQL) {
 	type step struct {
 		op     string
 		ok     bool
-		state  RunState
-		expect func(r Run) bool // more to check, if any
+		state  store.RunState
+		expect func(r store.Run) bool // more to check, if any
 	}
-	do := func(r Run, op string) (Run, bool, error) {
+	do := func(r store.Run, op string) (store.Run, bool, error) {
 		switch op {
 		case "start":
 			return s.StartRun(ctx, r.AppID, r.ID)
@@ -113,41 +114,43 @@ func testRunTransitions(t *testing.T, s *SQL) {
 			r, _ = s.GetRun(ctx, r.AppID, r.ID)
 			return r, ok, err
 		case "succeed":
-			return s.FinishRun(ctx, Run{AppID: r.AppID, ID: r.ID, State: RunSucceeded, Count: &count, Watermark: watermark, Snapshot: "snap/1"})
+			return s.FinishRun(ctx, store.Run{AppID: r.AppID, ID: r.ID, State: store.RunSucceeded, Count: &count, Watermark: watermark, Snapshot: "snap/1"})
 		case "fail":
-			return s.FinishRun(ctx, Run{AppID: r.AppID, ID: r.ID, State: RunFailed, Error: "engine unavailable"})
+			return s.FinishRun(ctx, store.Run{AppID: r.AppID, ID: r.ID, State: store.RunFailed, Error: "engine unavailable"})
 		case "cancel":
-			return s.FinishRun(ctx, Run{AppID: r.AppID, ID: r.ID, State: RunCanceled})
+			return s.FinishRun(ctx, store.Run{AppID: r.AppID, ID: r.ID, State: store.RunCanceled})
 		}
 		panic(op)
 	}
-	started := func(r Run) bool { return !r.StartedAt.IsZero() && r.FinishedAt.IsZero() && r.Progress == 0 }
-	fresh := func(r Run) bool { return r.StartedAt.IsZero() && r.Progress == 0 }
-	succeeded := func(r Run) bool {
+	started := func(r store.Run) bool { return !r.StartedAt.IsZero() && r.FinishedAt.IsZero() && r.Progress == 0 }
+	fresh := func(r store.Run) bool { return r.StartedAt.IsZero() && r.Progress == 0 }
+	succeeded := func(r store.Run) bool {
 		return r.Count != nil && *r.Count == 0 && r.Watermark == watermark && r.Snapshot == "snap/1" && r.Progress == 1 &&
 			!r.FinishedAt.Before(r.StartedAt) && r.Error == ""
 	}
-	failed := func(r Run) bool { return r.Error == "engine unavailable" && r.Count == nil && !r.FinishedAt.IsZero() }
-	unfinished := func(r Run) bool { return r.Count == nil && r.Snapshot == "" && !r.FinishedAt.IsZero() }
+	failed := func(r store.Run) bool {
+		return r.Error == "engine unavailable" && r.Count == nil && !r.FinishedAt.IsZero()
+	}
+	unfinished := func(r store.Run) bool { return r.Count == nil && r.Snapshot == "" && !r.FinishedAt.IsZero() }
 	for _, tc := range []struct {
 		name  string
 		steps []step
 	}{
 		{"succeeds", []step{
-			{"progress", false, RunQueued, fresh}, {"start", true, RunRunning, started}, {"start", false, RunRunning, nil},
-			{"progress", true, RunRunning, func(r Run) bool { return r.Progress == 0.5 }},
-			{"succeed", true, RunSucceeded, succeeded}, {"cancel", false, RunSucceeded, succeeded},
-			{"fail", false, RunSucceeded, succeeded}, {"progress", false, RunSucceeded, succeeded},
-			{"requeue", false, RunSucceeded, succeeded}, {"start", false, RunSucceeded, succeeded}}},
-		{"fails", []step{{"start", true, RunRunning, nil}, {"fail", true, RunFailed, failed}, {"succeed", false, RunFailed, failed}}},
+			{"progress", false, store.RunQueued, fresh}, {"start", true, store.RunRunning, started}, {"start", false, store.RunRunning, nil},
+			{"progress", true, store.RunRunning, func(r store.Run) bool { return r.Progress == 0.5 }},
+			{"succeed", true, store.RunSucceeded, succeeded}, {"cancel", false, store.RunSucceeded, succeeded},
+			{"fail", false, store.RunSucceeded, succeeded}, {"progress", false, store.RunSucceeded, succeeded},
+			{"requeue", false, store.RunSucceeded, succeeded}, {"start", false, store.RunSucceeded, succeeded}}},
+		{"fails", []step{{"start", true, store.RunRunning, nil}, {"fail", true, store.RunFailed, failed}, {"succeed", false, store.RunFailed, failed}}},
 		{"canceled while queued", []step{
-			{"requeue", false, RunQueued, fresh}, {"cancel", true, RunCanceled, unfinished}, {"start", false, RunCanceled, unfinished}}},
+			{"requeue", false, store.RunQueued, fresh}, {"cancel", true, store.RunCanceled, unfinished}, {"start", false, store.RunCanceled, unfinished}}},
 		{"canceled while running", []step{
-			{"start", true, RunRunning, nil}, {"cancel", true, RunCanceled, unfinished},
-			{"succeed", false, RunCanceled, unfinished}, {"progress", false, RunCanceled, unfinished}}},
+			{"start", true, store.RunRunning, nil}, {"cancel", true, store.RunCanceled, unfinished},
+			{"succeed", false, store.RunCanceled, unfinished}, {"progress", false, store.RunCanceled, unfinished}}},
 		{"requeued", []step{
-			{"start", true, RunRunning, nil}, {"progress", true, RunRunning, nil}, {"requeue", true, RunQueued, fresh},
-			{"start", true, RunRunning, started}, {"succeed", true, RunSucceeded, succeeded}}},
+			{"start", true, store.RunRunning, nil}, {"progress", true, store.RunRunning, nil}, {"requeue", true, store.RunQueued, fresh},
+			{"start", true, store.RunRunning, started}, {"succeed", true, store.RunSucceeded, succeeded}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer catchMust(t)
@@ -171,21 +174,21 @@ func testRunTransitions(t *testing.T, s *SQL) {
 		r := mkRun(t, s, "shop", "k")
 		_, _, err := s.StartRun(ctx, "bakery", r.ID)
 		wantErr(t, err, record.ErrNotFound, "StartRun of another app")
-		_, _, err = s.FinishRun(ctx, Run{AppID: "shop", ID: "run_nope", State: RunCanceled})
+		_, _, err = s.FinishRun(ctx, store.Run{AppID: "shop", ID: "run_nope", State: store.RunCanceled})
 		wantErr(t, err, record.ErrNotFound, "FinishRun missing")
 		_, err = s.SetRunProgress(ctx, "shop", "run_nope", 0.1)
 		wantErr(t, err, record.ErrNotFound, "SetRunProgress missing")
-		for name, end := range map[string]Run{
-			"not final":               {AppID: "shop", ID: r.ID, State: RunRunning},
-			"succeeded without count": {AppID: "shop", ID: r.ID, State: RunSucceeded},
-			"failed with a count":     {AppID: "shop", ID: r.ID, State: RunFailed, Count: &count},
-			"long snapshot":           {AppID: "shop", ID: r.ID, State: RunSucceeded, Count: &count, Snapshot: strings.Repeat("s", MaxSnapshotLen+1)},
+		for name, end := range map[string]store.Run{
+			"not final":               {AppID: "shop", ID: r.ID, State: store.RunRunning},
+			"succeeded without count": {AppID: "shop", ID: r.ID, State: store.RunSucceeded},
+			"failed with a count":     {AppID: "shop", ID: r.ID, State: store.RunFailed, Count: &count},
+			"long snapshot":           {AppID: "shop", ID: r.ID, State: store.RunSucceeded, Count: &count, Snapshot: strings.Repeat("s", store.MaxSnapshotLen+1)},
 		} {
 			_, _, err := s.FinishRun(ctx, end)
-			wantErr(t, err, ErrInvalid, name)
+			wantErr(t, err, store.ErrInvalid, name)
 		}
 		_, err = s.SetRunProgress(ctx, "shop", r.ID, math.NaN())
-		wantErr(t, err, ErrInvalid, "progress NaN")
+		wantErr(t, err, store.ErrInvalid, "progress NaN")
 		applied(s.StartRun(ctx, "shop", r.ID))
 		for p, want := range map[float64]float64{-1: 0, 2: 1} {
 			if _, err := s.SetRunProgress(ctx, "shop", r.ID, p); err != nil {
@@ -202,7 +205,7 @@ func testRunQueries(t *testing.T, s *SQL) {
 	ctx := ctxT(t)
 	mkApp(t, s, "shop")
 	mkApp(t, s, "bakery")
-	var runs []Run
+	var runs []store.Run
 	for i, app := range []string{"shop", "bakery", "shop", "shop", "shop", "bakery"} {
 		runs = append(runs, mkRun(t, s, app, fmt.Sprintf("k%d", i%2)))
 	}
@@ -212,8 +215,8 @@ func testRunQueries(t *testing.T, s *SQL) {
 		applied(s.StartRun(ctx, runs[i].AppID, runs[i].ID))
 	}
 	count := int64(7)
-	applied(s.FinishRun(ctx, Run{AppID: "shop", ID: runs[3].ID, State: RunSucceeded, Count: &count}))
-	applied(s.FinishRun(ctx, Run{AppID: "shop", ID: runs[4].ID, State: RunFailed}))
+	applied(s.FinishRun(ctx, store.Run{AppID: "shop", ID: runs[3].ID, State: store.RunSucceeded, Count: &count}))
+	applied(s.FinishRun(ctx, store.Run{AppID: "shop", ID: runs[4].ID, State: store.RunFailed}))
 	ids := func(is ...int) []string {
 		var out []string
 		for _, i := range is {
@@ -222,12 +225,12 @@ func testRunQueries(t *testing.T, s *SQL) {
 		return out
 	}
 	for _, tc := range []struct {
-		states []RunState
+		states []store.RunState
 		want   []string
 	}{
-		{[]RunState{RunQueued, RunRunning}, ids(0, 1, 2, 5)},
-		{[]RunState{RunQueued}, ids(0, 5)},
-		{[]RunState{RunSucceeded, RunFailed, RunCanceled}, ids(3, 4)},
+		{[]store.RunState{store.RunQueued, store.RunRunning}, ids(0, 1, 2, 5)},
+		{[]store.RunState{store.RunQueued}, ids(0, 5)},
+		{[]store.RunState{store.RunSucceeded, store.RunFailed, store.RunCanceled}, ids(3, 4)},
 		{nil, nil},
 	} {
 		got := runIDs(must(s.ListRunsByState(ctx, tc.states...)))
@@ -269,10 +272,10 @@ func testConcurrentFinish(t *testing.T, s *SQL) {
 		errs := make([]error, n)
 		for i := range n {
 			wg.Go(func() {
-				end := Run{AppID: "shop", ID: r.ID, State: RunCanceled, Error: fmt.Sprint(i)}
+				end := store.Run{AppID: "shop", ID: r.ID, State: store.RunCanceled, Error: fmt.Sprint(i)}
 				if i%2 == 0 {
 					c := int64(i)
-					end = Run{AppID: "shop", ID: r.ID, State: RunSucceeded, Count: &c, Snapshot: fmt.Sprint(i)}
+					end = store.Run{AppID: "shop", ID: r.ID, State: store.RunSucceeded, Count: &c, Snapshot: fmt.Sprint(i)}
 				}
 				_, oks[i], errs[i] = s.FinishRun(ctx, end)
 			})

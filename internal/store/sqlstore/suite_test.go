@@ -1,4 +1,4 @@
-package store
+package sqlstore
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/record"
+	"github.com/segmentd/segmentd/internal/store"
 )
 
 // runSuite is the conformance suite every backend passes. newDSN returns the
@@ -113,18 +114,18 @@ func wantErr(t *testing.T, err, target error, what string) {
 	}
 }
 
-func mkApp(t *testing.T, s *SQL, id string) App {
+func mkApp(t *testing.T, s *SQL, id string) store.App {
 	t.Helper()
-	return must(s.CreateApp(ctxT(t), App{ID: id, TimeZone: "Asia/Tokyo"}))
+	return must(s.CreateApp(ctxT(t), store.App{ID: id, TimeZone: "Asia/Tokyo"}))
 }
 
-func mkSeg(t *testing.T, s *SQL, app, id string, refs ...string) Segment {
+func mkSeg(t *testing.T, s *SQL, app, id string, refs ...string) store.Segment {
 	t.Helper()
-	return must(s.CreateSegment(ctxT(t), Segment{AppID: app, ID: id, Name: "name " + id, Description: "desc " + id,
+	return must(s.CreateSegment(ctxT(t), store.Segment{AppID: app, ID: id, Name: "name " + id, Description: "desc " + id,
 		Tree: `{"op":"and","children":[]}`, Refs: refs}))
 }
 
-func sameSegment(t *testing.T, what string, got, want Segment) {
+func sameSegment(t *testing.T, what string, got, want store.Segment) {
 	t.Helper()
 	if got.AppID != want.AppID || got.ID != want.ID || got.Version != want.Version || got.Name != want.Name ||
 		got.Description != want.Description || got.Tree != want.Tree || !slices.Equal(got.Refs, want.Refs) ||
@@ -139,7 +140,7 @@ func sameSegment(t *testing.T, what string, got, want Segment) {
 func testApps(t *testing.T, s *SQL) {
 	ctx := ctxT(t)
 	before := time.Now().Add(-time.Second)
-	a, err := s.CreateApp(ctx, App{ID: "shop", TimeZone: "Asia/Tokyo"})
+	a, err := s.CreateApp(ctx, store.App{ID: "shop", TimeZone: "Asia/Tokyo"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,11 +151,11 @@ func testApps(t *testing.T, s *SQL) {
 	if got.ID != a.ID || got.TimeZone != a.TimeZone || !got.CreatedAt.Equal(a.CreatedAt) {
 		t.Fatalf("GetApp = %+v, want %+v", got, a)
 	}
-	must(s.CreateApp(ctx, App{ID: "bakery", TimeZone: "UTC"}))
+	must(s.CreateApp(ctx, store.App{ID: "bakery", TimeZone: "UTC"}))
 	if apps := must(s.ListApps(ctx)); len(apps) != 2 || apps[0].ID != "bakery" || apps[1].ID != "shop" {
 		t.Fatalf("ListApps = %+v", apps)
 	}
-	_, err = s.CreateApp(ctx, App{ID: "shop", TimeZone: "UTC"})
+	_, err = s.CreateApp(ctx, store.App{ID: "shop", TimeZone: "UTC"})
 	wantErr(t, err, record.ErrConflict, "CreateApp duplicate")
 	if !strings.Contains(err.Error(), `"shop"`) {
 		t.Errorf("duplicate error %q does not name the app", err)
@@ -170,7 +171,7 @@ func testApps(t *testing.T, s *SQL) {
 	wantErr(t, err, record.ErrNotFound, "GetApp other case")
 	_, err = s.GetApp(ctx, "shop ")
 	wantErr(t, err, record.ErrNotFound, "GetApp trailing space")
-	must(s.CreateApp(ctx, App{ID: "Shop", TimeZone: "UTC"}))
+	must(s.CreateApp(ctx, store.App{ID: "Shop", TimeZone: "UTC"}))
 	if got := must(s.GetApp(ctx, "Shop")); got.TimeZone != "UTC" {
 		t.Fatalf("Shop = %+v", got)
 	}
@@ -181,7 +182,7 @@ func testKeys(t *testing.T, s *SQL) {
 	mkApp(t, s, "shop")
 	h := sha256.Sum256([]byte("secret"))
 	before := time.Now().Add(-time.Second)
-	if err := s.CreateKey(ctx, Key{ID: "k1", AppID: "shop", SecretHash: h[:]}); err != nil {
+	if err := s.CreateKey(ctx, store.Key{ID: "k1", AppID: "shop", SecretHash: h[:]}); err != nil {
 		t.Fatal(err)
 	}
 	k := must(s.GetKey(ctx, "k1"))
@@ -193,21 +194,21 @@ func testKeys(t *testing.T, s *SQL) {
 	}
 	// A second key of the same app.
 	h2 := sha256.Sum256([]byte("other"))
-	if err := s.CreateKey(ctx, Key{ID: "k2", AppID: "shop", SecretHash: h2[:]}); err != nil {
+	if err := s.CreateKey(ctx, store.Key{ID: "k2", AppID: "shop", SecretHash: h2[:]}); err != nil {
 		t.Fatal(err)
 	}
 	if k2 := must(s.GetKey(ctx, "k2")); string(k2.SecretHash) != string(h2[:]) {
 		t.Fatalf("k2 = %+v", k2)
 	}
-	wantErr(t, s.CreateKey(ctx, Key{ID: "k1", AppID: "shop", SecretHash: h2[:]}), record.ErrConflict, "CreateKey duplicate")
-	wantErr(t, s.CreateKey(ctx, Key{ID: "k3", AppID: "nope", SecretHash: h[:]}), record.ErrNotFound, "CreateKey unknown app")
+	wantErr(t, s.CreateKey(ctx, store.Key{ID: "k1", AppID: "shop", SecretHash: h2[:]}), record.ErrConflict, "CreateKey duplicate")
+	wantErr(t, s.CreateKey(ctx, store.Key{ID: "k3", AppID: "nope", SecretHash: h[:]}), record.ErrNotFound, "CreateKey unknown app")
 	_, err := s.GetKey(ctx, "nope")
 	wantErr(t, err, record.ErrNotFound, "GetKey missing")
 	_, err = s.GetKey(ctx, "k3")
 	wantErr(t, err, record.ErrNotFound, "GetKey of a failed create")
 	// Binary hashes with zero bytes and high bytes survive.
 	raw := []byte{0, 1, 0xff, 0x80, 0, 0x7f}
-	if err := s.CreateKey(ctx, Key{ID: "k4", AppID: "shop", SecretHash: raw}); err != nil {
+	if err := s.CreateKey(ctx, store.Key{ID: "k4", AppID: "shop", SecretHash: raw}); err != nil {
 		t.Fatal(err)
 	}
 	if k4 := must(s.GetKey(ctx, "k4")); string(k4.SecretHash) != string(raw) {
@@ -221,7 +222,7 @@ func testKeyScopes(t *testing.T, s *SQL) {
 	ctx := ctxT(t)
 	mkApp(t, s, "shop")
 	mkApp(t, s, "other")
-	for _, k := range []Key{
+	for _, k := range []store.Key{
 		{ID: "k1", AppID: "shop", Name: "sdk", Scopes: []string{"ingest"}, SecretHash: []byte{1}},
 		{ID: "k2", AppID: "shop", Name: "dashboard", Scopes: []string{"read", "segments"}, SecretHash: []byte{2}},
 		{ID: "k3", AppID: "other", Name: "all", Scopes: []string{"ingest", "read", "segments"}, SecretHash: []byte{3}},
@@ -241,7 +242,7 @@ func testKeyScopes(t *testing.T, s *SQL) {
 	if got := must(s.GetKey(ctx, "k2")).LastUsedAt; !got.Equal(used) {
 		t.Fatalf("LastUsedAt = %v, want %v", got, used)
 	}
-	ids := func(keys []Key) []string {
+	ids := func(keys []store.Key) []string {
 		var out []string
 		for _, k := range keys {
 			out = append(out, k.ID)
@@ -301,21 +302,21 @@ func testKeyScopesMigration(t *testing.T, dsn string) {
 func testInvalid(t *testing.T, s *SQL) {
 	ctx := ctxT(t)
 	mkApp(t, s, "a")
-	long := strings.Repeat("x", MaxSegmentIDLen+1)
-	_, err := s.CreateApp(ctx, App{ID: "", TimeZone: "UTC"})
-	wantErr(t, err, ErrInvalid, "empty app ID")
-	_, err = s.CreateApp(ctx, App{ID: strings.Repeat("a", MaxAppIDLen+1), TimeZone: "UTC"})
-	wantErr(t, err, ErrInvalid, "long app ID")
-	must(s.CreateApp(ctx, App{ID: strings.Repeat("a", MaxAppIDLen), TimeZone: "UTC"}))
-	wantErr(t, s.CreateKey(ctx, Key{ID: "", AppID: "a", SecretHash: []byte{1}}), ErrInvalid, "empty key ID")
-	wantErr(t, s.CreateKey(ctx, Key{ID: "k", AppID: "a"}), ErrInvalid, "empty hash")
-	_, err = s.CreateSegment(ctx, Segment{AppID: "a", ID: ""})
-	wantErr(t, err, ErrInvalid, "empty segment ID")
-	_, err = s.CreateSegment(ctx, Segment{AppID: "a", ID: long})
-	wantErr(t, err, ErrInvalid, "long segment ID")
-	_, err = s.CreateSegment(ctx, Segment{AppID: "a", ID: "s", Refs: []string{""}})
-	wantErr(t, err, ErrInvalid, "empty ref")
-	maxID := strings.Repeat("y", MaxSegmentIDLen)
+	long := strings.Repeat("x", store.MaxSegmentIDLen+1)
+	_, err := s.CreateApp(ctx, store.App{ID: "", TimeZone: "UTC"})
+	wantErr(t, err, store.ErrInvalid, "empty app ID")
+	_, err = s.CreateApp(ctx, store.App{ID: strings.Repeat("a", store.MaxAppIDLen+1), TimeZone: "UTC"})
+	wantErr(t, err, store.ErrInvalid, "long app ID")
+	must(s.CreateApp(ctx, store.App{ID: strings.Repeat("a", store.MaxAppIDLen), TimeZone: "UTC"}))
+	wantErr(t, s.CreateKey(ctx, store.Key{ID: "", AppID: "a", SecretHash: []byte{1}}), store.ErrInvalid, "empty key ID")
+	wantErr(t, s.CreateKey(ctx, store.Key{ID: "k", AppID: "a"}), store.ErrInvalid, "empty hash")
+	_, err = s.CreateSegment(ctx, store.Segment{AppID: "a", ID: ""})
+	wantErr(t, err, store.ErrInvalid, "empty segment ID")
+	_, err = s.CreateSegment(ctx, store.Segment{AppID: "a", ID: long})
+	wantErr(t, err, store.ErrInvalid, "long segment ID")
+	_, err = s.CreateSegment(ctx, store.Segment{AppID: "a", ID: "s", Refs: []string{""}})
+	wantErr(t, err, store.ErrInvalid, "empty ref")
+	maxID := strings.Repeat("y", store.MaxSegmentIDLen)
 	mkSeg(t, s, "a", maxID)
 	must(s.GetSegment(ctx, "a", maxID))
 }
@@ -324,7 +325,7 @@ func testCreateGet(t *testing.T, s *SQL) {
 	ctx := ctxT(t)
 	mkApp(t, s, "shop")
 	before := time.Now().Add(-time.Second)
-	base, err := s.CreateSegment(ctx, Segment{AppID: "shop", ID: "base", Name: "Base", Description: "all", Tree: `{"op":"and"}`})
+	base, err := s.CreateSegment(ctx, store.Segment{AppID: "shop", ID: "base", Name: "Base", Description: "all", Tree: `{"op":"and"}`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +338,7 @@ func testCreateGet(t *testing.T, s *SQL) {
 	mkSeg(t, s, "shop", "other")
 	// Refs come back sorted and without duplicates, Version and timestamps
 	// are the store's whatever the caller passed.
-	in := Segment{AppID: "shop", ID: "vip", Version: 42, Name: "VIP", Description: "d", Tree: "t",
+	in := store.Segment{AppID: "shop", ID: "vip", Version: 42, Name: "VIP", Description: "d", Tree: "t",
 		Refs: []string{"other", "base", "other"}, CreatedAt: time.Unix(1, 0), UpdatedAt: time.Unix(2, 0)}
 	vip := must(s.CreateSegment(ctx, in))
 	if vip.Version != 1 || !slices.Equal(vip.Refs, []string{"base", "other"}) || vip.CreatedAt.Before(before) {
@@ -348,13 +349,13 @@ func testCreateGet(t *testing.T, s *SQL) {
 	}
 	sameSegment(t, "GetSegment(vip)", must(s.GetSegment(ctx, "shop", "vip")), vip)
 
-	_, err = s.CreateSegment(ctx, Segment{AppID: "shop", ID: "vip", Name: "again"})
+	_, err = s.CreateSegment(ctx, store.Segment{AppID: "shop", ID: "vip", Name: "again"})
 	wantErr(t, err, record.ErrConflict, "CreateSegment duplicate")
 	sameSegment(t, "after duplicate create", must(s.GetSegment(ctx, "shop", "vip")), vip)
 
-	_, err = s.CreateSegment(ctx, Segment{AppID: "nope", ID: "x"})
+	_, err = s.CreateSegment(ctx, store.Segment{AppID: "nope", ID: "x"})
 	wantErr(t, err, record.ErrNotFound, "CreateSegment unknown app")
-	var mr *MissingRefsError
+	var mr *store.MissingRefsError
 	if errors.As(err, &mr) {
 		t.Fatalf("unknown app reported as missing refs: %v", err)
 	}
@@ -367,7 +368,7 @@ func testCreateGet(t *testing.T, s *SQL) {
 		wantErr(t, err, record.ErrNotFound, fmt.Sprintf("GetSegmentVersion(base, %d)", v))
 	}
 	// Unicode and odd bytes in text survive exactly.
-	odd := Segment{AppID: "shop", ID: "ünï-😀", Name: "名前 'quoted' \"x\" \\ %_", Description: "line1\nline2\t\x00end", Tree: "{\"v\":\"😀\"}"}
+	odd := store.Segment{AppID: "shop", ID: "ünï-😀", Name: "名前 'quoted' \"x\" \\ %_", Description: "line1\nline2\t\x00end", Tree: "{\"v\":\"😀\"}"}
 	got := must(s.CreateSegment(ctx, odd))
 	g := must(s.GetSegment(ctx, "shop", odd.ID))
 	if g.Name != odd.Name || g.Description != odd.Description || g.Tree != odd.Tree || g.ID != odd.ID {
@@ -383,7 +384,7 @@ func testVersions(t *testing.T, s *SQL) {
 	mkSeg(t, s, "shop", "b")
 	v1 := mkSeg(t, s, "shop", "seg", "a")
 	time.Sleep(2 * time.Millisecond)
-	v2, err := s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "seg", Name: "two", Description: "second", Tree: "t2", Refs: []string{"b", "a"}})
+	v2, err := s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: "seg", Name: "two", Description: "second", Tree: "t2", Refs: []string{"b", "a"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +394,7 @@ func testVersions(t *testing.T, s *SQL) {
 	if !v2.CreatedAt.Equal(v1.CreatedAt) || !v2.UpdatedAt.After(v1.UpdatedAt) {
 		t.Fatalf("v2 times: created %v (v1 %v), updated %v (v1 %v)", v2.CreatedAt, v1.CreatedAt, v2.UpdatedAt, v1.UpdatedAt)
 	}
-	v3 := must(s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "seg", Name: "three", Tree: "t3"}))
+	v3 := must(s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: "seg", Name: "three", Tree: "t3"}))
 	if v3.Version != 3 || len(v3.Refs) != 0 || v3.Refs == nil || v3.Description != "" {
 		t.Fatalf("v3 = %+v", v3)
 	}
@@ -404,13 +405,13 @@ func testVersions(t *testing.T, s *SQL) {
 	_, err = s.GetSegmentVersion(ctx, "shop", "seg", 4)
 	wantErr(t, err, record.ErrNotFound, "version 4")
 
-	_, err = s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "nope", Name: "x"})
+	_, err = s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: "nope", Name: "x"})
 	wantErr(t, err, record.ErrNotFound, "UpdateSegment missing")
-	_, err = s.UpdateSegment(ctx, Segment{AppID: "nope", ID: "seg", Name: "x"})
+	_, err = s.UpdateSegment(ctx, store.Segment{AppID: "nope", ID: "seg", Name: "x"})
 	wantErr(t, err, record.ErrNotFound, "UpdateSegment unknown app")
 	// A segment may reference itself as far as the store is concerned
 	// (cycles are the caller's to reject); it does not block its deletion.
-	self := must(s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "seg", Name: "self", Refs: []string{"seg"}}))
+	self := must(s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: "seg", Name: "self", Refs: []string{"seg"}}))
 	if self.Version != 4 || !slices.Equal(self.Refs, []string{"seg"}) {
 		t.Fatalf("self = %+v", self)
 	}
@@ -423,11 +424,11 @@ func testMissingRefs(t *testing.T, s *SQL) {
 	ctx := ctxT(t)
 	mkApp(t, s, "shop")
 	mkSeg(t, s, "shop", "a")
-	_, err := s.CreateSegment(ctx, Segment{AppID: "shop", ID: "x", Refs: []string{"a", "ghost2", "ghost1"}})
+	_, err := s.CreateSegment(ctx, store.Segment{AppID: "shop", ID: "x", Refs: []string{"a", "ghost2", "ghost1"}})
 	wantErr(t, err, record.ErrNotFound, "create with missing refs")
-	var mr *MissingRefsError
+	var mr *store.MissingRefsError
 	if !errors.As(err, &mr) || !slices.Equal(mr.IDs, []string{"ghost1", "ghost2"}) || mr.AppID != "shop" {
-		t.Fatalf("err = %v (%#v), want MissingRefsError for ghost1, ghost2", err, mr)
+		t.Fatalf("err = %v (%#v), want store.MissingRefsError for ghost1, ghost2", err, mr)
 	}
 	if !strings.Contains(err.Error(), `"ghost1"`) || !strings.Contains(err.Error(), `"ghost2"`) {
 		t.Fatalf("error %q does not name the missing IDs", err)
@@ -436,18 +437,18 @@ func testMissingRefs(t *testing.T, s *SQL) {
 	wantErr(t, err, record.ErrNotFound, "nothing stored by a failed create")
 
 	// Referencing itself at creation: it does not exist yet.
-	_, err = s.CreateSegment(ctx, Segment{AppID: "shop", ID: "y", Refs: []string{"y"}})
+	_, err = s.CreateSegment(ctx, store.Segment{AppID: "shop", ID: "y", Refs: []string{"y"}})
 	wantErr(t, err, record.ErrNotFound, "create referencing itself")
 
 	v1 := mkSeg(t, s, "shop", "seg", "a")
-	_, err = s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "seg", Name: "new", Refs: []string{"a", "ghost"}})
+	_, err = s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: "seg", Name: "new", Refs: []string{"a", "ghost"}})
 	wantErr(t, err, record.ErrNotFound, "update with missing ref")
 	if !errors.As(err, &mr) || !slices.Equal(mr.IDs, []string{"ghost"}) {
-		t.Fatalf("err = %v, want MissingRefsError for ghost", err)
+		t.Fatalf("err = %v, want store.MissingRefsError for ghost", err)
 	}
 	sameSegment(t, "unchanged after failed update", must(s.GetSegment(ctx, "shop", "seg")), v1)
 	// The next successful update is version 2: the failed one used no number.
-	if v := must(s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "seg", Name: "new"})); v.Version != 2 {
+	if v := must(s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: "seg", Name: "new"})); v.Version != 2 {
 		t.Fatalf("version after failed update = %d", v.Version)
 	}
 }
@@ -463,7 +464,7 @@ func testList(t *testing.T, s *SQL) {
 	}
 	shuffled := slices.Clone(ids)
 	rand.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-	want := map[string]Segment{}
+	want := map[string]store.Segment{}
 	for i, id := range shuffled {
 		var refs []string
 		if i > 0 {
@@ -473,7 +474,7 @@ func testList(t *testing.T, s *SQL) {
 	}
 	// Some with later versions: the list shows the current one.
 	for _, id := range []string{"b", "gen-005"} {
-		want[id] = must(s.UpdateSegment(ctx, Segment{AppID: "shop", ID: id, Name: "v2 " + id, Tree: "t", Refs: []string{"a"}}))
+		want[id] = must(s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: id, Name: "v2 " + id, Tree: "t", Refs: []string{"a"}}))
 	}
 	mkSeg(t, s, "other", "a")
 	mkSeg(t, s, "other", "zz")
@@ -525,7 +526,7 @@ func testList(t *testing.T, s *SQL) {
 	}
 }
 
-func segIDs(segs []Segment) []string {
+func segIDs(segs []store.Segment) []string {
 	out := []string{}
 	for _, s := range segs {
 		out = append(out, s.ID)
@@ -546,12 +547,12 @@ func testTenants(t *testing.T, s *SQL) {
 	wantErr(t, err, record.ErrNotFound, "B reads A's segment")
 	_, err = s.GetSegmentVersion(ctx, "B", "base", 1)
 	wantErr(t, err, record.ErrNotFound, "B reads A's version")
-	_, err = s.UpdateSegment(ctx, Segment{AppID: "B", ID: "base", Name: "hijack"})
+	_, err = s.UpdateSegment(ctx, store.Segment{AppID: "B", ID: "base", Name: "hijack"})
 	wantErr(t, err, record.ErrNotFound, "B updates A's segment")
 	wantErr(t, s.DeleteSegment(ctx, "B", "base"), record.ErrNotFound, "B deletes A's segment")
-	_, err = s.CreateSegment(ctx, Segment{AppID: "B", ID: "x", Refs: []string{"base"}})
+	_, err = s.CreateSegment(ctx, store.Segment{AppID: "B", ID: "x", Refs: []string{"base"}})
 	wantErr(t, err, record.ErrNotFound, "B references A's segment")
-	_, err = s.UpdateSegment(ctx, Segment{AppID: "B", ID: "seg", Refs: []string{"base"}})
+	_, err = s.UpdateSegment(ctx, store.Segment{AppID: "B", ID: "seg", Refs: []string{"base"}})
 	wantErr(t, err, record.ErrNotFound, "B's update references A's segment")
 	if l := must(s.ListSegments(ctx, "B", "", 10)); !slices.Equal(segIDs(l), []string{"seg"}) {
 		t.Fatalf("B lists %v", segIDs(l))
@@ -561,7 +562,7 @@ func testTenants(t *testing.T, s *SQL) {
 	sameSegment(t, "B's seg", must(s.GetSegment(ctx, "B", "seg")), bSeg)
 
 	// B's versions are B's own: updating B's seg does not touch A's.
-	b2 := must(s.UpdateSegment(ctx, Segment{AppID: "B", ID: "seg", Name: "b2"}))
+	b2 := must(s.UpdateSegment(ctx, store.Segment{AppID: "B", ID: "seg", Name: "b2"}))
 	if b2.Version != 2 {
 		t.Fatalf("B seg v = %d", b2.Version)
 	}
@@ -581,15 +582,15 @@ func testDelete(t *testing.T, s *SQL) {
 	ctx := ctxT(t)
 	mkApp(t, s, "shop")
 	mkSeg(t, s, "shop", "base")
-	must(s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "base", Name: "v2"}))
+	must(s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: "base", Name: "v2"}))
 	mkSeg(t, s, "shop", "r2", "base")
 	mkSeg(t, s, "shop", "r1", "base")
 
 	err := s.DeleteSegment(ctx, "shop", "base")
 	wantErr(t, err, record.ErrConflict, "delete referenced")
-	var re *ReferencedError
+	var re *store.ReferencedError
 	if !errors.As(err, &re) || !slices.Equal(re.Referrers, []string{"r1", "r2"}) || re.ID != "base" {
-		t.Fatalf("err = %v, want ReferencedError by r1, r2", err)
+		t.Fatalf("err = %v, want store.ReferencedError by r1, r2", err)
 	}
 	if !strings.Contains(err.Error(), `"r1"`) || !strings.Contains(err.Error(), `"r2"`) {
 		t.Fatalf("error %q does not name the referrers", err)
@@ -600,10 +601,10 @@ func testDelete(t *testing.T, s *SQL) {
 
 	// r1's current version stops referencing base; its version 1 still does,
 	// which does not count.
-	must(s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "r1", Name: "no ref"}))
+	must(s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: "r1", Name: "no ref"}))
 	err = s.DeleteSegment(ctx, "shop", "base")
 	if !errors.As(err, &re) || !slices.Equal(re.Referrers, []string{"r2"}) {
-		t.Fatalf("err = %v, want ReferencedError by r2 only", err)
+		t.Fatalf("err = %v, want store.ReferencedError by r2 only", err)
 	}
 	if err := s.DeleteSegment(ctx, "shop", "r2"); err != nil {
 		t.Fatal(err)
@@ -619,7 +620,7 @@ func testDelete(t *testing.T, s *SQL) {
 	wantErr(t, err, record.ErrNotFound, "deleted segment")
 	wantErr(t, s.DeleteSegment(ctx, "shop", "base"), record.ErrNotFound, "delete twice")
 	wantErr(t, s.DeleteSegment(ctx, "nope", "base"), record.ErrNotFound, "delete in unknown app")
-	_, err = s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "base", Name: "x"})
+	_, err = s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: "base", Name: "x"})
 	wantErr(t, err, record.ErrNotFound, "update deleted")
 	// r1's old version still names base and stays readable.
 	if old := must(s.GetSegmentVersion(ctx, "shop", "r1", 1)); !slices.Equal(old.Refs, []string{"base"}) {
@@ -663,25 +664,25 @@ func testTimestamps(t *testing.T, s *SQL) {
 		}
 	}
 	a := mkApp(t, s, "shop")
-	check("App.CreatedAt (returned)", a.CreatedAt)
-	check("App.CreatedAt (read)", must(s.GetApp(ctx, "shop")).CreatedAt)
-	if err := s.CreateKey(ctx, Key{ID: "k", AppID: "shop", SecretHash: []byte{1}}); err != nil {
+	check("store.App.CreatedAt (returned)", a.CreatedAt)
+	check("store.App.CreatedAt (read)", must(s.GetApp(ctx, "shop")).CreatedAt)
+	if err := s.CreateKey(ctx, store.Key{ID: "k", AppID: "shop", SecretHash: []byte{1}}); err != nil {
 		t.Fatal(err)
 	}
-	check("Key.CreatedAt", must(s.GetKey(ctx, "k")).CreatedAt)
+	check("store.Key.CreatedAt", must(s.GetKey(ctx, "k")).CreatedAt)
 	seg := mkSeg(t, s, "shop", "s")
-	check("Segment.CreatedAt", seg.CreatedAt)
-	check("Segment.UpdatedAt", seg.UpdatedAt)
+	check("store.Segment.CreatedAt", seg.CreatedAt)
+	check("store.Segment.UpdatedAt", seg.UpdatedAt)
 	read := must(s.GetSegment(ctx, "shop", "s"))
-	check("Segment.CreatedAt (read)", read.CreatedAt)
+	check("store.Segment.CreatedAt (read)", read.CreatedAt)
 	// Returned times equal read times to the microsecond, == not just Equal.
 	if read.CreatedAt != seg.CreatedAt || read.UpdatedAt != seg.UpdatedAt {
 		t.Errorf("read %v/%v, returned %v/%v", read.CreatedAt, read.UpdatedAt, seg.CreatedAt, seg.UpdatedAt)
 	}
 	for range 3 {
 		time.Sleep(time.Millisecond)
-		u := must(s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "s", Name: "n"}))
-		check("Segment.UpdatedAt (update)", u.UpdatedAt)
+		u := must(s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: "s", Name: "n"}))
+		check("store.Segment.UpdatedAt (update)", u.UpdatedAt)
 		if u.CreatedAt != seg.CreatedAt || !u.UpdatedAt.After(seg.UpdatedAt) {
 			t.Errorf("update times %v/%v after %v/%v", u.CreatedAt, u.UpdatedAt, seg.CreatedAt, seg.UpdatedAt)
 		}
@@ -699,7 +700,7 @@ func testLongText(t *testing.T, s *SQL) {
 	mkApp(t, s, "shop")
 	tree := strings.Repeat(`{"op":"attr","name":"country","value":"JP"},`, 20000) // ~900 KB
 	desc := strings.Repeat("d", 60000)
-	seg := must(s.CreateSegment(ctx, Segment{AppID: "shop", ID: "big", Name: "big", Description: desc, Tree: tree}))
+	seg := must(s.CreateSegment(ctx, store.Segment{AppID: "shop", ID: "big", Name: "big", Description: desc, Tree: tree}))
 	got := must(s.GetSegment(ctx, "shop", "big"))
 	if got.Tree != tree || got.Description != desc {
 		t.Fatalf("long text: tree %d/%d bytes, description %d/%d", len(got.Tree), len(tree), len(got.Description), len(desc))
@@ -712,7 +713,7 @@ func testLongText(t *testing.T, s *SQL) {
 		mkSeg(t, s, "shop", id)
 		refs = append(refs, id)
 	}
-	many := must(s.CreateSegment(ctx, Segment{AppID: "shop", ID: "many", Refs: refs}))
+	many := must(s.CreateSegment(ctx, store.Segment{AppID: "shop", ID: "many", Refs: refs}))
 	if !slices.Equal(must(s.GetSegment(ctx, "shop", "many")).Refs, refs) || !slices.Equal(many.Refs, refs) {
 		t.Fatal("300 refs not kept")
 	}
@@ -725,7 +726,7 @@ func testCanceled(t *testing.T, s *SQL) {
 	if _, err := s.GetApp(ctx, "shop"); err == nil {
 		t.Error("GetApp on a canceled context succeeded")
 	}
-	if _, err := s.CreateSegment(ctx, Segment{AppID: "shop", ID: "x"}); err == nil {
+	if _, err := s.CreateSegment(ctx, store.Segment{AppID: "shop", ID: "x"}); err == nil {
 		t.Error("CreateSegment on a canceled context succeeded")
 	}
 	if _, err := s.GetSegment(context.Background(), "shop", "x"); !errors.Is(err, record.ErrNotFound) {
@@ -755,7 +756,7 @@ func testConcurrentUpdates(t *testing.T, s *SQL) {
 				if i%2 == 0 {
 					refs = []string{"ref"}
 				}
-				u, err := s.UpdateSegment(ctx, Segment{AppID: "shop", ID: "seg", Name: name, Refs: refs})
+				u, err := s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: "seg", Name: name, Refs: refs})
 				if err != nil {
 					errs <- fmt.Errorf("%s: %w", name, err)
 					return
@@ -806,7 +807,7 @@ func testConcurrentCreates(t *testing.T, s *SQL) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, results[i] = s.CreateSegment(ctx, Segment{AppID: "shop", ID: "same", Name: fmt.Sprint(i)})
+			_, results[i] = s.CreateSegment(ctx, store.Segment{AppID: "shop", ID: "same", Name: fmt.Sprint(i)})
 		}()
 	}
 	wg.Wait()
@@ -855,7 +856,7 @@ func testDeleteRace(t *testing.T, s *SQL, update bool) {
 		go func() {
 			defer wg.Done()
 			<-start
-			seg := Segment{AppID: "shop", ID: referrer, Name: "r", Refs: []string{target}}
+			seg := store.Segment{AppID: "shop", ID: referrer, Name: "r", Refs: []string{target}}
 			if update {
 				_, refErr = s.UpdateSegment(ctx, seg)
 			} else {
@@ -866,13 +867,13 @@ func testDeleteRace(t *testing.T, s *SQL, update bool) {
 		wg.Wait()
 		switch {
 		case delErr == nil && errors.Is(refErr, record.ErrNotFound):
-			var mr *MissingRefsError
+			var mr *store.MissingRefsError
 			if !errors.As(refErr, &mr) || !slices.Equal(mr.IDs, []string{target}) {
 				t.Fatalf("round %d: reference error %v does not name %s", i, refErr, target)
 			}
 			outcomes["delete first"]++
 		case refErr == nil && errors.Is(delErr, record.ErrConflict):
-			var re *ReferencedError
+			var re *store.ReferencedError
 			if !errors.As(delErr, &re) || !slices.Equal(re.Referrers, []string{referrer}) {
 				t.Fatalf("round %d: conflict %v does not name %s", i, delErr, referrer)
 			}
@@ -905,11 +906,11 @@ func testCrossUpdates(t *testing.T, s *SQL) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			_, errA = s.UpdateSegment(ctx, Segment{AppID: "shop", ID: a, Refs: []string{b}})
+			_, errA = s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: a, Refs: []string{b}})
 		}()
 		go func() {
 			defer wg.Done()
-			_, errB = s.UpdateSegment(ctx, Segment{AppID: "shop", ID: b, Refs: []string{a}})
+			_, errB = s.UpdateSegment(ctx, store.Segment{AppID: "shop", ID: b, Refs: []string{a}})
 		}()
 		wg.Wait()
 		if errA != nil || errB != nil {
@@ -1009,10 +1010,10 @@ func compactionSuite(t *testing.T, s *SQL) {
 		t.Fatalf("before any compaction: %v", err)
 	}
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
-	if err := s.SetCompaction(ctx, Compaction{AppID: "a", Boundary: day("2026-10-20"), Cleaned: day("2026-10-18")}); err != nil {
+	if err := s.SetCompaction(ctx, store.Compaction{AppID: "a", Boundary: day("2026-10-20"), Cleaned: day("2026-10-18")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetCompaction(ctx, Compaction{AppID: "a", Boundary: day("2026-10-19"), Cleaned: day("2026-10-20")}); err != nil {
+	if err := s.SetCompaction(ctx, store.Compaction{AppID: "a", Boundary: day("2026-10-19"), Cleaned: day("2026-10-20")}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := s.GetCompaction(ctx, "a")

@@ -1,4 +1,7 @@
-package store
+// Package sqlstore keeps the segment store's records (internal/store) in
+// SQL: SQLite in the embedded default, MySQL in production, both through
+// jmoiron/sqlx with schemas in migrations/.
+package sqlstore
 
 import (
 	"context"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
+	"github.com/segmentd/segmentd/internal/store"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -392,10 +396,10 @@ func (d *dbTime) parse(s string) error {
 
 func checkID(what, id string, max int) error {
 	if id == "" {
-		return fmt.Errorf("store: empty %s: %w", what, ErrInvalid)
+		return fmt.Errorf("store: empty %s: %w", what, store.ErrInvalid)
 	}
 	if len(id) > max {
-		return fmt.Errorf("store: %s longer than %d bytes: %w", what, max, ErrInvalid)
+		return fmt.Errorf("store: %s longer than %d bytes: %w", what, max, store.ErrInvalid)
 	}
 	return nil
 }
