@@ -25,7 +25,7 @@ type Config struct {
 	// least one).
 	PerApp int
 	// Queue is how many requests may wait in all, QueuePerApp for one
-	// app (default: 8 a slot, and half of that).
+	// app (default: 16 a slot, and half of that).
 	Queue, QueuePerApp int
 	// MaxWait is the longest a request waits for a slot before it is
 	// refused (default 10 s).
@@ -40,7 +40,7 @@ func (c *Config) defaults() {
 		c.PerApp = max(1, c.Slots/2)
 	}
 	if c.Queue < 1 {
-		c.Queue = 8 * c.Slots
+		c.Queue = 16 * c.Slots
 	}
 	if c.QueuePerApp < 1 {
 		c.QueuePerApp = max(1, c.Queue/2)
@@ -165,7 +165,7 @@ func (g *Gate) acquire(ctx context.Context, app string, maxWait time.Duration) (
 		return g.releaser(app, start), nil
 	}
 	if maxWait > 0 && (g.queued >= g.cfg.Queue || len(g.queues[app]) >= g.cfg.QueuePerApp) {
-		err := g.busy("the queue is full", len(g.queues[app])+1)
+		err := g.busy("the queue is full")
 		g.mu.Unlock()
 		g.refusedFull.Inc()
 		return nil, err
@@ -196,7 +196,7 @@ func (g *Gate) acquire(ctx context.Context, app string, maxWait time.Duration) (
 			g.refusedWait.Inc()
 			g.mu.Lock()
 			defer g.mu.Unlock()
-			return nil, g.busy(fmt.Sprintf("no slot within %s", maxWait), len(g.queues[app])+1)
+			return nil, g.busy(fmt.Sprintf("no slot within %s", maxWait))
 		}
 	}
 	// Admitted just as it gave up: hand the slot on.
@@ -287,9 +287,12 @@ func (g *Gate) dispatch() {
 	}
 }
 
-// busy is the refusal of a request that would be ahead of n of its
-// app's (g.mu held): it may come back once they are likely done.
-func (g *Gate) busy(reason string, n int) *BusyError {
-	per := float64(g.service) * float64(n) / float64(g.cfg.PerApp)
+// busy is a refusal (g.mu held). The client may come back when its
+// app's queue is likely to have room again: after one of the app's
+// queries, at least a second (Retry-After counts whole seconds). The
+// queue holds more work than that, so the engine does not idle while
+// refused clients wait to come back.
+func (g *Gate) busy(reason string) *BusyError {
+	per := float64(g.service) / float64(g.cfg.PerApp)
 	return &BusyError{Reason: reason, RetryAfter: time.Duration(math.Max(per, float64(time.Second)))}
 }

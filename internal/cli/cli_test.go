@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,25 @@ func TestDistributedNamesWhatIsUnreachable(t *testing.T) {
 		code := Main(context.Background(), append([]string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0"}, tc.args...), &out, &errOut)
 		if code != 1 || !strings.Contains(errOut.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %q", tc.args, code, errOut.String(), tc.want)
+		}
+	}
+}
+
+// TestEngineThreads: by default the cores are divided among the engine
+// slots (at least a thread each); a flag sets them outright.
+func TestEngineThreads(t *testing.T) {
+	cores := runtime.NumCPU()
+	for _, tc := range []struct {
+		slots, threads, want int
+	}{
+		{0, 0, 1},
+		{1, 0, cores},
+		{2 * cores, 0, 1},
+		{0, 3, 3},
+	} {
+		c := Config{EngineSlots: tc.slots, EngineThreads: tc.threads}
+		if got := c.engineThreads(); got != tc.want {
+			t.Errorf("slots %d, threads %d: %d threads, want %d", tc.slots, tc.threads, got, tc.want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -58,6 +59,22 @@ type Config struct {
 	RateLimitsPerApp                                    string
 }
 
+// engineThreads is DuckDB's threads: by default the cores divided among
+// the engine slots, so that the queries of different apps run on cores
+// of their own instead of slowing each other down (one app's flood
+// raised another's p99 3.6 times with a thread a core on 2 cores, 1.2
+// times with one a slot; docs/BENCHMARKS.md).
+func (c *Config) engineThreads() int {
+	if c.EngineThreads > 0 {
+		return c.EngineThreads
+	}
+	slots := c.EngineSlots
+	if slots < 1 {
+		slots = runtime.NumCPU()
+	}
+	return max(1, runtime.NumCPU()/slots)
+}
+
 // Distributed reports whether the server runs on Trino and Cassandra.
 func (c *Config) Distributed() bool { return c.Trino != "" || c.Cassandra != "" }
 
@@ -77,10 +94,10 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.IntVar(&c.EngineSlots, "engine-slots", 0, "engine queries (counts and runs) at once (0: one a core)")
 	fs.IntVar(&c.EngineSlotsPerApp, "engine-slots-per-app", 0, "engine queries of one app at once (0: half the slots, at least one)")
-	fs.IntVar(&c.EngineQueue, "engine-queue", 0, "counts waiting for an engine slot, past which they are refused with 503 (0: 8 a slot)")
+	fs.IntVar(&c.EngineQueue, "engine-queue", 0, "counts waiting for an engine slot, past which they are refused with 503 (0: 16 a slot)")
 	fs.DurationVar(&c.EngineMaxWait, "engine-max-wait", 10*time.Second, "longest a count waits for an engine slot before a 503 with Retry-After")
 	fs.StringVar(&c.EngineMemory, "engine-memory", "4GB", "embedded engine: DuckDB's memory_limit, past which queries spill to --engine-temp-dir")
-	fs.IntVar(&c.EngineThreads, "engine-threads", 0, "embedded engine: DuckDB's threads (0: one a core)")
+	fs.IntVar(&c.EngineThreads, "engine-threads", 0, "embedded engine: DuckDB's threads (0: the cores divided among the engine slots, at least one)")
 	fs.StringVar(&c.EngineTempDir, "engine-temp-dir", "", "embedded engine: where queries spill (default: <data-dir>/tmp)")
 	fs.StringVar(&c.TrinoMaxMemory, "trino-max-memory", "1GB", "distributed path: Trino's query_max_memory for each query (at most the cluster's query.max-memory)")
 	fs.StringVar(&c.Redis, "redis", "", "Redis (host:port or redis://…) for run snapshots and cached counts shared by every server (default: kept in the data directory)")

@@ -45,7 +45,7 @@ func openData(ctx context.Context, c *Config, st *sqlstore.SQL) (*dataPath, erro
 	if tmp == "" {
 		tmp = filepath.Join(c.DataDir, "tmp")
 	}
-	if err := eng.SetLimits(ctx, duckdb.Limits{Memory: c.EngineMemory, Threads: c.EngineThreads, TempDir: tmp}); err != nil {
+	if err := eng.SetLimits(ctx, duckdb.Limits{Memory: c.EngineMemory, Threads: c.engineThreads(), TempDir: tmp}); err != nil {
 		eng.Close()
 		return nil, err
 	}

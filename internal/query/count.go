@@ -49,18 +49,23 @@ func (c *Counts) Cached(ctx context.Context, a Answer) (int64, bool) {
 	return n, err == nil
 }
 
-// Count counts q, the compiled answer a, on the engine and caches the
+// Count counts the answer a on the engine, compiled by q once the gate
+// admits it (a refused count costs no compilation), and caches the
 // count. Identical counts in flight share one query, which stops when
 // the last request waiting for it leaves; each request waits as long as
 // its own ctx lasts.
-func (c *Counts) Count(ctx context.Context, a Answer, q *compile.SQL) (int64, error) {
+func (c *Counts) Count(ctx context.Context, a Answer, q func(context.Context) (*compile.SQL, error)) (int64, error) {
 	return c.flights.do(ctx, a.CountKey(), c.Timeout, func(ctx context.Context) (int64, error) {
 		release, err := c.Gate.Acquire(ctx, a.App())
 		if err != nil {
 			return 0, err
 		}
-		n, err := c.Engine.Count(ctx, q)
-		release()
+		defer release()
+		sql, err := q(ctx)
+		if err != nil {
+			return 0, err
+		}
+		n, err := c.Engine.Count(ctx, sql)
 		if err != nil {
 			return 0, classify(ctx, c.Timeout, err)
 		}

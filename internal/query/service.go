@@ -146,11 +146,9 @@ func (s *Service) Count(ctx context.Context, req Request) (CountResult, error) {
 	if n, ok := s.counts.Cached(ctx, answer); ok {
 		return CountResult{Count: n, Watermark: wm, Cached: true}, nil
 	}
-	q, err := s.Compile(ctx, req, s.Dialect(), compile.Fused)
-	if err != nil {
-		return CountResult{}, err
-	}
-	n, err := s.counts.Count(ctx, answer, q)
+	n, err := s.counts.Count(ctx, answer, func(ctx context.Context) (*compile.SQL, error) {
+		return s.Compile(ctx, req, s.Dialect(), compile.Fused)
+	})
 	return CountResult{Count: n, Watermark: wm}, err
 }
 
