@@ -75,7 +75,7 @@ var oddStrings = []string{
 //
 // Events: $session {platform, duration_s, app-version}, $meta {isMember
 // (0 or 1), plan}, view_item {item_id, category, price}, add_to_cart
-// {item_id, price}, $buy {items: [{item_id, price, category}], total,
+// {item_id, price}, $buy {items: [{item_id, price, category, weight}], total,
 // currency, coupon}, signup {source}. The data deliberately holds what a
 // segment engine gets wrong: equal timestamps for one user, nulls, missing
 // keys, prices given as strings, null array elements, odd strings (Canary
@@ -224,6 +224,10 @@ type generator struct {
 type item struct {
 	id, category, price, priceText any
 	priceNum                       float64
+	// weight is in tenths of a kilogram: sums of tenths are inexact in
+	// binary, so they depend on the order of addition (which the language
+	// fixes).
+	weight any
 }
 
 var (
@@ -317,6 +321,12 @@ func newGenerator(cfg Config) *generator {
 			priceText: strconv.FormatFloat(p, 'f', -1, 64),
 			priceNum:  p,
 		}
+	}
+	// Weights come from a stream of their own, so that the other values
+	// are those of data sets made before weights were.
+	wr := rand.New(rand.NewPCG(cfg.Seed, 0x3e19e7))
+	for i := range g.catalog {
+		g.catalog[i].weight = float64(1+wr.IntN(200)) / 10
 	}
 	byPrice := make([]int, len(g.catalog))
 	for i := range byPrice {
@@ -814,7 +824,7 @@ func (u *userGen) buy(t int64, cart []*item) {
 	items := make([]any, 0, len(cart)+1)
 	total := 0.0
 	for _, it := range cart {
-		el := map[string]any{"item_id": it.id, "price": it.price, "category": it.category}
+		el := map[string]any{"item_id": it.id, "price": it.price, "category": it.category, "weight": it.weight}
 		switch r.IntN(40) {
 		case 0:
 			delete(el, "price")

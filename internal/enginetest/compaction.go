@@ -148,6 +148,7 @@ func CompactionAgreement(t *testing.T, c Compaction) {
 		t.Logf("%s: %d trees on %s in %s", label, len(sample), c.Engine.Dialect().Name, time.Since(began))
 	}
 	agree("after-first-compaction", cases)
+	agree("totals-after-first-compaction", TotalsCases(stored, corpus.AsOf))
 	membership("membership-after-first-compaction", 1)
 	// Random trees while history, fresh partitions and late events
 	// each hold part of the data.

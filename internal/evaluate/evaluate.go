@@ -224,22 +224,14 @@ func aggregate(a segment.Aggregate, evs []record.Event) (v any, defined bool) {
 	case segment.AggDistinctCount:
 		return float64(len(distinct)), true
 	case segment.AggSum:
-		sum := 0.0
-		for _, x := range nums {
-			sum += x
-		}
-		return sum, true
+		return Sum(nums), true
 	}
 	if len(nums) == 0 {
 		return nil, false
 	}
 	switch a.Fn {
 	case segment.AggAvg:
-		sum := 0.0
-		for _, x := range nums {
-			sum += x
-		}
-		return sum / float64(len(nums)), true
+		return Sum(nums) / float64(len(nums)), true
 	case segment.AggMin:
 		return slices.Min(nums), true
 	default: // AggMax
@@ -369,4 +361,17 @@ func order(v any, operand segment.Value, asOf time.Time) (c int, ok bool) {
 		}
 	}
 	return 0, false
+}
+
+// Sum adds numbers from the least to the greatest, as every engine does
+// (docs/segment-language.md): floating-point addition is not
+// associative, so only an order fixed by the values themselves gives the
+// same double whatever order the events are read in. It sorts nums.
+func Sum(nums []float64) float64 {
+	slices.Sort(nums)
+	sum := 0.0
+	for _, x := range nums {
+		sum += x
+	}
+	return sum
 }

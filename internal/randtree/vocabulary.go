@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/evaluate"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -124,17 +125,15 @@ func (v *Vocabulary) addTotals(data *dataset.Data) {
 				if len(p.Numbers) == 0 {
 					continue
 				}
-				sum, n := 0.0, 0
+				var nums []float64
 				for _, e := range byUser[u.UserID] {
 					if e.Name != ev.Name || e.Time.After(v.AsOf) {
 						continue
 					}
-					for _, x := range numbersAt(e.Properties, segment.PathSegments(p.Path)) {
-						sum += x
-						n++
-					}
+					nums = append(nums, numbersAt(e.Properties, segment.PathSegments(p.Path))...)
 				}
-				if n > 1 && len(p.Totals) < maxValues {
+				if n := len(nums); n > 1 && len(p.Totals) < maxValues {
+					sum := evaluate.Sum(nums)
 					p.Totals = append(p.Totals, sum, sum/float64(n))
 				}
 			}

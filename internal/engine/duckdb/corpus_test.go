@@ -36,6 +36,9 @@ func TestCorpusAgreement(t *testing.T) {
 	}
 	s := enginetest.Setup{AppID: "corpus", Data: data, AsOf: corpus.AsOf, Location: corpus.Location(), Lookup: corpus.Lookup()}
 	enginetest.Agreement(t, eng, s, cases, compile.Fused, compile.Naive)
+	t.Run("totals", func(t *testing.T) {
+		enginetest.Agreement(t, eng, s, enginetest.TotalsCases(data, corpus.AsOf), compile.Fused, compile.Naive)
+	})
 	// 100 random trees (new seeds each run; enginetest.SeedEnv fixes
 	// them) find what the fixed corpus does not think of.
 	t.Run("random", func(t *testing.T) { enginetest.RandomAgreement(t, eng, s, 100, compile.Fused) })

@@ -1,7 +1,7 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (sum(list_sum(e.a0_v)) FILTER (WHERE e.a0_f)
-    / nullif(sum(len(e.a0_v)) FILTER (WHERE e.a0_f), 0))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+    {'n': (
+list_reduce(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f))), lambda a, x: a + x, 0::DOUBLE) / nullif(len(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f)))), 0))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
   FROM (SELECT e.user_id,
       (TRUE) AS a0_f,
       CASE WHEN TRUE THEN list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."total"')), lambda j: CASE

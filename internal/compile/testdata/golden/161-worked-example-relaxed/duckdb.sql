@@ -1,9 +1,10 @@
 WITH s AS (
   SELECT e.user_id,
     arg_max_null(e.a0_v[1], (e.time, e.event_id)) FILTER (WHERE e.a0_f) AS a0,
-    {'n': (sum(list_sum(e.a1_v)) FILTER (WHERE e.a1_f)
-    / nullif(sum(len(e.a1_v)) FILTER (WHERE e.a1_f), 0))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a1,
-    {'n': (sum(list_sum(e.a2_v)) FILTER (WHERE e.a2_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a2,
+    {'n': (
+list_reduce(list_sort(flatten(list(e.a1_v) FILTER (WHERE e.a1_f))), lambda a, x: a + x, 0::DOUBLE) / nullif(len(list_sort(flatten(list(e.a1_v) FILTER (WHERE e.a1_f)))), 0))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a1,
+    {'n': (
+list_reduce(list_sort(flatten(list(e.a2_v) FILTER (WHERE e.a2_f))), lambda a, x: a + x, 0::DOUBLE))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a2,
     {'n': (count(*) FILTER (WHERE e.a3_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a3
   FROM (SELECT e.user_id, e.time, e.event_id,
       (TRUE AND e.time >= ?) AS a0_f,
