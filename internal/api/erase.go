@@ -5,9 +5,10 @@ import (
 	"net/http"
 )
 
-// eraser is a fresh store that erases users: the embedded engine
-// (duckdb.Engine.EraseUser). The distributed path cannot yet.
-type eraser interface {
+// Eraser erases a user's profile and every event from every store of an
+// engine and moves the app's watermark: duckdb.Engine on the embedded
+// default, compact.Eraser on the distributed path.
+type Eraser interface {
 	EraseUser(ctx context.Context, appID, userID string) error
 }
 
@@ -20,11 +21,10 @@ func (s *Server) eraseUser(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	e, ok := s.fresh.(eraser)
-	if !ok {
-		return reply{}, errorf(CodeUnprocessable, "", "erasing a user is not available on the distributed path yet")
+	if s.eraser == nil {
+		return reply{}, errorf(CodeUnprocessable, "", "this engine cannot erase users")
 	}
-	if err := e.EraseUser(r.Context(), app.ID, id); err != nil {
+	if err := s.eraser.EraseUser(r.Context(), app.ID, id); err != nil {
 		return reply{}, err
 	}
 	return reply{status: http.StatusNoContent}, nil

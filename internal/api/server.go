@@ -63,6 +63,9 @@ type Config struct {
 	// and has the newest data (on the embedded default, both are DuckDB).
 	Engine engine.Engine
 	Fresh  ingest.Fresh
+	// Eraser erases users from every store of the engine
+	// (DELETE …/users/{user_id}); nil: Fresh, if it erases.
+	Eraser Eraser
 	Logger *slog.Logger
 	// AdminKey manages apps; empty disables the admin routes but for --dev.
 	AdminKey string
@@ -90,6 +93,7 @@ type Server struct {
 	store     Store
 	engine    engine.Engine
 	fresh     ingest.Fresh
+	eraser    Eraser
 	log       *slog.Logger
 	adminHash []byte
 	dev       bool
@@ -112,6 +116,9 @@ func New(cfg Config) *Server {
 		limits: cfg.RateLimits, limiter: cfg.RateLimiter}
 	if s.limiter == nil {
 		s.limiter = &ratelimit.Local{}
+	}
+	if s.eraser = cfg.Eraser; s.eraser == nil {
+		s.eraser, _ = cfg.Fresh.(Eraser)
 	}
 	s.runCfg.defaults()
 	if s.log == nil {

@@ -218,13 +218,23 @@ func (st *Store) WriteEvents(ctx context.Context, appID string, events []record.
 		}
 		users[ev.UserID] = sp
 	}
+	ids := make([]string, 0, len(users))
+	for user := range users {
+		ids = append(ids, user)
+	}
+	gens, err := st.gens(ctx, appID, ids)
+	if err != nil {
+		return 0, err
+	}
 	for user, sp := range users {
 		b := st.Bucket(user)
+		last, _ := seenStamps(sp.last, gens[user])
+		_, first := seenStamps(sp.first, gens[user])
 		stmts = append(stmts,
 			st.s.Query("UPDATE "+ks+".users SET last_seen = ? WHERE app_id = ? AND bucket = ? AND user_id = ?", sp.last, appID, b, user).
-				WithTimestamp(sp.last.UnixMicro()),
+				WithTimestamp(last),
 			st.s.Query("UPDATE "+ks+".users SET first_seen = ? WHERE app_id = ? AND bucket = ? AND user_id = ?", sp.first, appID, b, user).
-				WithTimestamp(maxTimestamp-sp.first.UnixMicro()))
+				WithTimestamp(first))
 	}
 	if err := st.execAll(ctx, stmts); err != nil {
 		return 0, err

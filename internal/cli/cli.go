@@ -173,7 +173,7 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) e
 	}
 	handler := api.New(api.Config{
 		RateLimits: limits, RateLimiter: limiter,
-		Store: st, Engine: d.engine, Fresh: d.fresh, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout, Runs: runCfg,
+		Store: st, Engine: d.engine, Fresh: d.fresh, Eraser: d.eraser, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout, Runs: runCfg,
 		Admission: admit.Config{Slots: c.EngineSlots, PerApp: c.EngineSlotsPerApp, Queue: c.EngineQueue, MaxWait: c.EngineMaxWait},
 	})
 	if err := handler.Start(ctx); err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/cassandra"
 	"github.com/segmentd/segmentd/internal/compact"
 	"github.com/segmentd/segmentd/internal/engine"
@@ -28,6 +29,7 @@ type dataPath struct {
 	embedded *duckdb.Engine
 	// compactor is nil when there is no history to compact into.
 	compactor *compact.Compactor
+	eraser    api.Eraser
 	close     func()
 }
 
@@ -49,7 +51,7 @@ func openData(ctx context.Context, c *Config, st *sqlstore.SQL) (*dataPath, erro
 		eng.Close()
 		return nil, err
 	}
-	d := &dataPath{engine: eng, fresh: eng, embedded: eng, close: func() { eng.Close() }}
+	d := &dataPath{engine: eng, fresh: eng, embedded: eng, eraser: eng, close: func() { eng.Close() }}
 	if c.HistoryDir != "" {
 		if err := eng.EnableHistory(ctx, c.HistoryDir, c.CompactAge, compact.BoundaryOf(st, eng)); err != nil {
 			eng.Close()
@@ -104,6 +106,7 @@ func openDistributed(ctx context.Context, c *Config, st *sqlstore.SQL) (*dataPat
 		engine:    eng,
 		fresh:     fresh,
 		compactor: &compact.Compactor{Stores: stores, State: st, Margin: compactMargin, Now: time.Now},
+		eraser:    &compact.Eraser{Stores: stores, State: st},
 		close:     func() { overwrite.Close(); appendDB.Close(); eng.Close(); fresh.Close() },
 	}, nil
 }

@@ -41,6 +41,9 @@ type State interface {
 	GetApp(ctx context.Context, appID string) (store.App, error)
 	GetCompaction(ctx context.Context, appID string) (store.Compaction, error)
 	SetCompaction(ctx context.Context, c store.Compaction) error
+	// LockHistory takes the app's history lock, held by a compaction run
+	// and by a user's erasure, on every server that shares State.
+	LockHistory(ctx context.Context, appID string) (unlock func(), err error)
 }
 
 // Horizoner says where writers put events.
@@ -114,8 +117,13 @@ type Result struct {
 	CopyDuration time.Duration
 }
 
-// Run compacts one app.
+// Run compacts one app, holding its history lock.
 func (c *Compactor) Run(ctx context.Context, appID string) (Result, error) {
+	unlock, err := c.State.LockHistory(ctx, appID)
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
 	state, err := Boundary(ctx, c.State, c.Stores, appID)
 	if err != nil {
 		return Result{}, err

@@ -44,6 +44,12 @@ type Compaction struct {
 	// RandomTrees is how many random trees (RandomAgreement) run after
 	// the last compaction, over history, fresh partitions and late events.
 	RandomTrees int
+	// Eraser erases users from every store; Failing is the same over
+	// stores whose fresh-store purge fails, as an erasure that dies after
+	// purging history would.
+	Eraser, Failing interface {
+		EraseUser(ctx context.Context, appID, userID string) error
+	}
 }
 
 // CompactionAgreement loads the corpus data through the ingestion path in
@@ -178,6 +184,75 @@ func CompactionAgreement(t *testing.T, c Compaction) {
 	t.Logf("compaction 2: %d days, %d late events, boundary %s, copy %s", res.Days, res.Late, res.Boundary.Format(time.DateOnly), res.CopyDuration)
 	agree("after-second-compaction", cases)
 	membership("membership-after-second-compaction", 2)
+	eraseAgreement(t, c, stored, cases[:40], agree)
+}
+
+// eraseAgreement erases users whose events are in history, in the fresh
+// store and among late events, one of them by an erasure that dies after
+// purging history and is retried, and sends a new event for one of them:
+// every tree must select exactly the reference evaluator's users over the
+// data less the erased users (the new event making a new user), before
+// and after another compaction, which must not bring an erased event
+// back.
+func eraseAgreement(t *testing.T, c Compaction, stored *dataset.Data, cases []Case, agree func(string, []Case)) {
+	ctx := context.Background()
+	// The users with the most events: they have some in every store.
+	n := map[string]int{}
+	for _, e := range stored.Events {
+		n[e.UserID]++
+	}
+	ids := userIDs(stored)
+	slices.SortStableFunc(ids, func(a, b string) int { return n[b] - n[a] })
+	erased := ids[:3]
+	if err := c.Failing.EraseUser(ctx, c.AppID, erased[0]); err == nil {
+		t.Fatal("the failing erasure succeeded")
+	}
+	for _, id := range erased {
+		if err := c.Eraser.EraseUser(ctx, c.AppID, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Writer.GetUser(ctx, c.AppID, id); !errors.Is(err, record.ErrNotFound) {
+			t.Fatalf("GetUser(%s) after the erasure: %v, want not found", id, err)
+		}
+		if _, evs, err := c.Writer.UserData(ctx, c.AppID, id); err == nil && len(evs) > 0 {
+			t.Fatalf("UserData(%s) after the erasure: %d events", id, len(evs))
+		}
+	}
+	// Later, the same ID sends an event dated before all its old ones: a
+	// new user of that one event.
+	again := record.Event{EventID: "after-erasure-1", UserID: erased[1], Name: "$buy", Time: corpus.Config.Start.Add(time.Hour),
+		Properties: map[string]any{"total": 1.0, "items": []any{map[string]any{"price": 1.0}}}}
+	c.SetNow(func() time.Time { return corpus.AsOf.Add(8 * 24 * time.Hour) })
+	if _, err := c.Writer.WriteEvents(ctx, c.AppID, []record.Event{again}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.Writer.GetUser(ctx, c.AppID, again.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !u.FirstSeen.Equal(again.Time) || !u.LastSeen.Equal(again.Time) {
+		t.Fatalf("the new user of an erased ID: first_seen %v, last_seen %v, want both %s", u.FirstSeen, u.LastSeen, again.Time)
+	}
+	gone := map[string]bool{erased[0]: true, erased[1]: true, erased[2]: true}
+	left := &dataset.Data{Users: []record.User{u}, Events: []record.Event{again}}
+	for _, u := range stored.Users {
+		if !gone[u.UserID] {
+			left.Users = append(left.Users, u)
+		}
+	}
+	for _, e := range stored.Events {
+		if !gone[e.UserID] {
+			left.Events = append(left.Events, e)
+		}
+	}
+	*stored = *left
+	slices.SortFunc(stored.Events, func(a, b record.Event) int { return a.Time.Compare(b.Time) })
+	agree("after-erasure", cases)
+	comp := &compact.Compactor{Stores: c.Stores, State: c.Store, Margin: time.Hour, Now: func() time.Time { return corpus.AsOf.Add(9 * 24 * time.Hour) }}
+	if _, err := comp.Run(ctx, c.AppID); err != nil {
+		t.Fatal(err)
+	}
+	agree("after-erasure-and-compaction", cases)
 }
 
 // userIDs are the IDs of the users with a profile or an event, sorted.
@@ -217,3 +292,11 @@ func (f *failingState) SetCompaction(ctx context.Context, c store.Compaction) er
 	}
 	return f.State.SetCompaction(ctx, c)
 }
+
+// FailFresh is stores whose fresh-store purge fails after history's,
+// as an erasure that dies there would.
+func FailFresh(stores compact.UserStores) compact.UserStores { return failFresh{stores} }
+
+type failFresh struct{ compact.UserStores }
+
+func (failFresh) EraseFresh(context.Context, string, string) error { return errCrash }

@@ -2,6 +2,7 @@ package duckdb_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -38,8 +39,20 @@ func TestCompactionAgreement(t *testing.T) {
 	}
 	enginetest.CompactionAgreement(t, enginetest.Compaction{
 		AppID: "corpus", Store: st, Engine: eng, Writer: eng,
-		SetNow: func(now func() time.Time) { duckdb.SetClock(eng, now) },
-		Stores: eng,
-		Split:  func(b time.Time) *compile.Split { return &compile.Split{Boundary: b.Format(time.DateOnly)} },
+		SetNow:  func(now func() time.Time) { duckdb.SetClock(eng, now) },
+		Stores:  eng,
+		Split:   func(b time.Time) *compile.Split { return &compile.Split{Boundary: b.Format(time.DateOnly)} },
+		Eraser:  eng,
+		Failing: failingErasure{eng},
 	})
+}
+
+// failingErasure is an erasure whose delete from the tables fails, after
+// the history files are rewritten.
+type failingErasure struct{ eng *duckdb.Engine }
+
+func (f failingErasure) EraseUser(ctx context.Context, appID, userID string) error {
+	duckdb.SetBeforeCommit(f.eng, func() error { return errors.New("the erasure died here") })
+	defer duckdb.SetBeforeCommit(f.eng, nil)
+	return f.eng.EraseUser(ctx, appID, userID)
 }

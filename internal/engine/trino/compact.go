@@ -38,7 +38,7 @@ func (t *Compaction) Horizon(now time.Time) time.Time { return t.Fresh.Horizon(n
 // the values they bind.
 type opsData struct {
 	History, Fresh, Late string
-	App                  string
+	App, User            string
 	Days, Buckets        []string
 	From, Until          string // days, Until exclusive
 }
@@ -100,9 +100,38 @@ func (t *Compaction) DeleteDays(ctx context.Context, appID string, from, until t
 	return t.Fresh.DeleteDays(ctx, appID, from, until)
 }
 
-// exec renders one of the compaction statements and runs it.
+// UserDays are the fresh store's (compact.UserStores).
+func (t *Compaction) UserDays(ctx context.Context, appID, userID string) ([]time.Time, error) {
+	return t.Fresh.UserDays(ctx, appID, userID)
+}
+
+// EraseHistory overwrites history's partitions of the days without the
+// user's events, at most maxPartitions days a statement.
+func (t *Compaction) EraseHistory(ctx context.Context, appID, userID string, days []time.Time) error {
+	for lo := 0; lo < len(days); lo += maxPartitions {
+		var ds []string
+		for _, d := range days[lo:min(lo+maxPartitions, len(days))] {
+			ds = append(ds, d.Format(time.DateOnly))
+		}
+		if err := t.run(ctx, t.Overwrite, "erase_days", opsData{App: appID, User: userID, Days: ds}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EraseFresh erases the user from Cassandra.
+func (t *Compaction) EraseFresh(ctx context.Context, appID, userID string) error {
+	return t.Fresh.EraseUser(ctx, appID, userID)
+}
+
+// exec runs one of the compaction statements over days.
 func (t *Compaction) exec(ctx context.Context, db *sql.DB, name, appID string, days []string, from, until time.Time) error {
-	data := opsData{App: appID, Days: days, From: from.Format(time.DateOnly), Until: until.Format(time.DateOnly)}
+	return t.run(ctx, db, name, opsData{App: appID, Days: days, From: from.Format(time.DateOnly), Until: until.Format(time.DateOnly)})
+}
+
+// run renders one of the compaction statements and runs it.
+func (t *Compaction) run(ctx context.Context, db *sql.DB, name string, data opsData) error {
 	for b := range t.Fresh.Config().Buckets {
 		data.Buckets = append(data.Buckets, strconv.Itoa(b))
 	}

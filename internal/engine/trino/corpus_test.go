@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/cassandra"
+	"github.com/segmentd/segmentd/internal/compact"
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/corpus"
 	"github.com/segmentd/segmentd/internal/engine/trino"
@@ -72,10 +73,13 @@ func TestCorpusAgreement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stores := &trino.Compaction{Overwrite: overwrite, Append: appendDB, Tables: tables, Fresh: fresh}
 	enginetest.CompactionAgreement(t, enginetest.Compaction{
 		AppID: app, Store: st, Engine: eng, Writer: fresh, SetNow: fresh.SetNow,
-		Stores: &trino.Compaction{Overwrite: overwrite, Append: appendDB, Tables: tables, Fresh: fresh},
-		Split:  func(b time.Time) *compile.Split { return trino.Split(b, corpus.AsOf, fresh.Config().Buckets) },
+		Stores:  stores,
+		Eraser:  &compact.Eraser{Stores: stores, State: st},
+		Failing: &compact.Eraser{Stores: enginetest.FailFresh(stores), State: st},
+		Split:   func(b time.Time) *compile.Split { return trino.Split(b, corpus.AsOf, fresh.Config().Buckets) },
 		// 80 random trees took 29.5 minutes on 2 cores under a load of 20
 		// (2026-12-05), most of it in the largest trees: 40 here.
 		RandomTrees: 40,

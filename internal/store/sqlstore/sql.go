@@ -30,6 +30,8 @@ type SQL struct {
 	w *sqlx.DB
 	// r runs reads, each in a read-only transaction (one snapshot).
 	r *sqlx.DB
+	// historyLocks are LockHistory's locks on SQLite.
+	historyLocks appLocks
 }
 
 type dialect struct {
