@@ -71,17 +71,25 @@ type Request struct {
 	Loc  *time.Location
 	Tree segment.Node // expanded
 	AsOf time.Time
+	// Warnings are the tree's as given (Warnings), set by Prepare.
+	Warnings []Warning
 }
 
 // Prepare decodes a tree (pointer is where it sits in the caller's
-// document, for located errors) and expands its references in the app.
+// document, for located errors and warnings), finds its warnings and
+// expands its references in the app.
 func (s *Service) Prepare(ctx context.Context, app store.App, tree []byte, pointer string, asOf time.Time) (Request, error) {
 	req := Request{App: app, AsOf: asOf}
 	var err error
 	if req.Loc, err = location(app); err != nil {
 		return req, err
 	}
-	req.Tree, err = Tree(ctx, tree, pointer, Lookup{Segments: s.cfg.Segments, AppID: app.ID})
+	given, err := segment.Decode(tree, pointer)
+	if err != nil {
+		return req, err
+	}
+	req.Warnings = Warnings(given, pointer, asOf, req.Loc)
+	req.Tree, err = segment.Expand(ctx, given, pointer, Lookup{Segments: s.cfg.Segments, AppID: app.ID})
 	return req, err
 }
 
