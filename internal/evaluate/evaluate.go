@@ -61,9 +61,9 @@ func (e *evaluator) node(n segment.Node) bool {
 	case *segment.Attribute:
 		return anyHolds(e.attribute(n.Field), n.Op, n.Value, e.opt.AsOf)
 	case *segment.Event:
-		return e.event(n)
+		return e.event(n).member
 	case *segment.Funnel:
-		return e.funnel(n)
+		return e.funnel(n).member
 	case *segment.SegmentRef:
 		panic(fmt.Errorf("evaluate: segment %q: %w", n.SegmentID, segment.ErrUnexpanded))
 	default:
@@ -169,16 +169,29 @@ func (e *evaluator) matching(name string, where []segment.Predicate, b segment.B
 	return out
 }
 
-func (e *evaluator) event(n *segment.Event) bool {
-	evs := e.matching(n.Event, n.Where, n.Window.Resolve(e.opt.AsOf, e.opt.Location))
-	v, defined := aggregate(n.Aggregate, evs)
+// eventResult is an event condition's decision and what it was made on
+// (Explain reports it).
+type eventResult struct {
+	bounds   segment.Bounds
+	matching []record.Event
+	value    any
+	defined  bool
+	member   bool
+}
+
+func (e *evaluator) event(n *segment.Event) eventResult {
+	r := eventResult{bounds: n.Window.Resolve(e.opt.AsOf, e.opt.Location)}
+	r.matching = e.matching(n.Event, n.Where, r.bounds)
+	r.value, r.defined = aggregate(n.Aggregate, r.matching)
 	switch n.Op {
 	case segment.OpExists:
-		return defined
+		r.member = r.defined
 	case segment.OpNotExists:
-		return !defined
+		r.member = !r.defined
+	default:
+		r.member = r.defined && Compare(r.value, n.Op, n.Value, e.opt.AsOf)
 	}
-	return defined && Compare(v, n.Op, n.Value, e.opt.AsOf)
+	return r
 }
 
 // aggregate computes an aggregate over matching events; defined is false
@@ -239,37 +252,65 @@ func aggregate(a segment.Aggregate, evs []record.Event) (v any, defined bool) {
 	}
 }
 
-func (e *evaluator) funnel(n *segment.Funnel) bool {
+// funnelResult is a funnel's decision and what it was made on: the most
+// steps reached, and the first of the first-step events that reach them
+// (start, an index into steps[0]; -1 when no first step is in the window).
+type funnelResult struct {
+	bounds segment.Bounds
+	steps  [][]record.Event
+	best   int
+	start  int
+	member bool
+}
+
+func (e *evaluator) funnel(n *segment.Funnel) funnelResult {
 	steps := make([][]record.Event, len(n.Steps))
 	all := segment.Bounds{AsOf: e.opt.AsOf}
 	for i, s := range n.Steps {
 		steps[i] = e.matching(s.Event, s.Where, all)
 	}
-	first := n.Window.Resolve(e.opt.AsOf, e.opt.Location)
-	best := 0
-	for _, e1 := range steps[0] {
-		if !first.Contains(e1.Time) {
+	r := funnelResult{bounds: n.Window.Resolve(e.opt.AsOf, e.opt.Location), steps: steps, start: -1}
+	for j, e1 := range steps[0] {
+		if !r.bounds.Contains(e1.Time) {
 			continue
 		}
-		reached, t := 1, e1.Time
-		for _, evs := range steps[1:] {
-			i, _ := slices.BinarySearchFunc(evs, t, func(ev record.Event, t time.Time) int {
-				if ev.Time.After(t) {
-					return 1
-				}
-				return -1
-			})
-			if i == len(evs) || n.Within != nil && evs[i].Time.Sub(e1.Time) > n.Within.Std() {
-				break
-			}
-			reached, t = reached+1, evs[i].Time
+		if reached := funnelChain(n, steps, e1, nil); reached > r.best {
+			r.best, r.start = reached, j
 		}
-		best = max(best, reached)
 	}
 	if n.Exact {
-		return best == n.Reached
+		r.member = r.best == n.Reached
+	} else {
+		r.member = r.best >= n.Reached
 	}
-	return best >= n.Reached
+	return r
+}
+
+// funnelChain walks the funnel from the first-step event e1, taking for
+// each next step the earliest matching event strictly after the previous
+// step's, and returns the steps reached; visit, when set, receives each
+// step's event in order (e1 first).
+func funnelChain(n *segment.Funnel, steps [][]record.Event, e1 record.Event, visit func(record.Event)) int {
+	if visit != nil {
+		visit(e1)
+	}
+	reached, t := 1, e1.Time
+	for _, evs := range steps[1:] {
+		i, _ := slices.BinarySearchFunc(evs, t, func(ev record.Event, t time.Time) int {
+			if ev.Time.After(t) {
+				return 1
+			}
+			return -1
+		})
+		if i == len(evs) || n.Within != nil && evs[i].Time.Sub(e1.Time) > n.Within.Std() {
+			break
+		}
+		reached, t = reached+1, evs[i].Time
+		if visit != nil {
+			visit(evs[i])
+		}
+	}
+	return reached
 }
 
 // Compare applies op and operand to one value (a decoded JSON value, or a
