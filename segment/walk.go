@@ -95,6 +95,10 @@ func Rewrite(n Node, fn func(Node) (Node, error)) (Node, error) {
 	return fn(s.build(cs))
 }
 
+// TypeName is the node's "type" in JSON: "and", "event", …. It panics on
+// a node type it does not know.
+func TypeName(n Node) string { return shapeOf(n).name }
+
 // Children returns the direct children of an operator node (none for a
 // leaf). It panics on a node type it does not know.
 func Children(n Node) []Node { return shapeOf(n).children }

@@ -212,6 +212,24 @@ type Comparison struct {
 
 // MakePlan plans an expanded, valid tree.
 func MakePlan(tree segment.Node, opt Options) (*Plan, error) {
+	pl := newPlan(&opt)
+	var root Relation
+	var err error
+	if opt.Strategy == Naive {
+		root, err = naive(tree, opt, pl)
+	} else {
+		root, err = query(tree, opt, pl)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pl.Root = root
+	return pl, nil
+}
+
+// newPlan is a plan with the slots of every plan: the app, as_of, and
+// the split's values. It defaults opt's Location to UTC.
+func newPlan(opt *Options) *Plan {
 	if opt.Location == nil {
 		opt.Location = time.UTC
 	}
@@ -229,27 +247,25 @@ func MakePlan(tree segment.Node, opt Options) (*Plan, error) {
 			pl.Split.Buckets = append(pl.Split.Buckets, slot(strconv.Itoa(b)))
 		}
 	}
-	var root Relation
-	var err error
-	if opt.Strategy == Naive {
-		root, err = naive(tree, opt, pl)
-	} else {
-		root, err = query(tree, opt, pl)
-	}
-	if err != nil {
-		return nil, err
-	}
-	pl.Root = root
-	return pl, nil
+	return pl
 }
 
 // query plans the fused query of a tree.
 func query(n segment.Node, opt Options, pl *Plan) (*Query, error) {
-	p := &planner{opt: opt, plan: pl, aggs: map[aggKey]*Agg{}, funnelsBy: map[funnelKey]*FunnelPlan{}, stepsBy: map[eventsKey]int{}}
+	p := newPlanner(opt, pl)
 	cond, err := p.expr(n)
 	if err != nil {
 		return nil, err
 	}
+	return p.query(cond), nil
+}
+
+func newPlanner(opt Options, pl *Plan) *planner {
+	return &planner{opt: opt, plan: pl, aggs: map[aggKey]*Agg{}, funnelsBy: map[funnelKey]*FunnelPlan{}, stepsBy: map[eventsKey]int{}}
+}
+
+// query is the fused query of cond, with what planning it made.
+func (p *planner) query(cond Expr) *Query {
 	q := &Query{Funnels: p.funnels, StepEvents: p.stepEvents, Cond: cond}
 	if len(p.scan.Aggs) > 0 {
 		p.scan.Branches = p.params(p.branches)
@@ -258,7 +274,7 @@ func query(n segment.Node, opt Options, pl *Plan) (*Query, error) {
 	if len(p.reads.list) > 0 {
 		q.Reads = p.params(p.reads)
 	}
-	return q, nil
+	return q
 }
 
 // params puts the names and bounds of branches in slots.
@@ -337,6 +353,9 @@ type planner struct {
 	funnelsBy  map[funnelKey]*FunnelPlan
 	stepEvents []Filter
 	stepsBy    map[eventsKey]int // the index in stepEvents
+	// exprs, when not nil, records the expression of every node
+	// (MakeExplain).
+	exprs map[segment.Node]Expr
 }
 
 // eventsKey tells the events of two conditions apart: a name, a window
@@ -387,6 +406,14 @@ func (p *planner) instant(t time.Time) *Param {
 }
 
 func (p *planner) expr(n segment.Node) (Expr, error) {
+	e, err := p.node(n)
+	if p.exprs != nil && err == nil {
+		p.exprs[n] = e
+	}
+	return e, err
+}
+
+func (p *planner) node(n segment.Node) (Expr, error) {
 	switch n := n.(type) {
 	case *segment.And:
 		return p.boolOp("AND", n.Children)

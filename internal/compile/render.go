@@ -305,6 +305,10 @@ func kind(v any) string {
 		return "setop"
 	case *Query:
 		return "query"
+	case *Explain:
+		return "explain"
+	case *LeafRef:
+		return "leaf"
 	case *BoolOp:
 		return "bool"
 	case *NotExpr:

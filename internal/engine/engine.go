@@ -38,6 +38,9 @@ type Engine interface {
 	// Count runs a compiled segment query and returns how many users it
 	// selects.
 	Count(ctx context.Context, q *compile.SQL) (int64, error)
+	// Counts runs a query that returns one row of counts (an explain
+	// query, compile.CompileExplain) and returns them.
+	Counts(ctx context.Context, q *compile.SQL) ([]int64, error)
 	// Ping checks that the engine answers.
 	Ping(ctx context.Context) error
 	// Stream runs a compiled segment query and calls fn with each user ID
@@ -64,4 +67,32 @@ func Members(ctx context.Context, e Engine, q *compile.SQL) ([]string, error) {
 func Sorted(q *compile.SQL) string {
 	text := strings.TrimRight(strings.TrimSpace(q.Text), "; \t\n")
 	return "SELECT user_id FROM (\n" + text + "\n) AS members ORDER BY user_id"
+}
+
+// ScanCounts reads the one row of counts of an explain query.
+func ScanCounts(row interface {
+	Columns() ([]string, error)
+	Next() bool
+	Scan(...any) error
+	Err() error
+}) ([]int64, error) {
+	cols, err := row.Columns()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range out {
+		ptrs[i] = &out[i]
+	}
+	if !row.Next() {
+		if err := row.Err(); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("the query returned no row")
+	}
+	if err := row.Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	return out, row.Err()
 }

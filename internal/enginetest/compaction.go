@@ -184,6 +184,9 @@ func CompactionAgreement(t *testing.T, c Compaction) {
 	t.Logf("compaction 2: %d days, %d late events, boundary %s, copy %s", res.Days, res.Late, res.Boundary.Format(time.DateOnly), res.CopyDuration)
 	agree("after-second-compaction", cases)
 	membership("membership-after-second-compaction", 2)
+	began = time.Now()
+	t.Run("explain-after-second-compaction", func(t *testing.T) { ExplainAgreement(t, c.Engine, setup(), cases) })
+	t.Logf("explain-after-second-compaction: %d trees on %s in %s", len(cases), c.Engine.Dialect().Name, time.Since(began))
 	eraseAgreement(t, c, stored, cases[:40], agree)
 }
 

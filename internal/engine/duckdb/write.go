@@ -18,6 +18,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/ingest"
 	"github.com/segmentd/segmentd/internal/record"
 )
@@ -627,6 +628,20 @@ func (e *Engine) Count(ctx context.Context, q *compile.SQL) (int64, error) {
 	var n int64
 	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM (\n"+text+"\n) AS members", q.Params...).Scan(&n); err != nil {
 		return 0, queryFailed(err)
+	}
+	return n, nil
+}
+
+// Counts runs an explain query: one row of counts.
+func (e *Engine) Counts(ctx context.Context, q *compile.SQL) ([]int64, error) {
+	rows, err := e.db.QueryContext(ctx, q.Text, q.Params...)
+	if err != nil {
+		return nil, queryFailed(err)
+	}
+	defer rows.Close()
+	n, err := engine.ScanCounts(rows)
+	if err != nil {
+		return nil, queryFailed(err)
 	}
 	return n, nil
 }

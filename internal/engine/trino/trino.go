@@ -313,6 +313,22 @@ func (e *Engine) Count(ctx context.Context, q *compile.SQL) (int64, error) {
 	return n, nil
 }
 
+// Counts runs an explain query: one row of counts.
+func (e *Engine) Counts(ctx context.Context, q *compile.SQL) ([]int64, error) {
+	rows, err := e.db.QueryContext(ctx, q.Text, args(q, nil)...)
+	if err == nil {
+		defer rows.Close()
+		var n []int64
+		if n, err = engine.ScanCounts(rows); err == nil {
+			return n, nil
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return nil, queryFailed(err)
+}
+
 // queryFailed tells what a query's failure means (engine.ErrTooLarge,
 // engine.ErrTimeout), by Trino's error name and type.
 func queryFailed(err error) error {
