@@ -88,7 +88,8 @@ func (s *Server) compileTree(r *http.Request) (reply, error) {
 	if params == nil {
 		params = []any{}
 	}
-	return ok(map[string]any{"sql": q.Text, "params": params, "engine": d.Name, "strategy": st, "as_of": req.AsOf}), nil
+	return ok(map[string]any{"sql": q.Text, "params": params, "engine": d.Name, "strategy": st, "as_of": req.AsOf,
+		"warnings": req.Warnings}), nil
 }
 
 type countReply struct {
@@ -97,6 +98,8 @@ type countReply struct {
 	Watermark *time.Time `json:"watermark"`
 	Cached    bool       `json:"cached"`
 	ElapsedMS int64      `json:"elapsed_ms"`
+	// Warnings are the tree's (query.Warnings), never null.
+	Warnings []query.Warning `json:"warnings"`
 }
 
 func (s *Server) count(r *http.Request) (reply, error) {
@@ -110,7 +113,8 @@ func (s *Server) count(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	out := countReply{Count: res.Count, AsOf: req.AsOf, Cached: res.Cached, ElapsedMS: time.Since(start).Milliseconds()}
+	out := countReply{Count: res.Count, AsOf: req.AsOf, Cached: res.Cached, ElapsedMS: time.Since(start).Milliseconds(),
+		Warnings: req.Warnings}
 	if !res.Watermark.IsZero() {
 		wm := res.Watermark.UTC()
 		out.Watermark = &wm

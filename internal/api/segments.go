@@ -42,6 +42,13 @@ type segmentReply struct {
 	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
+// savedSegmentReply is the answer to a save: the segment and the
+// warnings of its tree (query.Warnings, without as_of), never null.
+type savedSegmentReply struct {
+	segmentReply
+	Warnings []query.Warning `json:"warnings"`
+}
+
 func toSegmentReply(seg store.Segment) segmentReply {
 	return segmentReply{ID: seg.ID, Version: seg.Version, Name: seg.Name, Description: seg.Description,
 		Tree: json.RawMessage(seg.Tree), CreatedAt: seg.CreatedAt, UpdatedAt: seg.UpdatedAt}
@@ -54,15 +61,16 @@ func newSegmentID() string {
 }
 
 // readSegment decodes and validates a segment body, reporting every
-// problem at once, and checks its references within the app.
-func (s *Server) readSegment(r *http.Request, appID, selfID string) (store.Segment, error) {
+// problem at once, checks its references within the app and finds the
+// warnings of its tree.
+func (s *Server) readSegment(r *http.Request, appID, selfID string) (store.Segment, []query.Warning, error) {
 	body, err := readBody(r)
 	if err != nil {
-		return store.Segment{}, err
+		return store.Segment{}, nil, err
 	}
 	var in segmentBody
 	if err := decodeStrict(body, &in); err != nil {
-		return store.Segment{}, err
+		return store.Segment{}, nil, err
 	}
 	var problems []segment.Problem
 	bad := func(path, msg string) {
@@ -88,15 +96,15 @@ func (s *Server) readSegment(r *http.Request, appID, selfID string) (store.Segme
 			if errors.As(err, &segErr) {
 				problems = append(problems, segErr.Problems...)
 			} else if err != nil {
-				return store.Segment{}, err
+				return store.Segment{}, nil, err
 			}
 		}
 	}
 	if len(problems) > 0 {
-		return store.Segment{}, &segment.Error{Problems: problems}
+		return store.Segment{}, nil, &segment.Error{Problems: problems}
 	}
 	return store.Segment{AppID: appID, ID: selfID, Name: in.Name, Description: in.Description,
-		Tree: tree.String(), Refs: segment.References(tree)}, nil
+		Tree: tree.String(), Refs: segment.References(tree)}, query.Warnings(tree, "/tree", time.Time{}, nil), nil
 }
 
 func (s *Server) createSegment(r *http.Request) (reply, error) {
@@ -104,7 +112,7 @@ func (s *Server) createSegment(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	seg, err := s.readSegment(r, app.ID, "")
+	seg, warnings, err := s.readSegment(r, app.ID, "")
 	if err != nil {
 		return reply{}, err
 	}
@@ -113,7 +121,7 @@ func (s *Server) createSegment(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return created(toSegmentReply(saved)), nil
+	return created(savedSegmentReply{toSegmentReply(saved), warnings}), nil
 }
 
 func (s *Server) updateSegment(r *http.Request) (reply, error) {
@@ -124,7 +132,7 @@ func (s *Server) updateSegment(r *http.Request) (reply, error) {
 	if _, err := s.store.GetSegment(r.Context(), app.ID, id); err != nil {
 		return reply{}, err
 	}
-	seg, err := s.readSegment(r, app.ID, id)
+	seg, warnings, err := s.readSegment(r, app.ID, id)
 	if err != nil {
 		return reply{}, err
 	}
@@ -132,7 +140,7 @@ func (s *Server) updateSegment(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return ok(toSegmentReply(saved)), nil
+	return ok(savedSegmentReply{toSegmentReply(saved), warnings}), nil
 }
 
 func (s *Server) getSegment(r *http.Request) (reply, error) {
