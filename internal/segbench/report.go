@@ -35,6 +35,8 @@ type TreeResult struct {
 	Compile Timing `json:"compile"`
 	Fused   Timing `json:"fused"`
 	Naive   Timing `json:"naive"`
+	// Explain is the explain query's: every node's count in one query.
+	Explain Timing `json:"explain"`
 	// Hand is the hand-written query's, when the engine has one.
 	Hand *Timing `json:"hand,omitempty"`
 }
@@ -50,6 +52,11 @@ func (r TreeResult) FusedOverHand() float64 {
 
 func (r TreeResult) NaiveOverFused() float64 {
 	return float64(r.Naive.Median) / float64(r.Fused.Median)
+}
+
+// ExplainOverFused is the price of every node's size next to the count.
+func (r TreeResult) ExplainOverFused() float64 {
+	return float64(r.Explain.Median) / float64(r.Fused.Median)
 }
 
 // Machine says where a report was measured.
@@ -127,18 +134,18 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "`%s`: %d users and %d events (seed %d), %s, %d cores, %s, %s. "+
 		"Medians of %d runs, with min and max, in ms.\n\n",
 		r.Command, r.Data.Users, r.Data.Events, r.Data.Seed, r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Go, r.runs())
-	fmt.Fprintln(w, "| tree | engine | members | compile µs | fused | naive | hand-written | fused/hand | naive/fused |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| tree | engine | members | compile µs | fused | naive | hand-written | explain | fused/hand | naive/fused | explain/fused |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, t := range r.Trees {
 		hand, ratio := "—", "—"
 		if t.Hand != nil {
 			hand = fmt.Sprintf("%s (%s–%s)", ms(t.Hand.Median), ms(t.Hand.Min), ms(t.Hand.Max))
 			ratio = fmt.Sprintf("%.2f×", t.FusedOverHand())
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %s (%s–%s) | %s (%s–%s) | %s | %s | %.2f× |\n",
+		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %s (%s–%s) | %s (%s–%s) | %s | %s (%s–%s) | %s | %.2f× | %.2f× |\n",
 			t.Tree, t.Engine, t.Members, float64(t.Compile.Median)/float64(time.Microsecond),
 			ms(t.Fused.Median), ms(t.Fused.Min), ms(t.Fused.Max), ms(t.Naive.Median), ms(t.Naive.Min), ms(t.Naive.Max),
-			hand, ratio, t.NaiveOverFused())
+			hand, ms(t.Explain.Median), ms(t.Explain.Min), ms(t.Explain.Max), ratio, t.NaiveOverFused(), t.ExplainOverFused())
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| what | figure |")

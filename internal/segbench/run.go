@@ -13,6 +13,8 @@ import (
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
+	"github.com/segmentd/segmentd/internal/query"
+	"github.com/segmentd/segmentd/segment"
 )
 
 // Config is what a segbench run does.
@@ -113,7 +115,7 @@ func measureSuite(ctx context.Context, cfg Config, eng engine.Engine, appID stri
 			return fmt.Errorf("%s on %s: %w", t.Name, eng.Dialect().Name, err)
 		}
 		cfg.logger().Info("tree", "name", t.Name, "engine", res.Engine, "members", res.Members,
-			"fused_ms", ms(res.Fused.Median), "naive_ms", ms(res.Naive.Median), "hand_ms", handMS(res))
+			"fused_ms", ms(res.Fused.Median), "naive_ms", ms(res.Naive.Median), "hand_ms", handMS(res), "explain_ms", ms(res.Explain.Median))
 		rep.Trees = append(rep.Trees, res)
 	}
 	return nil
@@ -179,6 +181,31 @@ func measureTree(ctx context.Context, eng engine.Engine, t Tree, opt compile.Opt
 		}
 	}
 	res.Members = int64(len(want))
+	// Explain: every node's size in one query, whose root must count the
+	// members.
+	given, err := segment.Decode(t.JSON, "")
+	if err != nil {
+		return res, err
+	}
+	ex := query.NewExplainer(given, tree, false)
+	opt.Strategy = compile.Fused
+	explain, err := compile.CompileExplain(tree, ex.Columns, eng.Dialect(), opt, eng.Tables())
+	if err != nil {
+		return res, err
+	}
+	explainOnce := func() error {
+		counts, err := eng.Counts(ctx, explain)
+		if err == nil && ex.Nodes(counts[1:])[0].Count != res.Members {
+			err = fmt.Errorf("the root counts %d users, fused %d", ex.Nodes(counts[1:])[0].Count, res.Members)
+		}
+		if err != nil {
+			return fmt.Errorf("explain: %w", err)
+		}
+		return nil
+	}
+	if err := explainOnce(); err != nil {
+		return res, err
+	}
 	times := map[string][]time.Duration{}
 	for range runs {
 		for name, q := range queries {
@@ -188,8 +215,13 @@ func measureTree(ctx context.Context, eng engine.Engine, t Tree, opt compile.Opt
 			}
 			times[name] = append(times[name], time.Since(start))
 		}
+		start := time.Now()
+		if err := explainOnce(); err != nil {
+			return res, err
+		}
+		times["explain"] = append(times["explain"], time.Since(start))
 	}
-	res.Fused, res.Naive = timing(times["fused"]), timing(times["naive"])
+	res.Fused, res.Naive, res.Explain = timing(times["fused"]), timing(times["naive"]), timing(times["explain"])
 	if ts, ok := times["hand"]; ok {
 		h := timing(ts)
 		res.Hand = &h
