@@ -94,6 +94,7 @@ type runReply struct {
 	Error      *string    `json:"error"`
 	CreatedAt  time.Time  `json:"created_at"`
 	FinishedAt *time.Time `json:"finished_at"`
+	PurgedAt   *time.Time `json:"purged_at,omitempty"` // present once purged
 }
 
 func toRunReply(r store.Run) runReply {
@@ -109,6 +110,10 @@ func toRunReply(r store.Run) runReply {
 	if !r.FinishedAt.IsZero() {
 		f := r.FinishedAt.UTC()
 		out.FinishedAt = &f
+	}
+	if !r.PurgedAt.IsZero() {
+		p := r.PurgedAt.UTC()
+		out.PurgedAt = &p
 	}
 	return out
 }
@@ -169,12 +174,14 @@ func (s *Server) run(r *http.Request) (store.Run, error) {
 	return run, err
 }
 
-func (s *Server) cancelRun(r *http.Request) (reply, error) {
+// deleteRun cancels a queued or running run, purges a finished one
+// (query.Service.DeleteRun).
+func (s *Server) deleteRun(r *http.Request) (reply, error) {
 	app, id, err := s.appAnd(r, "run")
 	if err != nil {
 		return reply{}, err
 	}
-	run, err := s.runs.Cancel(r.Context(), app.ID, id)
+	run, err := s.svc.DeleteRun(r.Context(), s.runs, app.ID, id)
 	if errors.Is(err, record.ErrNotFound) {
 		return reply{}, errorf(CodeNotFound, "", "no such run")
 	}
@@ -195,6 +202,10 @@ func (s *Server) runSnapshot(r *http.Request) (*snapshot.Reader, error) {
 	run, err := s.run(r)
 	if err != nil {
 		return nil, err
+	}
+	if !run.PurgedAt.IsZero() {
+		return nil, errorf(CodeNotFound, "", "the run's members were purged at %s (DELETE of the run): run the segment again",
+			run.PurgedAt.UTC().Format(time.RFC3339))
 	}
 	if run.State != store.RunSucceeded {
 		return nil, errorf(CodeConflict, "", "the run is %s: members are there once it has succeeded", run.State)

@@ -19,6 +19,7 @@ import (
 	"github.com/segmentd/segmentd/internal/corpus"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/enginetest"
+	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/internal/store/sqlstore"
@@ -220,9 +221,96 @@ func TestRunsAgree(t *testing.T) {
 	id := run["id"].(string)
 	e.want(e.do("GET", "/v1/apps/corpus/runs/"+id+"/members?limit=0", adminKey, nil), 400, CodeInvalidArgument, "")
 	e.want(e.do("GET", "/v1/apps/corpus/runs/"+id+"/members?cursor=!!", adminKey, nil), 400, CodeInvalidArgument, "")
-	// Canceling a finished run changes nothing.
-	if m := e.want(e.do("DELETE", "/v1/apps/corpus/runs/"+id, adminKey, nil), 202, "", ""); m["state"] != "succeeded" {
-		t.Fatalf("canceling a finished run: %v", m)
+	// Deleting a finished run purges it: it stays succeeded.
+	if m := e.want(e.do("DELETE", "/v1/apps/corpus/runs/"+id, adminKey, nil), 202, "", ""); m["state"] != "succeeded" || m["purged_at"] == nil {
+		t.Fatalf("deleting a finished run: %v", m)
+	}
+}
+
+// TestRunPurge: DELETE of a succeeded run deletes its snapshot at once
+// (the members of an erased user need not wait for the TTL); the run
+// keeps its record with purged_at, its members answer 404, a second
+// DELETE is 202 and keeps the first purged_at, an identical run request
+// starts a new run instead of returning the purged one, and another app's
+// key cannot purge it.
+func TestRunPurge(t *testing.T) {
+	local := cache.NewMemory(64 << 20)
+	testRunPurge(t, RunConfig{Local: local}, local)
+}
+
+// testRunPurge is TestRunPurge with cfg, whose snapshots are in snaps.
+func testRunPurge(t *testing.T, cfg RunConfig, snaps cache.Store) {
+	e := newRunEnv(t, nil, cfg)
+	e.start()
+	var events []any
+	for i, u := range []string{"u1", "u2", "u3"} {
+		events = append(events, event(fmt.Sprint("e", i), u, "purchase", "2026-10-27T10:00:00Z", nil))
+	}
+	e.want(e.do("POST", "/v1/apps/corpus/events", adminKey, map[string]any{"events": events}), 202, "", "")
+	seg := e.want(e.do("POST", "/v1/apps/corpus/segments", adminKey, map[string]any{"name": "buyers",
+		"tree": map[string]any{"type": "event", "event": "purchase", "window": map[string]any{"all": true}}}), 201, "", "")
+	runs := "/v1/apps/corpus/segments/" + seg["id"].(string) + "/runs"
+	run := e.want(e.do("POST", runs, adminKey, nil), 202, "", "")
+	id := run["id"].(string)
+	if r := e.wait(); r.ID != id || r.State != store.RunSucceeded {
+		t.Fatalf("run %s: %s", r.State, r.Error)
+	}
+	base := "/v1/apps/corpus/runs/" + id
+	if got := e.want(e.do("GET", base, adminKey, nil), 200, "", ""); got["purged_at"] != nil {
+		t.Fatalf("a run never deleted has purged_at: %v", got)
+	}
+	if _, err := snaps.Get(context.Background(), query.SnapshotKey("corpus", id)); err != nil {
+		t.Fatalf("the snapshot before the purge: %v", err)
+	}
+
+	// Another app's key gets 404, through its own app or this one, and
+	// the run is left as it was.
+	other := e.want(e.do("POST", "/v1/apps", adminKey, map[string]any{"app_id": "other"}), 201, "", "")["api_key"].(string)
+	e.want(e.do("DELETE", base, other, nil), 404, CodeNotFound, "")
+	e.want(e.do("DELETE", "/v1/apps/other/runs/"+id, other, nil), 404, CodeNotFound, "")
+	if ids := e.members(id, 10); !slices.Equal(ids, []string{"u1", "u2", "u3"}) {
+		t.Fatalf("members after another app's DELETE: %v", ids)
+	}
+
+	purged := e.want(e.do("DELETE", base, adminKey, nil), 202, "", "")
+	at, err := time.Parse(time.RFC3339, fmt.Sprint(purged["purged_at"]))
+	if err != nil || purged["state"] != "succeeded" || purged["count"] != 3.0 || purged["id"] != id {
+		t.Fatalf("DELETE of a succeeded run: %v (purged_at: %v)", purged, err)
+	}
+	if _, err := snaps.Get(context.Background(), query.SnapshotKey("corpus", id)); !errors.Is(err, cache.ErrMiss) {
+		t.Fatalf("the snapshot after the purge: %v, want a miss", err)
+	}
+	got := e.want(e.do("GET", base, adminKey, nil), 200, "", "")
+	if got["purged_at"] != purged["purged_at"] || got["state"] != "succeeded" || got["count"] != 3.0 {
+		t.Fatalf("GET of a purged run: %v", got)
+	}
+	for _, p := range []string{"/members", "/members.txt", "/members.csv"} {
+		m := e.want(e.do("GET", base+p, adminKey, nil), 404, CodeNotFound, "")
+		if msg := m["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "purged") {
+			t.Fatalf("%s of a purged run: %q", p, msg)
+		}
+	}
+
+	// Idempotent: the second DELETE is 202 and keeps the first purged_at.
+	again := e.want(e.do("DELETE", base, adminKey, nil), 202, "", "")
+	if again["purged_at"] != purged["purged_at"] || again["state"] != "succeeded" {
+		t.Fatalf("a second DELETE: %v, first purged at %v", again, at)
+	}
+
+	// An identical run request (same segment version, as_of and
+	// watermark) starts a new run: a purged run is never reused.
+	fresh := e.want(e.do("POST", runs, adminKey, nil), 202, "", "")
+	if fresh["id"] == id || fresh["state"] != "queued" {
+		t.Fatalf("an identical run after the purge: %v", fresh)
+	}
+	if r := e.wait(); r.ID != fresh["id"] || r.State != store.RunSucceeded {
+		t.Fatalf("run %s: %s", r.State, r.Error)
+	}
+	if reused := e.want(e.do("POST", runs, adminKey, nil), 200, "", ""); reused["id"] != fresh["id"] {
+		t.Fatalf("the new run is not reused: %v", reused)
+	}
+	if ids := e.members(fresh["id"].(string), 10); !slices.Equal(ids, []string{"u1", "u2", "u3"}) {
+		t.Fatalf("members of the new run: %v", ids)
 	}
 }
 
@@ -257,11 +345,19 @@ func TestRunCancelAndFailure(t *testing.T) {
 	seg := blocked.want(blocked.do("POST", "/v1/apps/corpus/segments", adminKey, map[string]any{"name": "x", "tree": attrTree}), 201, "", "")
 	run := blocked.want(blocked.do("POST", "/v1/apps/corpus/segments/"+seg["id"].(string)+"/runs", adminKey, nil), 202, "", "")
 	<-started
-	blocked.want(blocked.do("DELETE", "/v1/apps/corpus/runs/"+run["id"].(string), adminKey, nil), 202, "", "")
+	// The first DELETE cancels the running run, without purging it.
+	if m := blocked.want(blocked.do("DELETE", "/v1/apps/corpus/runs/"+run["id"].(string), adminKey, nil), 202, "", ""); m["state"] != "canceled" || m["purged_at"] != nil {
+		t.Fatalf("DELETE of a running run: %v", m)
+	}
 	if r := blocked.wait(); r.State != store.RunCanceled {
 		t.Fatalf("a canceled run ended %s", r.State)
 	}
 	blocked.want(blocked.do("GET", "/v1/apps/corpus/runs/"+run["id"].(string)+"/members", adminKey, nil), 409, CodeConflict, "")
+	// The second, on the canceled (finished) run, purges it.
+	if m := blocked.want(blocked.do("DELETE", "/v1/apps/corpus/runs/"+run["id"].(string), adminKey, nil), 202, "", ""); m["state"] != "canceled" || m["purged_at"] == nil {
+		t.Fatalf("DELETE of a canceled run: %v", m)
+	}
+	blocked.want(blocked.do("GET", "/v1/apps/corpus/runs/"+run["id"].(string)+"/members", adminKey, nil), 404, CodeNotFound, "")
 
 	// A run queued before the engine went down (left by a previous
 	// process) fails when it executes, saying why.

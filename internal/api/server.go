@@ -40,6 +40,7 @@ const MaxBodyBytes = 1 << 20
 type Store interface {
 	runs.Store
 	GetRun(ctx context.Context, appID, runID string) (store.Run, error)
+	PurgeRun(ctx context.Context, appID, runID string) (store.Run, bool, error)
 	Ping(ctx context.Context) error
 	CreateApp(ctx context.Context, a store.App) (store.App, error)
 	GetApp(ctx context.Context, appID string) (store.App, error)
@@ -141,7 +142,7 @@ func New(cfg Config) *Server {
 	}
 	// One gate admits every engine query, counts and runs alike.
 	gate := admit.New(cfg.Admission)
-	s.svc = query.New(query.Config{Segments: s.store, Engine: s.engine, Fresh: s.fresh, TrinoTables: cfg.TrinoTables, Gate: gate,
+	s.svc = query.New(query.Config{Segments: s.store, Runs: s.store, Engine: s.engine, Fresh: s.fresh, TrinoTables: cfg.TrinoTables, Gate: gate,
 		QueryTimeout: cfg.QueryTimeout, Cache: s.runCfg.Cache, Local: s.runCfg.Local,
 		SnapshotTTL: s.runCfg.SnapshotTTL, CountTTL: s.runCfg.CountTTL, Log: s.log})
 	s.metrics = newMetrics(gate.Collectors()...)
@@ -200,7 +201,7 @@ func (s *Server) endpoints() []endpoint {
 		{"POST", app + "/users/{user_id}/explain", scopeSegments, ratelimit.Queries, s.handle(s.userWhy)},
 		{"POST", app + "/segments/{id}/runs", scopeRead, ratelimit.Queries, s.handle(s.createRun)},
 		{"GET", app + "/runs/{run}", scopeRead, ratelimit.Queries, s.handle(s.getRun)},
-		{"DELETE", app + "/runs/{run}", scopeRead, ratelimit.Queries, s.handle(s.cancelRun)},
+		{"DELETE", app + "/runs/{run}", scopeRead, ratelimit.Queries, s.handle(s.deleteRun)},
 		{"GET", app + "/runs/{run}/members", scopeRead, ratelimit.Exports, s.handle(s.runMembers)},
 		{"GET", app + "/runs/{run}/members.txt", scopeRead, ratelimit.Exports, s.streamMembers(false)},
 		{"GET", app + "/runs/{run}/members.csv", scopeRead, ratelimit.Exports, s.streamMembers(true)},

@@ -28,9 +28,22 @@ type Segments interface {
 	GetSegmentVersion(ctx context.Context, appID, id string, version int) (store.Segment, error)
 }
 
+// Runs is what the use cases read and write of the run store.
+type Runs interface {
+	GetRun(ctx context.Context, appID, runID string) (store.Run, error)
+	PurgeRun(ctx context.Context, appID, runID string) (store.Run, bool, error)
+}
+
+// Canceler cancels a queued or running run and returns it as stored
+// afterwards, a final run unchanged (runs.Scheduler.Cancel).
+type Canceler interface {
+	Cancel(ctx context.Context, appID, runID string) (store.Run, error)
+}
+
 // Config is what a Service needs.
 type Config struct {
 	Segments Segments
+	Runs     Runs
 	// Engine runs the queries; Fresh has the watermarks and each user's
 	// newest data.
 	Engine engine.Engine
@@ -297,8 +310,16 @@ func (s *Service) snapshotStore(ctx context.Context) (string, cache.Store) {
 	return PlaceLocal, s.cfg.Local
 }
 
-// OpenSnapshot opens a succeeded run's snapshot.
+// ErrPurged is OpenSnapshot's error for a run whose members were purged.
+var ErrPurged = errors.New("the run's members were purged")
+
+// OpenSnapshot opens a succeeded run's snapshot; ErrPurged (wrapped) once
+// the run is purged, wherever its snapshot was, so that every server
+// refuses it from the moment the store records the purge.
 func (s *Service) OpenSnapshot(ctx context.Context, run store.Run) (*snapshot.Reader, error) {
+	if !run.PurgedAt.IsZero() {
+		return nil, fmt.Errorf("run %s: purged at %s: %w", run.ID, run.PurgedAt.UTC().Format(time.RFC3339), ErrPurged)
+	}
 	place, key, _ := strings.Cut(run.Snapshot, ":")
 	st := s.cfg.Local
 	if place == PlaceCache {
@@ -307,6 +328,67 @@ func (s *Service) OpenSnapshot(ctx context.Context, run store.Run) (*snapshot.Re
 		}
 	}
 	return snapshot.Open(ctx, st, key)
+}
+
+// DeleteRun is DELETE of a run: a queued or running run is canceled
+// (cancel, which stops its engine query); a final one (succeeded, failed or
+// canceled) is purged (PurgeRun). A run that finishes while it is being
+// canceled is purged too: it ends final and, unless the cancel stopped it,
+// purged. record.ErrNotFound if the app has no such run.
+func (s *Service) DeleteRun(ctx context.Context, cancel Canceler, appID, runID string) (store.Run, error) {
+	run, err := s.cfg.Runs.GetRun(ctx, appID, runID)
+	if err != nil {
+		return store.Run{}, err
+	}
+	if !run.State.Final() {
+		if run, err = cancel.Cancel(ctx, appID, runID); err != nil || run.State == store.RunCanceled {
+			return run, err
+		}
+	}
+	return s.PurgeRun(ctx, appID, runID)
+}
+
+// PurgeRun purges a final run: the store records it first (from then on
+// OpenSnapshot refuses the run on every server and no new run is
+// deduplicated onto it), then its snapshot is deleted from the shared
+// cache and from this server's local store. It is idempotent: purging a
+// purged run deletes again whatever is left (a retry after a failed
+// delete finishes it) and keeps the first PurgedAt. A snapshot the store
+// holding it fails to delete is an error (unavailable: retry), the purge
+// recorded all the same. record.ErrNotFound if the app has no such run;
+// a run not final is returned unchanged, not purged.
+func (s *Service) PurgeRun(ctx context.Context, appID, runID string) (store.Run, error) {
+	run, ok, err := s.cfg.Runs.PurgeRun(ctx, appID, runID)
+	if err != nil || !ok {
+		return run, err
+	}
+	// The key is the run's whatever it recorded: a run canceled while it
+	// wrote its snapshot may have left one it never named.
+	key := SnapshotKey(run.AppID, run.ID)
+	place, _, _ := strings.Cut(run.Snapshot, ":")
+	var errs []error
+	for _, c := range []struct {
+		place string
+		st    cache.Store
+	}{{PlaceCache, s.cfg.Cache}, {PlaceLocal, s.cfg.Local}} {
+		if c.st == nil {
+			continue
+		}
+		err := snapshot.Delete(ctx, c.st, key)
+		switch {
+		case err == nil, errors.Is(err, snapshot.ErrNotFound):
+		case c.place == place:
+			errs = append(errs, err)
+		default:
+			// Not where the run's snapshot is: at most a leftover, which
+			// no reader reaches and its TTL ends.
+			s.cfg.Log.WarnContext(ctx, "purge: deleting a leftover snapshot failed", "app", appID, "run", runID, "error", err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return run, unavailable(fmt.Errorf("purge run %s: %w", runID, err))
+	}
+	return run, nil
 }
 
 // Membership is whether one user is a member of a saved segment.

@@ -49,4 +49,7 @@ type Run struct {
 	// a final state. Zero until then.
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// PurgedAt is when its members were purged (PurgeRun): its snapshot
+	// is deleted, and no reader or new run may use it again. Zero if never.
+	PurgedAt time.Time
 }

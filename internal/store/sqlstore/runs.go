@@ -16,7 +16,7 @@ import (
 	"github.com/segmentd/segmentd/internal/store"
 )
 
-const runColumns = `run_id, app_id, segment_id, version, state, progress, member_count, as_of, watermark, error, dedupe_key, snapshot, created_at, started_at, finished_at`
+const runColumns = `run_id, app_id, segment_id, version, state, progress, member_count, as_of, watermark, error, dedupe_key, snapshot, created_at, started_at, finished_at, purged_at`
 
 type runRow struct {
 	ID         string        `db:"run_id"`
@@ -34,6 +34,7 @@ type runRow struct {
 	CreatedAt  dbTime        `db:"created_at"`
 	StartedAt  dbTime        `db:"started_at"`
 	FinishedAt dbTime        `db:"finished_at"`
+	PurgedAt   dbTime        `db:"purged_at"`
 }
 
 func (r runRow) run() store.Run {
@@ -42,7 +43,7 @@ func (r runRow) run() store.Run {
 		State: store.RunState(r.State), Progress: r.Progress,
 		AsOf: r.AsOf.Time, Watermark: r.Watermark.Time,
 		Error: r.Error, Key: r.Key, Snapshot: r.Snapshot,
-		CreatedAt: r.CreatedAt.Time, StartedAt: r.StartedAt.Time, FinishedAt: r.FinishedAt.Time,
+		CreatedAt: r.CreatedAt.Time, StartedAt: r.StartedAt.Time, FinishedAt: r.FinishedAt.Time, PurgedAt: r.PurgedAt.Time,
 	}
 	if r.Count.Valid {
 		run.Count = &r.Count.Int64
@@ -92,7 +93,7 @@ func (s *SQL) CreateRun(ctx context.Context, r store.Run) (store.Run, error) {
 		if err := s.appExists(ctx, tx, r.AppID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, NULL, '', ?, '', ?, NULL, NULL)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, NULL, '', ?, '', ?, NULL, NULL, NULL)`,
 			r.ID, r.AppID, r.SegmentID, r.Version, r.State, s.timeArg(r.AsOf), r.Key, s.timeArg(r.CreatedAt))
 		return err
 	})
@@ -140,11 +141,11 @@ func (s *SQL) ListRunsByState(ctx context.Context, states ...store.RunState) ([]
 
 // ReusableRuns returns the runs of the app with the key that a new run of
 // the same key may reuse instead: the queued and running ones, and the
-// succeeded ones finished at or after succeededSince; newest first, at most
-// a few (older ones are never better).
+// succeeded ones finished at or after succeededSince and not purged; newest
+// first, at most a few (older ones are never better).
 func (s *SQL) ReusableRuns(ctx context.Context, appID, key string, succeededSince time.Time) ([]store.Run, error) {
 	runs, err := s.selectRuns(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE app_id = ? AND dedupe_key = ? AND (state IN (?, ?) OR (state = ? AND finished_at >= ?))
+		WHERE app_id = ? AND dedupe_key = ? AND (state IN (?, ?) OR (state = ? AND finished_at >= ? AND purged_at IS NULL))
 		ORDER BY created_at DESC, run_id DESC LIMIT 8`,
 		appID, key, store.RunQueued, store.RunRunning, store.RunSucceeded, s.timeArg(succeededSince))
 	if err != nil {
@@ -206,6 +207,15 @@ func (s *SQL) FinishRun(ctx context.Context, end store.Run) (r store.Run, ok boo
 		args = append(args, *end.Count, s.nullTimeArg(end.Watermark), end.Snapshot)
 	}
 	return s.transition(ctx, end.AppID, end.ID, []store.RunState{store.RunQueued, store.RunRunning}, set, args...)
+}
+
+// PurgeRun records that a final run's members are purged: its PurgedAt is
+// set, once (a second purge keeps the first time), and ReusableRuns no
+// longer returns it. ok is false, and nothing changes, when the run is not
+// final. Deleting the snapshot is the caller's (internal/query).
+func (s *SQL) PurgeRun(ctx context.Context, appID, runID string) (r store.Run, ok bool, err error) {
+	return s.transition(ctx, appID, runID, []store.RunState{store.RunSucceeded, store.RunFailed, store.RunCanceled},
+		`purged_at = COALESCE(purged_at, ?)`, s.timeArg(now()))
 }
 
 // transition applies `UPDATE runs SET <set>` to the run if it is in one of

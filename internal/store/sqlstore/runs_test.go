@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -297,5 +298,48 @@ func testConcurrentFinish(t *testing.T, s *SQL) {
 		if winner < 0 || got.Error+got.Snapshot != fmt.Sprint(winner) {
 			t.Fatalf("winner %d, run %+v", winner, got)
 		}
+	}
+}
+
+// testPurgeRun: PurgeRun records the purge of a final run once (a second
+// keeps the first time), refuses a run that is not final, is scoped to
+// the app, and takes the run out of ReusableRuns.
+func testPurgeRun(t *testing.T, s *SQL) {
+	ctx := ctxT(t)
+	mkApp(t, s, "shop")
+	mkApp(t, s, "bakery")
+	queued := mkRun(t, s, "shop", "k")
+	if r, ok, err := s.PurgeRun(ctx, "shop", queued.ID); err != nil || ok || !r.PurgedAt.IsZero() || r.State != store.RunQueued {
+		t.Fatalf("PurgeRun of a queued run: %+v %v %v", r, ok, err)
+	}
+	done := mkRun(t, s, "shop", "k")
+	applied(s.StartRun(ctx, "shop", done.ID))
+	count := int64(3)
+	done = applied(s.FinishRun(ctx, store.Run{AppID: "shop", ID: done.ID, State: store.RunSucceeded, Count: &count, Snapshot: "cache:x"}))
+	since := done.FinishedAt
+	if got := runIDs(must(s.ReusableRuns(ctx, "shop", "k", since))); !slices.Equal(got, []string{done.ID, queued.ID}) {
+		t.Fatalf("ReusableRuns before the purge: %v", got)
+	}
+	if _, _, err := s.PurgeRun(ctx, "bakery", done.ID); !errors.Is(err, record.ErrNotFound) {
+		t.Fatalf("PurgeRun of another app's run: %v", err)
+	}
+	before := time.Now().Add(-time.Second)
+	purged := applied(s.PurgeRun(ctx, "shop", done.ID))
+	if purged.PurgedAt.Before(before) || purged.PurgedAt.After(time.Now().Add(time.Second)) ||
+		purged.State != store.RunSucceeded || *purged.Count != 3 || purged.Snapshot != "cache:x" {
+		t.Fatalf("purged run %+v", purged)
+	}
+	if got := must(s.GetRun(ctx, "shop", done.ID)); !sameRun(got, purged) {
+		t.Fatalf("GetRun after the purge: %+v, want %+v", got, purged)
+	}
+	if again := applied(s.PurgeRun(ctx, "shop", done.ID)); !sameRun(again, purged) {
+		t.Fatalf("a second purge changed the run: %+v, want %+v", again, purged)
+	}
+	if got := runIDs(must(s.ReusableRuns(ctx, "shop", "k", since))); !slices.Equal(got, []string{queued.ID}) {
+		t.Fatalf("ReusableRuns after the purge: %v", got)
+	}
+	failed := applied(s.FinishRun(ctx, store.Run{AppID: "shop", ID: queued.ID, State: store.RunCanceled}))
+	if r := applied(s.PurgeRun(ctx, "shop", failed.ID)); r.PurgedAt.IsZero() || r.State != store.RunCanceled {
+		t.Fatalf("purged canceled run %+v", r)
 	}
 }
