@@ -366,6 +366,29 @@ func BenchmarkDemo(b *testing.B) {
 		i := 0
 		latencies(b, func() { member(b, demoUser(i)); i++ })
 	})
+	// SegmentMemberExplain is the same route with ?explain=true: every
+	// node of the worked example explained (target: p99 at most twice
+	// SegmentMember's).
+	explain := func(b *testing.B, user string) {
+		var m struct {
+			Member bool
+			Nodes  []json.RawMessage
+		}
+		getJSON(b, env.url+"/segments/"+seg+"/members/"+url.PathEscape(user)+"?explain=true", env.key, &m)
+		if len(m.Nodes) == 0 {
+			b.Fatalf("%s: no nodes explained", user)
+		}
+	}
+	var x json.RawMessage
+	getJSON(b, env.url+"/segments/"+seg+"/members/"+heavyUser+"?explain=true", env.key, &x)
+	b.Logf("%s, explained: %s", heavyUser, x)
+	b.Run("SegmentMemberExplain/heavy", func(b *testing.B) {
+		latencies(b, func() { explain(b, heavyUser) })
+	})
+	b.Run("SegmentMemberExplain/demo-users", func(b *testing.B) {
+		i := 0
+		latencies(b, func() { explain(b, demoUser(i)); i++ })
+	})
 	userData := func(b *testing.B, user string) {
 		if _, _, err := env.eng.UserData(ctx, demo.AppID, user); err != nil {
 			b.Fatal(err)
@@ -393,6 +416,24 @@ func BenchmarkDemo(b *testing.B) {
 		}
 		loc, _ := time.LoadLocation(demo.TimeZone)
 		latencies(b, func() { evaluate.Member(tree, u, evs, evaluate.Options{AsOf: time.Now(), Location: loc}) })
+	})
+	b.Run("EvaluateExplain/heavy", func(b *testing.B) {
+		saved, err := env.st.GetSegment(ctx, demo.AppID, seg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		given, err := segment.Decode([]byte(saved.Tree), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		u, evs, err := env.eng.UserData(ctx, demo.AppID, heavyUser)
+		if err != nil {
+			b.Fatal(err)
+		}
+		loc, _ := time.LoadLocation(demo.TimeZone)
+		latencies(b, func() {
+			evaluate.Explain(given, given, u, evs, evaluate.Options{AsOf: time.Now(), Location: loc}, evaluate.ExplainOptions{})
+		})
 	})
 	b.Run("CachedCount", func(b *testing.B) {
 		body := fmt.Sprintf(`{"tree":{"type":"segment","segment_id":%q},"as_of":%q}`, seg, env.now.UTC().Truncate(time.Second).Format(time.RFC3339))
