@@ -197,6 +197,7 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", app + "/segments/{id}/versions/{n}", scopeSegments, ratelimit.Queries, s.handle(s.getSegmentVersion)},
 		{"POST", app + "/compile", scopeSegments, ratelimit.Queries, s.handle(s.compileTree)},
 		{"POST", app + "/count", scopeSegments, ratelimit.Queries, s.handle(s.count)},
+		{"POST", app + "/explain", scopeSegments, ratelimit.Queries, s.handle(s.explain)},
 		{"GET", app + "/segments/{id}/members/{user_id}", scopeRead, ratelimit.Queries, s.handle(s.segmentMemberOrWhy)},
 		{"POST", app + "/users/{user_id}/explain", scopeSegments, ratelimit.Queries, s.handle(s.userWhy)},
 		{"POST", app + "/segments/{id}/runs", scopeRead, ratelimit.Queries, s.handle(s.createRun)},

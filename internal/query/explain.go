@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/compile"
-	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -33,39 +32,16 @@ type Explanation struct {
 	Nodes     []NodeCount
 }
 
-// ExplainRequest is a tree to explain: Tree as given and Request with it
-// decoded and expanded.
-type ExplainRequest struct {
-	Request
-	Given            segment.Node
-	ExpandReferences bool
-}
-
-// PrepareExplain decodes and expands a tree like Prepare, keeping the
-// tree as given for the nodes' pointers.
-func (s *Service) PrepareExplain(ctx context.Context, app store.App, tree []byte, pointer string, asOf time.Time, expandRefs bool) (ExplainRequest, error) {
-	req := ExplainRequest{Request: Request{App: app, AsOf: asOf}, ExpandReferences: expandRefs}
-	var err error
-	if req.Loc, err = location(app); err != nil {
-		return req, err
-	}
-	if req.Given, err = segment.Decode(tree, pointer); err != nil {
-		return req, err
-	}
-	req.Tree, err = segment.Expand(ctx, req.Given, pointer, Lookup{Segments: s.cfg.Segments, AppID: app.ID})
-	return req, err
-}
-
 // Explain counts the users of every node of the tree, and the attrition
 // of every and and or, in one engine query (compile.MakeExplain), once
 // the gate admits it. It is not cached: a marketer explains a tree while
 // editing it.
-func (s *Service) Explain(ctx context.Context, req ExplainRequest) (Explanation, error) {
+func (s *Service) Explain(ctx context.Context, req Request, expandRefs bool) (Explanation, error) {
 	wm, err := s.cfg.Fresh.Watermark(ctx, req.App.ID)
 	if err != nil {
 		return Explanation{}, unavailable(err)
 	}
-	ex := NewExplainer(req.Given, req.Tree, req.ExpandReferences)
+	ex := NewExplainer(req.Given, req.Tree, expandRefs)
 	release, err := s.cfg.Gate.Acquire(ctx, req.App.ID)
 	if err != nil {
 		return Explanation{}, err

@@ -83,6 +83,8 @@ type Request struct {
 	App  store.App
 	Loc  *time.Location
 	Tree segment.Node // expanded
+	// Given is the tree as given, its references not expanded.
+	Given segment.Node
 	AsOf time.Time
 	// Warnings are the tree's as given (Warnings), set by Prepare.
 	Warnings []Warning
@@ -97,12 +99,11 @@ func (s *Service) Prepare(ctx context.Context, app store.App, tree []byte, point
 	if req.Loc, err = location(app); err != nil {
 		return req, err
 	}
-	given, err := segment.Decode(tree, pointer)
-	if err != nil {
+	if req.Given, err = segment.Decode(tree, pointer); err != nil {
 		return req, err
 	}
-	req.Warnings = Warnings(given, pointer, asOf, req.Loc)
-	req.Tree, err = segment.Expand(ctx, given, pointer, Lookup{Segments: s.cfg.Segments, AppID: app.ID})
+	req.Warnings = Warnings(req.Given, pointer, asOf, req.Loc)
+	req.Tree, err = segment.Expand(ctx, req.Given, pointer, Lookup{Segments: s.cfg.Segments, AppID: app.ID})
 	return req, err
 }
 
