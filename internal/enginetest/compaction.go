@@ -211,9 +211,11 @@ func eraseAgreement(t *testing.T, c Compaction, stored *dataset.Data, cases []Ca
 		t.Fatal("the failing erasure succeeded")
 	}
 	for _, id := range erased {
+		began := time.Now()
 		if err := c.Eraser.EraseUser(ctx, c.AppID, id); err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("erasing %s (%d events) took %s", id, n[id], time.Since(began))
 		if _, err := c.Writer.GetUser(ctx, c.AppID, id); !errors.Is(err, record.ErrNotFound) {
 			t.Fatalf("GetUser(%s) after the erasure: %v, want not found", id, err)
 		}
