@@ -62,7 +62,15 @@ func (s *Server) userWhy(r *http.Request) (reply, error) {
 // membership (segmentMember), explained node by node with ?explain=true
 // (and each reference's tree with &expand_references=true).
 func (s *Server) segmentMemberOrWhy(r *http.Request) (reply, error) {
-	if !r.URL.Query().Has("explain") {
+	explain, err := queryBool(r, "explain")
+	if err != nil {
+		return reply{}, err
+	}
+	expand, err := queryBool(r, "expand_references")
+	if err != nil {
+		return reply{}, err
+	}
+	if !explain {
 		return s.segmentMember(r)
 	}
 	app, segID, err := s.appAnd(r, "id")
@@ -70,17 +78,6 @@ func (s *Server) segmentMemberOrWhy(r *http.Request) (reply, error) {
 		return reply{}, err
 	}
 	userID, err := pathID(r, "user_id")
-	if err != nil {
-		return reply{}, err
-	}
-	explain, err := queryBool(r, "explain")
-	if err != nil {
-		return reply{}, err
-	}
-	if !explain {
-		return s.segmentMember(r)
-	}
-	expand, err := queryBool(r, "expand_references")
 	if err != nil {
 		return reply{}, err
 	}
@@ -92,7 +89,8 @@ func (s *Server) segmentMemberOrWhy(r *http.Request) (reply, error) {
 		"user_known": w.UserKnown, "nodes": w.Nodes}), nil
 }
 
-// queryBool reads ?name=true|false (absent: false).
+// queryBool reads ?name=true|false (absent: false); any other value is
+// refused.
 func queryBool(r *http.Request, name string) (bool, error) {
 	q := r.URL.Query()
 	if !q.Has(name) {

@@ -178,6 +178,7 @@ func TestUserExplainRoute(t *testing.T) {
 	e.want(e.do("GET", "/v1/apps/tokyo/segments/"+seg["id"].(string)+"/members/alice?explain=yes", adminKey, nil), 400, CodeInvalidArgument, "/explain")
 	e.want(e.do("GET", "/v1/apps/tokyo/segments/"+seg["id"].(string)+"/members/alice?explain=true&expand_references=1", adminKey, nil), 400, CodeInvalidArgument, "/expand_references")
 	e.want(e.do("GET", "/v1/apps/tokyo/segments/seg_nope/members/alice?explain=true", adminKey, nil), 404, CodeNotFound, "")
+	e.want(e.do("GET", "/v1/apps/tokyo/segments/"+seg["id"].(string)+"/members/alice?expand_references=null", adminKey, nil), 400, CodeInvalidArgument, "/expand_references")
 
 	// tenancy and scopes: another app's key is 404, a key without the
 	// segments scope 403
