@@ -209,10 +209,10 @@ func (x *explainer) attribute(out *Explanation, n *segment.Attribute) bool {
 
 func (x *explainer) event(out *Explanation, n *segment.Event) bool {
 	out.Event, out.Op, out.Value = n.Event, string(n.Op), operand(n)
-	out.Aggregate = &AggregateValue{Fn: string(n.Aggregate.Fn), Property: n.Aggregate.Property}
 	if x.unobserved {
 		return false
 	}
+	out.Aggregate = &AggregateValue{Fn: string(n.Aggregate.Fn), Property: n.Aggregate.Property}
 	r := x.e.event(n)
 	x.bounds(out, r.bounds)
 	matching := len(r.matching)

@@ -313,7 +313,7 @@ func TestExplainReferences(t *testing.T) {
 		t.Fatalf("unobserved pointers %q", got)
 	}
 	for _, n := range un {
-		if n.Member || n.Missing || n.Aggregate != nil && n.Aggregate.Defined || n.MatchingEvents != nil {
+		if n.Member || n.Missing || n.Values != nil || n.Aggregate != nil || n.MatchingEvents != nil || n.Reason != "" {
 			t.Errorf("unobserved %+v", n)
 		}
 	}
