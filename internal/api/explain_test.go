@@ -1,32 +1,17 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/segmentd/segmentd/internal/engine/duckdb"
-	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 // TestExplain: POST …/explain answers every node's count and the
 // attrition of and/or, with a reference as one node or its tree under
 // it; another app's users never count, and another app's key gets 404.
 func TestExplain(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	eng, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
+	st, eng := embedded(t)
 	srv := httptest.NewServer(New(Config{Store: st, Engine: eng, Fresh: eng, AdminKey: adminKey, QueryTimeout: 30 * time.Second}))
 	t.Cleanup(srv.Close)
 	c := client{t: t, base: srv.URL}

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -59,16 +58,7 @@ type faultData struct {
 func newFaultData(t *testing.T) faultData {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	eng, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
+	st, eng := embedded(t)
 	if _, err := st.CreateApp(ctx, store.App{ID: "corpus", TimeZone: corpus.TimeZone}); err != nil {
 		t.Fatal(err)
 	}

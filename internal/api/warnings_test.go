@@ -1,15 +1,10 @@
 package api
 
 import (
-	"context"
 	"net/http/httptest"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/segmentd/segmentd/internal/engine/duckdb"
-	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
 
 // warningsOf returns a reply's warnings as "pointer code", failing when
@@ -35,17 +30,7 @@ func warningsOf(t *testing.T, m map[string]any) []string {
 // that cannot change its result succeed and list them; without any, the
 // list is empty, not absent.
 func TestWarnings(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "segmentd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	eng, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
+	st, eng := embedded(t)
 	srv := httptest.NewServer(New(Config{Store: st, Engine: eng, Fresh: eng, AdminKey: adminKey, QueryTimeout: 30 * time.Second}))
 	t.Cleanup(srv.Close)
 	c := client{t: t, base: srv.URL}
