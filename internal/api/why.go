@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/evaluate"
+	"github.com/segmentd/segmentd/internal/query"
 )
 
 // Why one user is or is not in a tree: the reference evaluator's
@@ -21,7 +22,11 @@ type whyReply struct {
 // userWhy is POST /v1/apps/{app}/users/{user_id}/explain: a tree of the
 // body, at as_of (default: now, to the second), for one user.
 func (s *Server) userWhy(r *http.Request) (reply, error) {
-	app, err := s.app(r)
+	var in struct {
+		evalFields
+		ExpandReferences bool `json:"expand_references"`
+	}
+	req, err := s.readEval(r, &in, &in.evalFields)
 	if err != nil {
 		return reply{}, err
 	}
@@ -29,29 +34,7 @@ func (s *Server) userWhy(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	body, err := readBody(r)
-	if err != nil {
-		return reply{}, err
-	}
-	var in struct {
-		evalFields
-		ExpandReferences bool `json:"expand_references"`
-	}
-	if err := decodeStrict(body, &in); err != nil {
-		return reply{}, err
-	}
-	if len(in.Tree) == 0 || string(in.Tree) == "null" {
-		return reply{}, errorf(CodeInvalidTree, "/tree", "tree is required")
-	}
-	asOf, err := s.resolveAsOf(in.AsOf)
-	if err != nil {
-		return reply{}, err
-	}
-	req, err := s.svc.PrepareWhy(r.Context(), app, in.Tree, "/tree", asOf, userID, in.ExpandReferences)
-	if err != nil {
-		return reply{}, err
-	}
-	w, err := s.svc.Why(r.Context(), req)
+	w, err := s.svc.Why(r.Context(), query.WhyRequest{Request: req, UserID: userID, ExpandReferences: in.ExpandReferences})
 	if err != nil {
 		return reply{}, err
 	}

@@ -85,7 +85,7 @@ type Request struct {
 	Tree segment.Node // expanded
 	// Given is the tree as given, its references not expanded.
 	Given segment.Node
-	AsOf time.Time
+	AsOf  time.Time
 	// Warnings are the tree's as given (Warnings), set by Prepare.
 	Warnings []Warning
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/segmentd/segmentd/internal/evaluate"
 	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
-	"github.com/segmentd/segmentd/segment"
 )
 
 // Why is why one user is or is not in a tree: the reference evaluator's
@@ -25,29 +24,11 @@ type Why struct {
 	Nodes   []evaluate.Explanation
 }
 
-// WhyRequest is a tree to explain for one user: Given as written,
-// Request.Tree expanded as a count expands it.
+// WhyRequest is a tree to explain for one user.
 type WhyRequest struct {
 	Request
-	Given            segment.Node
 	UserID           string
 	ExpandReferences bool
-}
-
-// PrepareWhy decodes a tree (pointer: where it sits in the caller's
-// document) and expands its references in the app, as Prepare does,
-// keeping the tree as given for the nodes' pointers.
-func (s *Service) PrepareWhy(ctx context.Context, app store.App, tree []byte, pointer string, asOf time.Time, userID string, expandRefs bool) (WhyRequest, error) {
-	req := WhyRequest{Request: Request{App: app, AsOf: asOf}, UserID: userID, ExpandReferences: expandRefs}
-	var err error
-	if req.Loc, err = location(app); err != nil {
-		return req, err
-	}
-	if req.Given, err = segment.Decode(tree, pointer); err != nil {
-		return req, err
-	}
-	req.Tree, err = segment.Expand(ctx, req.Given, pointer, Lookup{Segments: s.cfg.Segments, AppID: app.ID})
-	return req, err
 }
 
 // Why explains a tree for one user over the user's own data as the fresh
@@ -78,11 +59,11 @@ func (s *Service) MemberWhy(ctx context.Context, app store.App, segmentID, userI
 	if err != nil {
 		return Why{}, err
 	}
-	req, err := s.PrepareWhy(ctx, app, []byte(seg.Tree), "", now.UTC().Truncate(time.Microsecond), userID, expandRefs)
+	req, err := s.Prepare(ctx, app, []byte(seg.Tree), "", now.UTC().Truncate(time.Microsecond))
 	if err != nil {
 		return Why{}, fmt.Errorf("segment %s version %d: %w", segmentID, seg.Version, err)
 	}
-	w, err := s.Why(ctx, req)
+	w, err := s.Why(ctx, WhyRequest{Request: req, UserID: userID, ExpandReferences: expandRefs})
 	w.Version = seg.Version
 	return w, err
 }
