@@ -187,6 +187,9 @@ func CompactionAgreement(t *testing.T, c Compaction) {
 	began = time.Now()
 	t.Run("explain-after-second-compaction", func(t *testing.T) { ExplainAgreement(t, c.Engine, setup(), cases) })
 	t.Logf("explain-after-second-compaction: %d trees on %s in %s", len(cases), c.Engine.Dialect().Name, time.Since(began))
+	began = time.Now()
+	t.Run("why-after-second-compaction", func(t *testing.T) { WhyAgreement(t, c.Engine, setup(), sample, 4, 2) })
+	t.Logf("why-after-second-compaction: %d trees on %s in %s", len(sample), c.Engine.Dialect().Name, time.Since(began))
 	eraseAgreement(t, c, stored, cases[:40], agree)
 }
 

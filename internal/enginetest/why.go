@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/segmentd/segmentd/internal/compile"
@@ -18,12 +19,10 @@ import (
 // explains perCase users drawn with the seed (half from the members when
 // there are any, the rest from the data's users) and UnknownUser, each
 // over the user's own data in s.Data, with references expanded under
-// their pointers. The root's member must be the engine's membership of
-// the user; every node of the explanation is checked by checkNodes when
-// it is set (nil: the root only), with the user's membership by the
-// engine.
-func WhyAgreement(t *testing.T, eng engine.Engine, s Setup, cases []Case, perCase int, seed uint64,
-	checkNodes func(t *testing.T, user string, nodes []evaluate.Explanation)) {
+// their pointers. Every node's member must be the user's membership in
+// the engine's members of that node alone (its own query, run once per
+// node and case).
+func WhyAgreement(t *testing.T, eng engine.Engine, s Setup, cases []Case, perCase int, seed uint64) {
 	t.Helper()
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(seed, seed^0x3779))
@@ -47,14 +46,32 @@ func WhyAgreement(t *testing.T, eng engine.Engine, s Setup, cases []Case, perCas
 			if c.Location != nil {
 				loc = c.Location
 			}
-			q, err := compile.Compile(expanded, eng.Dialect(), compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: loc, Split: s.Split}, eng.Tables())
-			if err != nil {
-				t.Fatalf("compile: %v", err)
+			// The engine's members of each node alone, by the node's
+			// pointer in the expanded tree (where an expanded reference's
+			// tree stands at the reference's pointer, without /tree).
+			byPtr := map[string]segment.Node{}
+			segment.Walk(expanded, "", func(n segment.Node, ptr string, _ int) bool {
+				byPtr[ptr] = n
+				return true
+			})
+			nodeMembers := map[string][]string{}
+			membersOf := func(ptr string) []string {
+				ptr = strings.Replace(ptr, "/tree", "", 1)
+				if m, ok := nodeMembers[ptr]; ok {
+					return m
+				}
+				q, err := compile.Compile(byPtr[ptr], eng.Dialect(), compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: loc, Split: s.Split}, eng.Tables())
+				if err != nil {
+					t.Fatalf("compile %q: %v", ptr, err)
+				}
+				m, err := engine.Members(ctx, eng, q)
+				if err != nil {
+					t.Fatalf("run %q: %v\n%s", ptr, err, q.Text)
+				}
+				nodeMembers[ptr] = m
+				return m
 			}
-			got, err := engine.Members(ctx, eng, q)
-			if err != nil {
-				t.Fatalf("run: %v\n%s", err, q.Text)
-			}
+			got := membersOf("")
 			picked := []string{UnknownUser}
 			for range perCase / 2 {
 				if len(got) > 0 {
@@ -73,11 +90,13 @@ func WhyAgreement(t *testing.T, eng engine.Engine, s Setup, cases []Case, perCas
 					nodes = evaluate.Unobserved(given, expanded, xopt)
 				}
 				_, inEngine := slices.BinarySearch(got, id)
-				if len(nodes) == 0 || nodes[0].Pointer != "" || nodes[0].Member != inEngine {
-					t.Errorf("user %q: the explanation's root %+v, the %s query's membership %v\nSQL:\n%s", id, nodes[:min(1, len(nodes))], eng.Dialect().Name, inEngine, q.Text)
+				if len(nodes) == 0 || nodes[0].Pointer != "" {
+					t.Fatalf("user %q: the explanation does not start at the root: %+v", id, nodes[:min(1, len(nodes))])
 				}
-				if checkNodes != nil {
-					checkNodes(t, id, nodes)
+				for _, n := range nodes {
+					if _, in := slices.BinarySearch(membersOf(n.Pointer), id); n.Member != in {
+						t.Errorf("user %q, node %q (%s): the explanation's member %v, the %s query's %v", id, n.Pointer, n.Type, n.Member, eng.Dialect().Name, in)
+					}
 				}
 				checked++
 				if inEngine {
