@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/engine"
@@ -22,18 +23,7 @@ func ExplainAgreement(t *testing.T, eng engine.Engine, s Setup, cases []Case) {
 	byUser := s.Data.EventsByUser()
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			given, err := segment.Decode(c.JSON, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			expanded, err := segment.Expand(ctx, given, "", s.Lookup)
-			if err != nil {
-				t.Fatal(err)
-			}
-			loc := s.Location
-			if c.Location != nil {
-				loc = c.Location
-			}
+			given, expanded, loc := c.trees(t, s)
 			ex := query.NewExplainer(given, expanded, true)
 			opt := compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: loc, Split: s.Split}
 			q, err := compile.CompileExplain(expanded, ex.Columns, eng.Dialect(), opt, eng.Tables())
@@ -75,4 +65,21 @@ func columnTree(c compile.Column) segment.Node {
 		return &segment.Or{Children: c.Nodes}
 	}
 	return &segment.And{Children: c.Nodes}
+}
+
+// trees decodes the case's tree, expands it with s.Lookup, and gives the
+// app's time zone for it.
+func (c Case) trees(t *testing.T, s Setup) (given, expanded segment.Node, loc *time.Location) {
+	t.Helper()
+	given, err := segment.Decode(c.JSON, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if expanded, err = segment.Expand(context.Background(), given, "", s.Lookup); err != nil {
+		t.Fatal(err)
+	}
+	if loc = s.Location; c.Location != nil {
+		loc = c.Location
+	}
+	return given, expanded, loc
 }

@@ -34,18 +34,7 @@ func WhyAgreement(t *testing.T, eng engine.Engine, s Setup, cases []Case, perCas
 	var checked, members int
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			given, err := segment.Decode(c.JSON, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			expanded, err := segment.Expand(ctx, given, "", s.Lookup)
-			if err != nil {
-				t.Fatal(err)
-			}
-			loc := s.Location
-			if c.Location != nil {
-				loc = c.Location
-			}
+			given, expanded, loc := c.trees(t, s)
 			// The engine's members of each node alone, by the node's
 			// pointer in the expanded tree (where an expanded reference's
 			// tree stands at the reference's pointer, without /tree).
