@@ -53,3 +53,18 @@ type Run struct {
 	// is deleted, and no reader or new run may use it again. Zero if never.
 	PurgedAt time.Time
 }
+
+// RunPage selects a page of one segment's runs, newest first (by CreatedAt,
+// then ID, both descending): what ListRuns returns.
+type RunPage struct {
+	// BeforeCreatedAt and BeforeID continue a listing after the run last
+	// returned (its CreatedAt and ID); an empty BeforeID starts at the
+	// newest.
+	BeforeCreatedAt time.Time
+	BeforeID        string
+	// Limit is the most runs returned (0 or less: none).
+	Limit int
+	// Succeeded keeps only the succeeded runs not purged: those whose
+	// members can still be read.
+	Succeeded bool
+}

@@ -154,6 +154,33 @@ func (s *SQL) ReusableRuns(ctx context.Context, appID, key string, succeededSinc
 	return runs, nil
 }
 
+// ListRuns returns a page of the runs of an app's segment, newest first
+// (created_at, then run_id, descending); page.Succeeded keeps only the
+// succeeded runs not purged. A segment with no runs, or another app's, has
+// an empty page.
+func (s *SQL) ListRuns(ctx context.Context, appID, segmentID string, page store.RunPage) ([]store.Run, error) {
+	if page.Limit <= 0 {
+		return []store.Run{}, nil
+	}
+	q := `SELECT ` + runColumns + ` FROM runs WHERE app_id = ? AND segment_id = ?`
+	args := []any{appID, segmentID}
+	if page.BeforeID != "" {
+		before := s.timeArg(page.BeforeCreatedAt)
+		q += ` AND (created_at < ? OR (created_at = ? AND run_id < ?))`
+		args = append(args, before, before, page.BeforeID)
+	}
+	if page.Succeeded {
+		q += ` AND state = ? AND purged_at IS NULL`
+		args = append(args, store.RunSucceeded)
+	}
+	q += ` ORDER BY created_at DESC, run_id DESC LIMIT ?`
+	runs, err := s.selectRuns(ctx, q, append(args, page.Limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: runs of segment %q: %w", segmentID, err)
+	}
+	return runs, nil
+}
+
 func (s *SQL) selectRuns(ctx context.Context, q string, args ...any) ([]store.Run, error) {
 	var rows []runRow
 	if err := s.r.SelectContext(ctx, &rows, q, args...); err != nil {

@@ -343,3 +343,64 @@ func testPurgeRun(t *testing.T, s *SQL) {
 		t.Fatalf("purged canceled run %+v", r)
 	}
 }
+
+// testListRuns: ListRuns pages through one segment's runs newest first,
+// continues after the last run of a page, keeps to the app and the
+// segment, and with Succeeded returns only the succeeded runs not purged.
+func testListRuns(t *testing.T, s *SQL) {
+	ctx := ctxT(t)
+	mkApp(t, s, "shop")
+	mkApp(t, s, "bakery")
+	var runs []store.Run
+	for i := range 7 {
+		runs = append(runs, mkRun(t, s, "shop", fmt.Sprint("k", i)))
+	}
+	mkRun(t, s, "bakery", "k")
+	must(s.CreateRun(ctx, store.Run{AppID: "shop", SegmentID: "other", Version: 1, AsOf: asOf, Key: "k"}))
+	want := slices.Clone(runs)
+	slices.SortFunc(want, func(a, b store.Run) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	page := func(p store.RunPage) []string {
+		return runIDs(must(s.ListRuns(ctx, "shop", "seg", p)))
+	}
+	var got []string
+	p := store.RunPage{Limit: 3}
+	for {
+		rs := must(s.ListRuns(ctx, "shop", "seg", p))
+		got = append(got, runIDs(rs)...)
+		if len(rs) < p.Limit {
+			break
+		}
+		last := rs[len(rs)-1]
+		p.BeforeCreatedAt, p.BeforeID = last.CreatedAt, last.ID
+	}
+	if !slices.Equal(got, runIDs(want)) {
+		t.Fatalf("pages of 3: %v, want %v", got, runIDs(want))
+	}
+	if got := page(store.RunPage{Limit: 0}); len(got) != 0 {
+		t.Fatalf("limit 0: %v", got)
+	}
+	if got := runIDs(must(s.ListRuns(ctx, "bakery", "nope", store.RunPage{Limit: 10}))); len(got) != 0 {
+		t.Fatalf("a segment without runs: %v", got)
+	}
+	// Succeeded: runs 1, 3 and 5 succeed, 5 is purged, 2 fails.
+	count := int64(1)
+	for _, i := range []int{1, 3, 5} {
+		applied(s.FinishRun(ctx, store.Run{AppID: "shop", ID: runs[i].ID, State: store.RunSucceeded, Count: &count, Snapshot: "local:x"}))
+	}
+	applied(s.FinishRun(ctx, store.Run{AppID: "shop", ID: runs[2].ID, State: store.RunFailed, Error: "no"}))
+	applied(s.PurgeRun(ctx, "shop", runs[5].ID))
+	if got := page(store.RunPage{Limit: 10, Succeeded: true}); !slices.Equal(got, []string{runs[3].ID, runs[1].ID}) {
+		t.Fatalf("succeeded: %v, want %v", got, []string{runs[3].ID, runs[1].ID})
+	}
+	if got := page(store.RunPage{Limit: 1, Succeeded: true, BeforeCreatedAt: runs[3].CreatedAt, BeforeID: runs[3].ID}); !slices.Equal(got, []string{runs[1].ID}) {
+		t.Fatalf("succeeded before run 3: %v", got)
+	}
+	if got := page(store.RunPage{Limit: 1, Succeeded: true, BeforeCreatedAt: runs[1].CreatedAt, BeforeID: runs[1].ID}); len(got) != 0 {
+		t.Fatalf("succeeded before run 1: %v", got)
+	}
+}
