@@ -135,3 +135,59 @@ func Delete(ctx context.Context, store cache.Store, key string) error {
 	}
 	return nil
 }
+
+// Iter returns an iterator over the IDs greater than after ("": from the
+// first), in ascending order: Scan turned inside out, so that two
+// snapshots can be walked side by side (Diff). It holds one decoded chunk
+// at a time.
+func (r *Reader) Iter(after string) *Iter {
+	i := max(sort.Search(len(r.m.Chunks), func(i int) bool { return r.m.Chunks[i].First > after })-1, 0)
+	return &Iter{r: r, after: after, next: i}
+}
+
+// Iter walks a snapshot's IDs (Reader.Iter). It is not safe for concurrent
+// use.
+type Iter struct {
+	r     *Reader
+	after string
+	next  int      // the next chunk to fetch
+	ids   []string // what is left of the current chunk
+	d     chunkDecoder
+	id    string
+	err   error
+}
+
+// Next moves to the next ID and reports whether there is one: false at the
+// end, and after an error (Err). ctx bounds the chunk it may fetch.
+func (it *Iter) Next(ctx context.Context) bool {
+	for len(it.ids) == 0 {
+		if it.err != nil || it.next >= len(it.r.m.Chunks) {
+			return false
+		}
+		if it.err = ctx.Err(); it.err != nil {
+			return false
+		}
+		ids, err := it.r.chunk(ctx, &it.d, it.next)
+		if err != nil {
+			it.err = err
+			return false
+		}
+		it.next++
+		if it.after != "" {
+			ids = ids[sort.Search(len(ids), func(j int) bool { return ids[j] > it.after }):]
+			if len(ids) > 0 {
+				it.after = "" // every later ID is greater
+			}
+		}
+		it.ids = ids
+	}
+	it.id, it.ids = it.ids[0], it.ids[1:]
+	return true
+}
+
+// ID is the current ID, after Next returned true.
+func (it *Iter) ID() string { return it.id }
+
+// Err is the error that ended the iteration, nil at the end of the IDs.
+// A chunk that has expired or been evicted since Open wraps ErrNotFound.
+func (it *Iter) Err() error { return it.err }

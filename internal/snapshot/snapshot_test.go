@@ -29,6 +29,7 @@ var storeCases = []struct {
 	{"Replace", testReplace},
 	{"Corrupt", testCorrupt},
 	{"Delete", testDelete},
+	{"Diff", testDiff},
 }
 
 func TestStores(t *testing.T) {
