@@ -25,6 +25,7 @@ import (
 
 	"github.com/segmentd/segmentd/internal/admit"
 	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/internal/console"
 	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/ingest"
 	"github.com/segmentd/segmentd/internal/query"
@@ -41,6 +42,7 @@ type Store interface {
 	runs.Store
 	GetRun(ctx context.Context, appID, runID string) (store.Run, error)
 	PurgeRun(ctx context.Context, appID, runID string) (store.Run, bool, error)
+	ListRuns(ctx context.Context, appID, segmentID string, page store.RunPage) ([]store.Run, error)
 	Ping(ctx context.Context) error
 	CreateApp(ctx context.Context, a store.App) (store.App, error)
 	GetApp(ctx context.Context, appID string) (store.App, error)
@@ -179,6 +181,10 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", "/readyz", scopePublic, "", s.handle(s.readyz)},
 		{"GET", "/v1/openapi.json", scopePublic, "", http.HandlerFunc(s.openAPI)},
 		{"GET", "/metrics", scopePublic, "", s.metrics.handler()},
+		// The segment console (internal/console): public files, not API
+		// routes (no OpenAPI entry); it calls the API with the user's key.
+		{"GET", "/", scopePublic, "", console.Page()},
+		{"GET", console.Prefix + "*", scopePublic, "", console.Assets()},
 		{"POST", "/v1/apps", scopeAdmin, "", s.handle(s.createApp)},
 		{"GET", app, scopeRead, ratelimit.Queries, s.handle(s.getApp)},
 		{"POST", app + "/keys", scopeAdmin, "", s.handle(s.createKey)},
@@ -198,6 +204,7 @@ func (s *Server) endpoints() []endpoint {
 		{"POST", app + "/compile", scopeSegments, ratelimit.Queries, s.handle(s.compileTree)},
 		{"POST", app + "/count", scopeSegments, ratelimit.Queries, s.handle(s.count)},
 		{"POST", app + "/explain", scopeSegments, ratelimit.Queries, s.handle(s.explain)},
+		{"GET", app + "/schema", scopeSegments, ratelimit.Queries, s.handle(s.schema)},
 		{"GET", app + "/segments/{id}/members/{user_id}", scopeRead, ratelimit.Queries, s.handle(s.segmentMemberOrWhy)},
 		{"POST", app + "/users/{user_id}/explain", scopeSegments, ratelimit.Queries, s.handle(s.userWhy)},
 		{"POST", app + "/segments/{id}/runs", scopeRead, ratelimit.Queries, s.handle(s.createRun)},
@@ -206,6 +213,10 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", app + "/runs/{run}/members", scopeRead, ratelimit.Exports, s.handle(s.runMembers)},
 		{"GET", app + "/runs/{run}/members.txt", scopeRead, ratelimit.Exports, s.streamMembers(false)},
 		{"GET", app + "/runs/{run}/members.csv", scopeRead, ratelimit.Exports, s.streamMembers(true)},
+		{"GET", app + "/segments/{id}/runs", scopeRead, ratelimit.Queries, s.handle(s.listRuns)},
+		{"GET", app + "/runs/{run}/diff", scopeRead, ratelimit.Exports, s.handle(s.runDiff)},
+		{"GET", app + "/runs/{run}/diff/entered.txt", scopeRead, ratelimit.Exports, s.streamDiff(true)},
+		{"GET", app + "/runs/{run}/diff/exited.txt", scopeRead, ratelimit.Exports, s.streamDiff(false)},
 	}
 }
 

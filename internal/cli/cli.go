@@ -198,6 +198,7 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) e
 	if c.AdminKey == "" {
 		fmt.Fprintf(stdout, "admin key:     %s (kept in %s)\n", adminKey, filepath.Join(c.DataDir, "admin.key"))
 	}
+	fmt.Fprintf(stdout, "console:       %s/ (sign in with a key above; app %q for the demo)\n", url, demo.AppID)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
