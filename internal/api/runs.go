@@ -93,8 +93,12 @@ type runReply struct {
 	Watermark  *time.Time `json:"watermark"`
 	Error      *string    `json:"error"`
 	CreatedAt  time.Time  `json:"created_at"`
+	StartedAt  *time.Time `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at"`
 	PurgedAt   *time.Time `json:"purged_at,omitempty"` // present once purged
+	// Scheduled is whether a segment's schedule started the run: false
+	// until schedules exist (the console shows it already).
+	Scheduled bool `json:"scheduled"`
 }
 
 func toRunReply(r store.Run) runReply {
@@ -106,6 +110,10 @@ func toRunReply(r store.Run) runReply {
 	}
 	if r.Error != "" {
 		out.Error = &r.Error
+	}
+	if !r.StartedAt.IsZero() {
+		st := r.StartedAt.UTC()
+		out.StartedAt = &st
 	}
 	if !r.FinishedAt.IsZero() {
 		f := r.FinishedAt.UTC()
@@ -159,6 +167,61 @@ func (s *Server) getRun(r *http.Request) (reply, error) {
 		return reply{}, err
 	}
 	return ok(toRunReply(run)), nil
+}
+
+// cursorRuns tags the cursors of a segment's run history: the last run's
+// created_at (RFC 3339) and ID, separated by a space.
+const cursorRuns = "runs"
+
+// listRuns is a segment's run history, newest first, a page at a time.
+func (s *Server) listRuns(r *http.Request) (reply, error) {
+	app, segID, err := s.appAnd(r, "id")
+	if err != nil {
+		return reply{}, err
+	}
+	limit, err := queryLimit(r, defaultListLimit, maxListLimit)
+	if err != nil {
+		return reply{}, err
+	}
+	c, err := queryCursor(r, cursorRuns)
+	if err != nil {
+		return reply{}, err
+	}
+	page := store.RunPage{Limit: limit + 1}
+	if c != "" {
+		at, id, ok := strings.Cut(c, " ")
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if !ok || err != nil || id == "" {
+			return reply{}, errorf(CodeInvalidArgument, "/cursor", "the cursor is not one this list returned")
+		}
+		page.BeforeCreatedAt, page.BeforeID = t, id
+	}
+	runs, err := s.store.ListRuns(r.Context(), app.ID, segID, page)
+	if err != nil {
+		return reply{}, err
+	}
+	if len(runs) == 0 && c == "" {
+		// A run outlives its segment: a deleted segment's runs are
+		// listed; a segment that never had one is not there.
+		if _, err := s.store.GetSegment(r.Context(), app.ID, segID); errors.Is(err, record.ErrNotFound) {
+			return reply{}, errorf(CodeNotFound, "", "no such segment")
+		} else if err != nil {
+			return reply{}, err
+		}
+	}
+	out := struct {
+		Runs       []runReply `json:"runs"`
+		NextCursor string     `json:"next_cursor,omitempty"`
+	}{Runs: []runReply{}}
+	if len(runs) > limit {
+		runs = runs[:limit]
+		last := runs[limit-1]
+		out.NextCursor = encodeCursor(cursorRuns, last.CreatedAt.UTC().Format(time.RFC3339Nano)+" "+last.ID)
+	}
+	for _, run := range runs {
+		out.Runs = append(out.Runs, toRunReply(run))
+	}
+	return ok(out), nil
 }
 
 // run is the run the path names, in the request's app.

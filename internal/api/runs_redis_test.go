@@ -17,3 +17,10 @@ func TestRunPurgeRedis(t *testing.T) {
 	// Snapshot keys are not under the test's prefix: the new run's expires.
 	testRunPurge(t, RunConfig{Cache: r, Local: cache.NewMemory(64 << 20), SnapshotTTL: 10 * time.Minute}, r)
 }
+
+// TestRunDiffRedis is TestRunDiff with the snapshots in the Redis of
+// SEGMENTD_TEST_REDIS: the merge fetches the chunks of both from Redis.
+func TestRunDiffRedis(t *testing.T) {
+	r, _ := cachetest.Redis(t)
+	testRunDiff(t, RunConfig{Cache: r, Local: cache.NewMemory(64 << 20), SnapshotTTL: 10 * time.Minute}, r)
+}

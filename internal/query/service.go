@@ -32,6 +32,7 @@ type Segments interface {
 type Runs interface {
 	GetRun(ctx context.Context, appID, runID string) (store.Run, error)
 	PurgeRun(ctx context.Context, appID, runID string) (store.Run, bool, error)
+	ListRuns(ctx context.Context, appID, segmentID string, page store.RunPage) ([]store.Run, error)
 }
 
 // Canceler cancels a queued or running run and returns it as stored
