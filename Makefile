@@ -3,7 +3,7 @@
 GO       ?= go
 FUZZTIME ?= 30s
 
-.PHONY: lint run build test test-api test-integration test-distributed vet fuzz bench golden segbench
+.PHONY: lint run build test test-api test-ui test-integration test-distributed vet fuzz bench golden segbench
 
 ## run: the server on the embedded default (DuckDB and SQLite in ./data),
 ## with the demo app generated on first start and its key printed
@@ -23,6 +23,12 @@ test: vet
 ## data, a free loopback port; about two minutes
 test-api:
 	bash deploy/local/schemathesis.sh run
+
+## test-ui: the segment console in Debian's chromium (installed when
+## missing) with playwright-core and axe-core from npm (lockfile in
+## internal/console/test), on a server of its own; screenshots to docs/console/
+test-ui:
+	bash deploy/local/ui-test.sh run
 
 ## test-integration: starts the real servers on loopback (installing them
 ## when missing) and runs the whole suite with them, tests tagged

@@ -113,7 +113,7 @@ export class Builder {
     const get = opts.get || (n => n[key] ?? '');
     const set = opts.set || ((n, v) => { n[key] = v; });
     return h('label', { class: `f ${opts.cls || ''}` }, h('span', {}, label), h('input', {
-      type: opts.type || 'text', value: get(node), list: opts.list, placeholder: opts.placeholder, 'data-k': `${ptr}|${key}`,
+      type: opts.type || 'text', class: opts.cls, value: get(node), list: opts.list, placeholder: opts.placeholder, 'data-k': `${ptr}|${key}`,
       size: opts.size, inputmode: opts.inputmode, spellcheck: 'false', autocomplete: 'off',
       oninput: e => this.edit(() => { set(node, e.target.value); }, false),
     }));
