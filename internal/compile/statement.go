@@ -13,7 +13,8 @@ import (
 // written with the convention of segment queries: a value never enters
 // the text; {{param .X}}, or {{params .Xs}} for an IN list, writes its
 // placeholder, and the value travels as a positional parameter in text
-// order. Identifiers come in as data, quoted by QuoteName.
+// order. Identifiers come in as data, quoted by QuoteName; {{source .Q}}
+// writes a relation of Sources with its parameters.
 type Statements struct {
 	tmpl *template.Template
 }
@@ -78,6 +79,19 @@ func statementFuncs(params *[]any) template.FuncMap {
 				marks[i] = param(v.Index(i).Interface())
 			}
 			return strings.Join(marks, ", "), nil
+		},
+		// source writes rendered SQL (Sources) in place, its parameters
+		// in their order.
+		"source": func(q *SQL) string {
+			var b strings.Builder
+			last := 0
+			for i, at := range q.Marks {
+				b.WriteString(q.Text[last:at])
+				b.WriteString(param(q.Params[i]))
+				last = at + 1
+			}
+			b.WriteString(q.Text[last:])
+			return b.String()
 		},
 	}
 }

@@ -49,6 +49,11 @@ type Engine interface {
 	// receives the fraction of the query done, where the engine tells.
 	// An error of fn stops the query and is returned.
 	Stream(ctx context.Context, q *compile.SQL, progress func(float64), fn func(id string) error) error
+	// SchemaSample reads what an app's data dictionary is made from
+	// (ReadSchema): its event names counted, a sample of each name's
+	// events and of its users, within lim, reading the app's data as a
+	// query at asOf does (Split).
+	SchemaSample(ctx context.Context, appID string, asOf time.Time, lim SchemaLimits) (*SchemaSample, error)
 }
 
 // Members collects what Stream returns.
