@@ -13,7 +13,7 @@ export class Builder {
     this.el = el; this.onChange = onChange;
     this.tree = T.newNode('and');
     this.zone = 'UTC';
-    this.dict = { events: [], props: [], attrs: [], segments: [] };
+    this.dict = { events: [], props: [], attrs: [], segments: [], values: {} };
   }
 
   setTree(tree) { this.tree = tree; this.render(); this.onChange(); }
@@ -43,7 +43,9 @@ export class Builder {
     if (!box) return;
     const list = (id, values) => h('datalist', { id }, values.map(v => h('option', { value: v.value ?? v }, v.label ?? undefined)));
     box.replaceChildren(list('dl-events', this.dict.events), list('dl-props', this.dict.props),
-      list('dl-attrs', [...T.BUILTIN_FIELDS, ...this.dict.attrs]), list('dl-segments', this.dict.segments));
+      list('dl-attrs', [...T.BUILTIN_FIELDS, ...this.dict.attrs]), list('dl-segments', this.dict.segments),
+      // frequent values of each path, offered in its value box
+      Object.entries(this.dict.values || {}).map(([path, vs]) => list(idOf('dl-v', path), vs)));
   }
 
   // renderSlot renders the node at ptr; a not is shown as its child marked
@@ -139,7 +141,11 @@ export class Builder {
     } else if (op === 'in' || op === 'not_in') {
       out.push(this.text(ptr, node, 'value', 'Values (comma separated)', { get: n => T.formatList(n.value), set: (n, v) => { n.value = T.parseList(v); } }));
     } else {
-      out.push(this.text(ptr, node, 'value', 'Value', { get: n => T.formatScalar(n.value), set: (n, v) => { n.value = T.parseScalar(v); }, size: 10 }));
+      const path = node.field ?? node.property;
+      out.push(this.text(ptr, node, 'value', 'Value', {
+        get: n => T.formatScalar(n.value), set: (n, v) => { n.value = T.parseScalar(v); }, size: 10,
+        list: path && this.dict.values && this.dict.values[path] ? idOf('dl-v', path) : undefined,
+      }));
     }
     return out;
   }

@@ -1,25 +1,28 @@
 // The data dictionary (GET /v1/apps/{app}/schema), when the server has
-// it: suggestions for event names, property paths and attribute keys.
-// A 404 means this server has no dictionary yet; the builder then works
-// without suggestions. The answer is read leniently (arrays of objects or
-// maps keyed by name), so small changes of its shape do not break the
-// console.
+// it: suggestions for event names, property paths, attribute keys and
+// their frequent values. A 404 means this server has no dictionary; the
+// builder then works without suggestions (every failure here is quiet:
+// suggestions are a help, never a requirement).
+import { formatScalar } from './tree.js';
 
-const names = (x, key) => {
-  if (!x) return [];
-  if (Array.isArray(x)) return x.map(e => (typeof e === 'string' ? e : e[key] ?? e.name ?? e.path ?? e.key)).filter(Boolean);
-  return Object.keys(x);
-};
+const paths = list => (Array.isArray(list) ? list.map(p => p.path).filter(Boolean) : []);
+const values = list => Object.fromEntries((Array.isArray(list) ? list : [])
+  .filter(p => p.values && p.values.length).map(p => [p.path, p.values.map(v => formatScalar(v.value))]));
 
 export async function loadDictionary(client) {
   let s;
-  try { s = await client.get('/schema'); } catch { return null; } // 404: not there; any other failure: no suggestions
-  const events = Array.isArray(s.events) ? s.events : Object.entries(s.events || {}).map(([name, e]) => ({ name, ...e }));
-  const props = new Set();
-  for (const e of events) for (const p of names(e.properties, 'path')) props.add(p);
+  try { s = await client.get('/schema'); } catch { return null; }
+  const events = Array.isArray(s.events) ? s.events : [];
+  const props = new Set(), propValues = {};
+  for (const e of events) {
+    for (const p of paths(e.properties)) props.add(p);
+    for (const [p, vs] of Object.entries(values(e.properties))) propValues[p] = [...new Set([...(propValues[p] || []), ...vs])];
+  }
+  const users = s.users || {};
   return {
-    events: events.map(e => ({ value: e.name, label: e.count !== undefined ? `${e.count} events` : undefined })),
+    events: events.map(e => ({ value: e.name, label: e.count !== undefined ? `${e.count.toLocaleString('en-US')} events` : undefined })),
     props: [...props].sort(),
-    attrs: names(s.attributes || s.user_attributes || s.users, 'key'),
+    attrs: paths(users.attributes),
+    values: { ...propValues, ...values(users.attributes) },
   };
 }
