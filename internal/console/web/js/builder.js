@@ -33,7 +33,11 @@ export class Builder {
     this.el.replaceChildren(this.renderSlot('', this.tree, true), h('div', { id: 'builder-lists' }));
     this.renderLists();
     if (focusKey) {
-      const target = this.el.querySelector(`[data-k="${CSS.escape(focusKey)}"]`);
+      // the same control, or, when the node moved where that button is not
+      // shown (moved to the top: no "up"), another button of the node
+      const ptr = focusKey.slice(0, focusKey.lastIndexOf('|'));
+      const keys = [focusKey, ...['up', 'down', 'in', 'out', 'wrap'].map(n => `${ptr}|${n}`)];
+      const target = keys.map(key => this.el.querySelector(`[data-k="${CSS.escape(key)}"]`)).find(Boolean);
       if (target) target.focus();
     }
   }
