@@ -233,7 +233,8 @@ func (s *SQL) FinishRun(ctx context.Context, end store.Run) (r store.Run, ok boo
 		set += `, progress = 1, member_count = ?, watermark = ?, snapshot = ?`
 		args = append(args, *end.Count, s.nullTimeArg(end.Watermark), end.Snapshot)
 	}
-	return s.transition(ctx, end.AppID, end.ID, []store.RunState{store.RunQueued, store.RunRunning}, set, args...)
+	// The webhooks' outbox rows commit with the final state (or not at all).
+	return s.transitionThen(ctx, end.AppID, end.ID, []store.RunState{store.RunQueued, store.RunRunning}, s.enqueueDeliveries, set, args...)
 }
 
 // PurgeRun records that a final run's members are purged: its PurgedAt is
@@ -249,6 +250,14 @@ func (s *SQL) PurgeRun(ctx context.Context, appID, runID string) (r store.Run, o
 // the states from, and returns the run as it is afterwards. The state is
 // checked both by the locking read and in the UPDATE's WHERE.
 func (s *SQL) transition(ctx context.Context, appID, runID string, from []store.RunState, set string, args ...any) (store.Run, bool, error) {
+	return s.transitionThen(ctx, appID, runID, from, nil, set, args...)
+}
+
+// transitionThen is transition, and then, when the run changed, calls
+// then (if not nil) in the same transaction with the run as it is
+// afterwards.
+func (s *SQL) transitionThen(ctx context.Context, appID, runID string, from []store.RunState,
+	then func(ctx context.Context, tx *sqlx.Tx, r runRow) error, set string, args ...any) (store.Run, bool, error) {
 	var r runRow
 	var ok bool
 	err := s.write(ctx, func(tx *sqlx.Tx) error {
@@ -277,7 +286,10 @@ func (s *SQL) transition(ctx context.Context, appID, runID string, from []store.
 		if _, err := tx.ExecContext(ctx, q, qargs...); err != nil {
 			return err
 		}
-		return get()
+		if err := get(); err != nil || then == nil {
+			return err
+		}
+		return then(ctx, tx, r)
 	})
 	if err != nil {
 		if errors.Is(err, record.ErrNotFound) {
