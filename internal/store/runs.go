@@ -52,6 +52,13 @@ type Run struct {
 	// PurgedAt is when its members were purged (PurgeRun): its snapshot
 	// is deleted, and no reader or new run may use it again. Zero if never.
 	PurgedAt time.Time
+	// Scheduled is whether a segment's schedule created the run (its AsOf
+	// is the slot).
+	Scheduled bool
+	// LeaseUntil is when the lease of the server that queued or runs it
+	// ends (runs.Config.Lease): after it, any server may take the run.
+	// Zero: no lease.
+	LeaseUntil time.Time
 }
 
 // RunPage selects a page of one segment's runs, newest first (by CreatedAt,

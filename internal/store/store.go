@@ -111,6 +111,10 @@ type Segment struct {
 	Refs        []string  `db:"-"`
 	CreatedAt   time.Time `db:"created_at"` // of the segment (version 1)
 	UpdatedAt   time.Time `db:"updated_at"` // of this version
+	// Schedule is the version's schedule as canonical JSON
+	// ({"every":"1h"} or {"cron":"0 6 * * *"}, internal/schedule); empty
+	// for none.
+	Schedule string `db:"schedule"`
 }
 
 // Compaction is an app's compaction state on the distributed path. History

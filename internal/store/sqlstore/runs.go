@@ -16,7 +16,7 @@ import (
 	"github.com/segmentd/segmentd/internal/store"
 )
 
-const runColumns = `run_id, app_id, segment_id, version, state, progress, member_count, as_of, watermark, error, dedupe_key, snapshot, created_at, started_at, finished_at, purged_at`
+const runColumns = `run_id, app_id, segment_id, version, state, progress, member_count, as_of, watermark, error, dedupe_key, snapshot, created_at, started_at, finished_at, purged_at, scheduled, lease_until`
 
 type runRow struct {
 	ID         string        `db:"run_id"`
@@ -35,6 +35,8 @@ type runRow struct {
 	StartedAt  dbTime        `db:"started_at"`
 	FinishedAt dbTime        `db:"finished_at"`
 	PurgedAt   dbTime        `db:"purged_at"`
+	Scheduled  bool          `db:"scheduled"`
+	LeaseUntil dbTime        `db:"lease_until"`
 }
 
 func (r runRow) run() store.Run {
@@ -44,6 +46,7 @@ func (r runRow) run() store.Run {
 		AsOf: r.AsOf.Time, Watermark: r.Watermark.Time,
 		Error: r.Error, Key: r.Key, Snapshot: r.Snapshot,
 		CreatedAt: r.CreatedAt.Time, StartedAt: r.StartedAt.Time, FinishedAt: r.FinishedAt.Time, PurgedAt: r.PurgedAt.Time,
+		Scheduled: r.Scheduled, LeaseUntil: r.LeaseUntil.Time,
 	}
 	if r.Count.Valid {
 		run.Count = &r.Count.Int64
@@ -70,8 +73,9 @@ func newRunID() string {
 }
 
 // CreateRun stores a new queued run of an existing app (record.ErrNotFound
-// otherwise) from its AppID, SegmentID, Version, AsOf and Key; the store
-// sets its ID and CreatedAt and ignores the other fields.
+// otherwise) from its AppID, SegmentID, Version, AsOf, Key and LeaseUntil
+// (zero: none); the store sets its ID and CreatedAt and ignores the other
+// fields.
 func (s *SQL) CreateRun(ctx context.Context, r store.Run) (store.Run, error) {
 	if err := checkID("app ID", r.AppID, store.MaxAppIDLen); err != nil {
 		return store.Run{}, err
@@ -88,13 +92,14 @@ func (s *SQL) CreateRun(ctx context.Context, r store.Run) (store.Run, error) {
 	r = store.Run{
 		ID: newRunID(), AppID: r.AppID, SegmentID: r.SegmentID, Version: r.Version,
 		State: store.RunQueued, AsOf: r.AsOf.UTC().Truncate(time.Microsecond), Key: r.Key, CreatedAt: now(),
+		LeaseUntil: leaseTime(r.LeaseUntil),
 	}
 	err := s.write(ctx, func(tx *sqlx.Tx) error {
 		if err := s.appExists(ctx, tx, r.AppID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, NULL, '', ?, '', ?, NULL, NULL, NULL)`,
-			r.ID, r.AppID, r.SegmentID, r.Version, r.State, s.timeArg(r.AsOf), r.Key, s.timeArg(r.CreatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, NULL, '', ?, '', ?, NULL, NULL, NULL, 0, ?)`,
+			r.ID, r.AppID, r.SegmentID, r.Version, r.State, s.timeArg(r.AsOf), r.Key, s.timeArg(r.CreatedAt), s.nullTimeArg(r.LeaseUntil))
 		return err
 	})
 	switch {
@@ -201,11 +206,12 @@ func (s *SQL) StartRun(ctx context.Context, appID, runID string) (r store.Run, o
 		`state = ?, progress = 0, started_at = ?`, store.RunRunning, s.timeArg(now()))
 }
 
-// RequeueRun moves a running run back to queued, with progress 0, so that
-// it runs again from the start. ok is false when it was not running.
+// RequeueRun moves a running run back to queued, with progress 0 and no
+// lease (any server may take it), so that it runs again from the start.
+// ok is false when it was not running.
 func (s *SQL) RequeueRun(ctx context.Context, appID, runID string) (r store.Run, ok bool, err error) {
 	return s.transition(ctx, appID, runID, []store.RunState{store.RunRunning},
-		`state = ?, progress = 0, started_at = NULL`, store.RunQueued)
+		`state = ?, progress = 0, started_at = NULL, lease_until = NULL`, store.RunQueued)
 }
 
 // SetRunProgress records the progress (clamped to 0..1) of a running run;

@@ -26,7 +26,7 @@ import (
 // it holds the exclusive lock of the row: a reference is either committed
 // before the delete looks (409) or checked after the delete committed (404).
 
-const segmentColumns = `s.app_id, s.segment_id, v.version, v.name, v.description, v.tree, s.created_at, v.created_at AS updated_at`
+const segmentColumns = `s.app_id, s.segment_id, v.version, v.name, v.description, v.tree, v.schedule, s.created_at, v.created_at AS updated_at`
 
 type segmentRow struct {
 	AppID       string `db:"app_id"`
@@ -35,6 +35,7 @@ type segmentRow struct {
 	Name        string `db:"name"`
 	Description string `db:"description"`
 	Tree        string `db:"tree"`
+	Schedule    string `db:"schedule"`
 	CreatedAt   dbTime `db:"created_at"`
 	UpdatedAt   dbTime `db:"updated_at"`
 }
@@ -42,7 +43,7 @@ type segmentRow struct {
 func (r segmentRow) segment() store.Segment {
 	return store.Segment{
 		AppID: r.AppID, ID: r.ID, Version: r.Version,
-		Name: r.Name, Description: r.Description, Tree: r.Tree,
+		Name: r.Name, Description: r.Description, Tree: r.Tree, Schedule: r.Schedule,
 		Refs:      []string{},
 		CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time,
 	}
@@ -70,6 +71,9 @@ func checkSegment(seg store.Segment) error {
 		if err := checkID("referenced segment ID", r, store.MaxSegmentIDLen); err != nil {
 			return err
 		}
+	}
+	if len(seg.Schedule) > store.MaxScheduleLen {
+		return fmt.Errorf("store: schedule longer than %d bytes: %w", store.MaxScheduleLen, store.ErrInvalid)
 	}
 	return nil
 }
@@ -103,8 +107,8 @@ func (s *SQL) lockRefs(ctx context.Context, tx *sqlx.Tx, appID string, refs []st
 }
 
 func (s *SQL) insertVersion(ctx context.Context, tx *sqlx.Tx, seg store.Segment) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO segment_versions (app_id, segment_id, version, name, description, tree, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		seg.AppID, seg.ID, seg.Version, seg.Name, seg.Description, seg.Tree, s.timeArg(seg.UpdatedAt)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO segment_versions (app_id, segment_id, version, name, description, tree, schedule, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		seg.AppID, seg.ID, seg.Version, seg.Name, seg.Description, seg.Tree, seg.Schedule, s.timeArg(seg.UpdatedAt)); err != nil {
 		return err
 	}
 	for _, r := range seg.Refs {
@@ -158,7 +162,7 @@ func (s *SQL) CreateSegment(ctx context.Context, seg store.Segment) (store.Segme
 }
 
 // UpdateSegment stores the next version of a segment (name, description,
-// tree and refs replaced); older versions stay readable. record.ErrNotFound if the
+// tree, refs and schedule replaced); older versions stay readable. record.ErrNotFound if the
 // segment or a referenced segment does not exist.
 func (s *SQL) UpdateSegment(ctx context.Context, seg store.Segment) (store.Segment, error) {
 	if err := checkSegment(seg); err != nil {

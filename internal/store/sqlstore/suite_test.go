@@ -54,6 +54,7 @@ func runSuite(t *testing.T, newDSN func(t *testing.T) string) {
 	run("RunQueries", func(t *testing.T) { testRunQueries(t, open(t)) })
 	run("PurgeRun", func(t *testing.T) { testPurgeRun(t, open(t)) })
 	run("ListRuns", func(t *testing.T) { testListRuns(t, open(t)) })
+	run("Schedules", func(t *testing.T) { testSchedules(t, open(t)) })
 	run("ConcurrentRunFinish", func(t *testing.T) { testConcurrentFinish(t, open(t)) })
 	run("LongText", func(t *testing.T) { testLongText(t, open(t)) })
 	run("CanceledContext", func(t *testing.T) { testCanceled(t, open(t)) })
