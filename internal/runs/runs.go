@@ -13,8 +13,13 @@
 // when it succeeds. A graceful Shutdown puts running runs back to queued for
 // the same reason.
 //
-// One Scheduler serves a store: a second process's Start would queue again
-// the runs the first is running.
+// Without Config.Lease, one Scheduler serves a store: a second process's
+// Start would queue again the runs the first is running. With a Lease,
+// several servers share one store: each run carries the lease of the
+// server that queued or runs it, renewed every Lease/3; a run whose lease
+// has passed (its server died) is taken by another server's sweep, also
+// every Lease/3, and queued there: it runs again at most Lease + Lease/3
+// after its server stopped renewing (plus its wait for a worker).
 package runs
 
 import (
@@ -40,6 +45,12 @@ type Store interface {
 	SetRunProgress(ctx context.Context, appID, runID string, progress float64) (bool, error)
 	RequeueRun(ctx context.Context, appID, runID string) (store.Run, bool, error)
 	FinishRun(ctx context.Context, end store.Run) (store.Run, bool, error)
+}
+
+// LeaseStore is what a Scheduler with a Lease needs of its store as well.
+type LeaseStore interface {
+	RenewRunLeases(ctx context.Context, runIDs []string, until time.Time) error
+	TakeExpiredRuns(ctx context.Context, now, until time.Time, limit int) ([]store.Run, error)
 }
 
 // Result is what an Exec computed: the number of members, the watermark of
@@ -112,6 +123,9 @@ type Config struct {
 	// it was canceled while queued), e.g. for metrics. Not called when the
 	// store failed.
 	OnDone func(run store.Run)
+	// Lease, if set, lets several servers share the store (see the package
+	// doc): the store must be a LeaseStore. 0: this process alone.
+	Lease  time.Duration
 	Logger *slog.Logger // default slog.Default()
 }
 
@@ -152,7 +166,9 @@ type Scheduler struct {
 	phase  phase
 	queue  *fairQueue
 	active map[string]context.CancelCauseFunc // of the runs workers took, by run ID
+	queued map[string]bool                    // the run IDs in queue
 	wg     sync.WaitGroup                     // workers
+	stop   chan struct{}                      // closed by Shutdown: ends the lease loop
 }
 
 // New returns a Scheduler; Start starts it.
@@ -169,9 +185,13 @@ func New(st Store, cfg Config) *Scheduler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if _, ok := st.(LeaseStore); cfg.Lease > 0 && !ok {
+		panic("runs: Config.Lease needs a LeaseStore")
+	}
 	s := &Scheduler{
 		st: st, cfg: cfg, now: time.Now, seed: maphash.MakeSeed(),
-		queue: newFairQueue(cfg.PerApp), active: map[string]context.CancelCauseFunc{},
+		queue: newFairQueue(cfg.PerApp), active: map[string]context.CancelCauseFunc{}, queued: map[string]bool{},
+		stop: make(chan struct{}),
 	}
 	s.cond = sync.NewCond(&s.mu)
 	return s
@@ -194,7 +214,13 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	s.phase = phaseRecovering
 	s.mu.Unlock()
 
-	queued, err := s.recoverRuns(ctx)
+	var queued []store.Run
+	var err error
+	if s.cfg.Lease > 0 {
+		queued, err = s.takeExpired(ctx)
+	} else {
+		queued, err = s.recoverRuns(ctx)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -206,13 +232,132 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return fmt.Errorf("runs: recover: %w", err)
 	}
 	for _, r := range queued {
-		s.queue.push(r.AppID, r.ID)
+		s.enqueue(r.AppID, r.ID)
 	}
 	s.phase = phaseRunning
 	for range s.cfg.Workers {
 		s.wg.Go(s.work)
 	}
+	if s.cfg.Lease > 0 {
+		go s.leaseLoop()
+	}
 	return nil
+}
+
+// enqueue queues a run unless it is queued or running here already. The
+// caller holds mu.
+func (s *Scheduler) enqueue(appID, runID string) {
+	if s.queued[runID] || s.active[runID] != nil {
+		return
+	}
+	s.queued[runID] = true
+	s.queue.push(appID, runID)
+}
+
+// LeaseUntil is the lease a run queued now by this Scheduler gets (Queue):
+// zero without Config.Lease.
+func (s *Scheduler) LeaseUntil() time.Time {
+	if s.cfg.Lease <= 0 {
+		return time.Time{}
+	}
+	return s.now().Add(s.cfg.Lease)
+}
+
+// Queue queues a run stored queued by someone else (a schedule's slot
+// run, created with LeaseUntil), as Submit queues the runs it creates.
+// ErrNotRunning before Start and after Shutdown (the run stays queued in
+// the store, for a Start or another server's sweep).
+func (s *Scheduler) Queue(r store.Run) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.phase != phaseRunning {
+		return ErrNotRunning
+	}
+	s.enqueue(r.AppID, r.ID)
+	s.cond.Broadcast()
+	return nil
+}
+
+// leaseLoop renews this process's leases and takes expired runs, every
+// Lease/3, until Shutdown.
+func (s *Scheduler) leaseLoop() {
+	t := time.NewTicker(s.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Lease/3)
+			if err := s.Sweep(ctx); err != nil {
+				s.cfg.Logger.Warn("runs: lease sweep", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// Sweep renews the leases of the runs queued or running here, then takes
+// the runs whose lease has passed (their server stopped) and queues them
+// here. The lease loop calls it every Lease/3; tests call it with a fake
+// clock. Nothing without Config.Lease.
+func (s *Scheduler) Sweep(ctx context.Context) error {
+	if s.cfg.Lease <= 0 {
+		return nil
+	}
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.queued)+len(s.active))
+	for id := range s.queued {
+		ids = append(ids, id)
+	}
+	for id := range s.active {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	if err := s.st.(LeaseStore).RenewRunLeases(ctx, ids, s.LeaseUntil()); err != nil {
+		return err
+	}
+	taken, err := s.takeExpired(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.phase == phaseRunning {
+		for _, r := range taken {
+			s.enqueue(r.AppID, r.ID)
+		}
+		s.cond.Broadcast()
+	}
+	return err
+}
+
+// takeExpired takes the runs whose lease has passed, failing those
+// created longer than RecoverMaxAge ago (ReasonInterrupted), and returns
+// the others, to queue.
+func (s *Scheduler) takeExpired(ctx context.Context) ([]store.Run, error) {
+	var queued []store.Run
+	failed := 0
+	for {
+		taken, err := s.st.(LeaseStore).TakeExpiredRuns(ctx, s.now(), s.LeaseUntil(), 500)
+		if err != nil {
+			return queued, err
+		}
+		for _, r := range taken {
+			if s.cfg.RecoverMaxAge > 0 && s.now().Sub(r.CreatedAt) > s.cfg.RecoverMaxAge {
+				if _, _, err := s.st.FinishRun(ctx, store.Run{AppID: r.AppID, ID: r.ID, State: store.RunFailed, Error: ReasonInterrupted}); err != nil {
+					return queued, err
+				}
+				failed++
+				continue
+			}
+			queued = append(queued, r)
+		}
+		if len(taken) < 500 {
+			break
+		}
+	}
+	if len(queued)+failed > 0 {
+		s.cfg.Logger.Info("runs: took runs whose lease had passed", "queued", len(queued), "failed", failed)
+	}
+	return queued, nil
 }
 
 // recoverRuns prepares the store's queued and running runs for this process
@@ -268,6 +413,7 @@ func (s *Scheduler) Submit(ctx context.Context, r store.Run) (run store.Run, reu
 			return old, true, nil
 		}
 	}
+	r.LeaseUntil = s.LeaseUntil()
 	if r, err = s.st.CreateRun(ctx, r); err != nil {
 		return store.Run{}, false, err
 	}
@@ -276,7 +422,7 @@ func (s *Scheduler) Submit(ctx context.Context, r store.Run) (run store.Run, reu
 	// After a concurrent Shutdown the run stays queued in the store, for
 	// the next Start.
 	if s.phase == phaseRunning {
-		s.queue.push(r.AppID, r.ID)
+		s.enqueue(r.AppID, r.ID)
 		s.cond.Broadcast()
 	}
 	return r, false, nil
@@ -318,12 +464,26 @@ func (s *Scheduler) Cancel(ctx context.Context, appID, runID string) (store.Run,
 // running in the store and is recovered by the next Start as well.
 func (s *Scheduler) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
+	wasClosed := s.phase == phaseClosed
 	s.phase = phaseClosed
 	for _, cancel := range s.active {
 		cancel(errShutdown)
 	}
 	s.cond.Broadcast()
+	var release []string
+	for id := range s.queued {
+		release = append(release, id)
+	}
 	s.mu.Unlock()
+	if !wasClosed {
+		close(s.stop)
+	}
+	if s.cfg.Lease > 0 && len(release) > 0 {
+		// Another server may take the runs queued here at once.
+		if err := s.st.(LeaseStore).RenewRunLeases(ctx, release, time.Time{}); err != nil {
+			s.cfg.Logger.Warn("runs: release leases", "err", err)
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
@@ -369,6 +529,7 @@ func (s *Scheduler) take() (t task, ok bool) {
 	for s.phase == phaseRunning {
 		if appID, runID, ok := s.queue.pop(); ok {
 			ctx, cancel := context.WithCancelCause(context.Background())
+			delete(s.queued, runID)
 			s.active[runID] = cancel
 			return task{appID: appID, runID: runID, ctx: ctx, cancel: cancel}, true
 		}
