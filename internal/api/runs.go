@@ -74,12 +74,21 @@ func (s *Server) newScheduler() *runs.Scheduler {
 	})
 }
 
-// Start recovers the runs a previous process left and starts the workers.
-func (s *Server) Start(ctx context.Context) error { return s.runs.Start(ctx) }
+// Start recovers the runs a previous process left and starts the workers,
+// and the webhooks' delivery worker.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.runs.Start(ctx); err != nil {
+		return err
+	}
+	s.hookWorker.Start()
+	return nil
+}
 
 // Shutdown stops the workers; runs in flight are queued again for the
-// next start.
-func (s *Server) Shutdown(ctx context.Context) error { return s.runs.Shutdown(ctx) }
+// next start, deliveries in flight are finished and recorded.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return errors.Join(s.runs.Shutdown(ctx), s.hookWorker.Shutdown(ctx))
+}
 
 // runReply is a run as api.md shows it.
 type runReply struct {

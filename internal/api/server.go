@@ -32,6 +32,7 @@ import (
 	"github.com/segmentd/segmentd/internal/ratelimit"
 	"github.com/segmentd/segmentd/internal/runs"
 	"github.com/segmentd/segmentd/internal/store"
+	"github.com/segmentd/segmentd/internal/webhook"
 )
 
 // MaxBodyBytes bounds every request body (spec: 1 MiB).
@@ -40,6 +41,7 @@ const MaxBodyBytes = 1 << 20
 // Store is what the API keeps apps, keys and segments in (internal/store).
 type Store interface {
 	runs.Store
+	webhook.Store
 	GetRun(ctx context.Context, appID, runID string) (store.Run, error)
 	PurgeRun(ctx context.Context, appID, runID string) (store.Run, bool, error)
 	ListRuns(ctx context.Context, appID, segmentID string, page store.RunPage) ([]store.Run, error)
@@ -89,6 +91,10 @@ type Config struct {
 	// empty); RateLimiter keeps the buckets (nil: in this process).
 	RateLimits  ratelimit.Limits
 	RateLimiter ratelimit.Limiter
+	// Webhooks configures the webhooks' delivery worker (its Store and
+	// Diff are the server's); AllowPrivate lets webhooks reach loopback and
+	// private addresses.
+	Webhooks webhook.Config
 }
 
 // Server serves the API.
@@ -111,6 +117,9 @@ type Server struct {
 	touched sync.Map
 	limits  ratelimit.Limits
 	limiter ratelimit.Limiter
+	// hooks are the webhooks' use cases; hookWorker sends their deliveries.
+	hooks      *webhook.Service
+	hookWorker *webhook.Worker
 }
 
 // New builds the server and its routes.
@@ -149,6 +158,7 @@ func New(cfg Config) *Server {
 		SnapshotTTL: s.runCfg.SnapshotTTL, CountTTL: s.runCfg.CountTTL, Log: s.log})
 	s.metrics = newMetrics(gate.Collectors()...)
 	s.runs = s.newScheduler()
+	s.newWebhooks(cfg.Webhooks)
 	s.router = s.routes()
 	return s
 }
@@ -217,6 +227,10 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", app + "/runs/{run}/diff", scopeRead, ratelimit.Exports, s.handle(s.runDiff)},
 		{"GET", app + "/runs/{run}/diff/entered.txt", scopeRead, ratelimit.Exports, s.streamDiff(true)},
 		{"GET", app + "/runs/{run}/diff/exited.txt", scopeRead, ratelimit.Exports, s.streamDiff(false)},
+		{"POST", app + "/webhooks", scopeSegments, ratelimit.Queries, s.handle(s.createWebhook)},
+		{"GET", app + "/webhooks", scopeSegments, ratelimit.Queries, s.handle(s.listWebhooks)},
+		{"DELETE", app + "/webhooks/{id}", scopeSegments, ratelimit.Queries, s.handle(s.deleteWebhook)},
+		{"GET", app + "/webhooks/{id}/deliveries", scopeSegments, ratelimit.Queries, s.handle(s.listDeliveries)},
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/segmentd/segmentd/internal/demo"
 	"github.com/segmentd/segmentd/internal/ratelimit"
 	"github.com/segmentd/segmentd/internal/store/sqlstore"
+	"github.com/segmentd/segmentd/internal/webhook"
 )
 
 // Version is set at build time (-ldflags "-X .../cli.Version=…").
@@ -175,6 +176,7 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) e
 		RateLimits: limits, RateLimiter: limiter,
 		Store: st, Engine: d.engine, Fresh: d.fresh, Eraser: d.eraser, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout, Runs: runCfg,
 		Admission: admit.Config{Slots: c.EngineSlots, PerApp: c.EngineSlotsPerApp, Queue: c.EngineQueue, MaxWait: c.EngineMaxWait},
+		Webhooks:  webhook.Config{AllowPrivate: c.WebhooksAllowPrivate},
 	})
 	if err := handler.Start(ctx); err != nil {
 		return fmt.Errorf("runs: %w", err)

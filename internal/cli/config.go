@@ -57,6 +57,10 @@ type Config struct {
 	// per-app overrides (ratelimit.ParseLimit, ratelimit.ParseApps).
 	RateLimitIngest, RateLimitQueries, RateLimitExports string
 	RateLimitsPerApp                                    string
+
+	// WebhooksAllowPrivate lets webhooks reach loopback, private and
+	// link-local addresses (refused by default).
+	WebhooksAllowPrivate bool
 }
 
 // engineThreads is DuckDB's threads: by default the cores divided among
@@ -103,6 +107,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Redis, "redis", "", "Redis (host:port or redis://…) for run snapshots and cached counts shared by every server (default: kept in the data directory)")
 	fs.IntVar(&c.RunWorkers, "run-workers", 2, "runs executing at once")
 	fs.IntVar(&c.RunsPerApp, "runs-per-app", 1, "runs of one app executing at once")
+	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", false, "let webhooks reach loopback, private and link-local addresses")
 	fs.DurationVar(&c.SnapshotTTL, "snapshot-ttl", 24*time.Hour, "how long a run's members stay readable")
 	fs.DurationVar(&c.CountTTL, "count-ttl", 10*time.Minute, "how long a count is cached (a new event or version changes its key anyway)")
 	fs.StringVar(&c.RateLimitIngest, "rate-limit-ingest", "100:200", "each app key's event and profile writes: RATE:BURST, requests a second and at once (0: no limit)")
