@@ -69,7 +69,8 @@ func (s *Server) newScheduler() *runs.Scheduler {
 			return err == nil
 		},
 		RecoverMaxAge: s.runCfg.SnapshotTTL,
-		OnDone:        s.runCfg.OnDone,
+		OnDone:        s.onRunDone,
+		Lease:         s.schedCfg.lease(),
 		Logger:        s.log,
 	})
 }
@@ -80,6 +81,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.runs.Start(ctx); err != nil {
 		return err
 	}
+	if s.sched != nil {
+		s.sched.Start()
+	}
 	s.hookWorker.Start()
 	return nil
 }
@@ -87,6 +91,9 @@ func (s *Server) Start(ctx context.Context) error {
 // Shutdown stops the workers; runs in flight are queued again for the
 // next start, deliveries in flight are finished and recorded.
 func (s *Server) Shutdown(ctx context.Context) error {
+	if s.sched != nil {
+		s.sched.Stop()
+	}
 	return errors.Join(s.runs.Shutdown(ctx), s.hookWorker.Shutdown(ctx))
 }
 
@@ -105,14 +112,14 @@ type runReply struct {
 	StartedAt  *time.Time `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at"`
 	PurgedAt   *time.Time `json:"purged_at,omitempty"` // present once purged
-	// Scheduled is whether a segment's schedule started the run: false
-	// until schedules exist (the console shows it already).
+	// Scheduled is whether a segment's schedule started the run (its
+	// as_of is the slot).
 	Scheduled bool `json:"scheduled"`
 }
 
 func toRunReply(r store.Run) runReply {
 	out := runReply{ID: r.ID, SegmentID: r.SegmentID, Version: r.Version, State: string(r.State), Progress: r.Progress,
-		Count: r.Count, AsOf: r.AsOf.UTC(), CreatedAt: r.CreatedAt.UTC()}
+		Count: r.Count, AsOf: r.AsOf.UTC(), CreatedAt: r.CreatedAt.UTC(), Scheduled: r.Scheduled}
 	if !r.Watermark.IsZero() {
 		w := r.Watermark.UTC()
 		out.Watermark = &w

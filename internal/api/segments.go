@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/segmentd/segmentd/internal/query"
+	"github.com/segmentd/segmentd/internal/schedule"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
 )
@@ -30,6 +31,9 @@ type segmentBody struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	Tree        json.RawMessage `json:"tree"`
+	// Schedule is {"every": "1h"}, {"cron": "0 6 * * *"} or null
+	// (internal/schedule); absent is none (a PUT replaces it too).
+	Schedule json.RawMessage `json:"schedule"`
 }
 
 type segmentReply struct {
@@ -38,6 +42,7 @@ type segmentReply struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	Tree        json.RawMessage `json:"tree"`
+	Schedule    json.RawMessage `json:"schedule"` // null: none
 	CreatedAt   time.Time       `json:"created_at"`
 	UpdatedAt   time.Time       `json:"updated_at"`
 }
@@ -50,8 +55,12 @@ type savedSegmentReply struct {
 }
 
 func toSegmentReply(seg store.Segment) segmentReply {
+	sched := json.RawMessage("null")
+	if seg.Schedule != "" {
+		sched = json.RawMessage(seg.Schedule)
+	}
 	return segmentReply{ID: seg.ID, Version: seg.Version, Name: seg.Name, Description: seg.Description,
-		Tree: json.RawMessage(seg.Tree), CreatedAt: seg.CreatedAt, UpdatedAt: seg.UpdatedAt}
+		Tree: json.RawMessage(seg.Tree), Schedule: sched, CreatedAt: seg.CreatedAt, UpdatedAt: seg.UpdatedAt}
 }
 
 func newSegmentID() string {
@@ -69,7 +78,7 @@ func (s *Server) readSegment(r *http.Request, appID, selfID string) (store.Segme
 		return store.Segment{}, nil, err
 	}
 	var in segmentBody
-	if err := decodeStrict(body, &in); err != nil {
+	if err := decodeStrict(body, &in, "schedule"); err != nil {
 		return store.Segment{}, nil, err
 	}
 	var problems []segment.Problem
@@ -81,6 +90,13 @@ func (s *Server) readSegment(r *http.Request, appID, selfID string) (store.Segme
 	}
 	if len(in.Description) > maxDescriptionBytes || !utf8.ValidString(in.Description) {
 		bad("/description", "description may hold at most 4096 bytes of UTF-8")
+	}
+	spec, err := schedule.Parse(in.Schedule)
+	var schedErr *schedule.Error
+	if errors.As(err, &schedErr) {
+		for _, p := range schedErr.Problems {
+			bad("/schedule"+p.Path, p.Message)
+		}
 	}
 	var tree segment.Node
 	if len(in.Tree) == 0 || string(in.Tree) == "null" {
@@ -103,8 +119,12 @@ func (s *Server) readSegment(r *http.Request, appID, selfID string) (store.Segme
 	if len(problems) > 0 {
 		return store.Segment{}, nil, &segment.Error{Problems: problems}
 	}
-	return store.Segment{AppID: appID, ID: selfID, Name: in.Name, Description: in.Description,
-		Tree: tree.String(), Refs: segment.References(tree)}, query.Warnings(tree, "/tree", time.Time{}, nil), nil
+	seg := store.Segment{AppID: appID, ID: selfID, Name: in.Name, Description: in.Description,
+		Tree: tree.String(), Refs: segment.References(tree)}
+	if spec != nil {
+		seg.Schedule = spec.String()
+	}
+	return seg, query.Warnings(tree, "/tree", time.Time{}, nil), nil
 }
 
 func (s *Server) createSegment(r *http.Request) (reply, error) {

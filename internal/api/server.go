@@ -31,6 +31,7 @@ import (
 	"github.com/segmentd/segmentd/internal/query"
 	"github.com/segmentd/segmentd/internal/ratelimit"
 	"github.com/segmentd/segmentd/internal/runs"
+	"github.com/segmentd/segmentd/internal/schedule"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/internal/webhook"
 )
@@ -41,6 +42,7 @@ const MaxBodyBytes = 1 << 20
 // Store is what the API keeps apps, keys and segments in (internal/store).
 type Store interface {
 	runs.Store
+	ScheduleStore
 	webhook.Store
 	GetRun(ctx context.Context, appID, runID string) (store.Run, error)
 	PurgeRun(ctx context.Context, appID, runID string) (store.Run, bool, error)
@@ -91,6 +93,8 @@ type Config struct {
 	// empty); RateLimiter keeps the buckets (nil: in this process).
 	RateLimits  ratelimit.Limits
 	RateLimiter ratelimit.Limiter
+	// Schedules configures the segments' schedules and the runs' leases.
+	Schedules ScheduleConfig
 	// Webhooks configures the webhooks' delivery worker (its Store and
 	// Diff are the server's); AllowPrivate lets webhooks reach loopback and
 	// private addresses.
@@ -117,6 +121,9 @@ type Server struct {
 	touched sync.Map
 	limits  ratelimit.Limits
 	limiter ratelimit.Limiter
+	// sched creates the runs of the segments' schedules (nil: Off).
+	sched    *schedule.Scheduler
+	schedCfg ScheduleConfig
 	// hooks are the webhooks' use cases; hookWorker sends their deliveries.
 	hooks      *webhook.Service
 	hookWorker *webhook.Worker
@@ -157,7 +164,9 @@ func New(cfg Config) *Server {
 		QueryTimeout: cfg.QueryTimeout, Cache: s.runCfg.Cache, Local: s.runCfg.Local,
 		SnapshotTTL: s.runCfg.SnapshotTTL, CountTTL: s.runCfg.CountTTL, Log: s.log})
 	s.metrics = newMetrics(gate.Collectors()...)
+	s.schedCfg = cfg.Schedules
 	s.runs = s.newScheduler()
+	s.newSchedules(cfg.Schedules)
 	s.newWebhooks(cfg.Webhooks)
 	s.router = s.routes()
 	return s
@@ -364,9 +373,10 @@ func readBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// decodeStrict decodes a JSON object into v, refusing unknown fields, and
-// reports problems with JSON Pointers.
-func decodeStrict(body []byte, v any) error {
+// decodeStrict decodes a JSON object into v, refusing unknown fields and
+// nulls (but in the fields named nullable), and reports problems with JSON
+// Pointers.
+func decodeStrict(body []byte, v any, nullable ...string) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -389,21 +399,23 @@ func decodeStrict(body []byte, v any) error {
 	if dec.More() {
 		return errorf(CodeInvalidJSON, "", "unexpected data after the JSON object")
 	}
-	return refuseNulls(body)
+	return refuseNulls(body, nullable...)
 }
 
 // refuseNulls refuses a null body or field: encoding/json reads null as
 // absent, so a client that sent "as_of": null would get now, and one that
 // sent "scopes": null every scope. No field of a body takes null; leaving
-// it out is how a client asks for the default.
-func refuseNulls(body []byte) error {
+// it out is how a client asks for the default. The exceptions are the
+// fields named nullable, whose null means what their absence does (a
+// segment's "schedule": null, none).
+func refuseNulls(body []byte, nullable ...string) error {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
 		return errorf(CodeInvalidArgument, "", "the body must be a JSON object")
 	}
 	names := slices.Sorted(maps.Keys(fields))
 	for _, name := range names {
-		if string(fields[name]) == "null" {
+		if string(fields[name]) == "null" && !slices.Contains(nullable, name) {
 			return errorf(CodeInvalidArgument, "/"+name, "%s must not be null: leave it out for its default", name)
 		}
 	}

@@ -124,7 +124,8 @@ type Config struct {
 	// store failed.
 	OnDone func(run store.Run)
 	// Lease, if set, lets several servers share the store (see the package
-	// doc): the store must be a LeaseStore. 0: this process alone.
+	// doc); ignored unless the store is a LeaseStore. 0: this process
+	// alone.
 	Lease  time.Duration
 	Logger *slog.Logger // default slog.Default()
 }
@@ -185,8 +186,8 @@ func New(st Store, cfg Config) *Scheduler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if _, ok := st.(LeaseStore); cfg.Lease > 0 && !ok {
-		panic("runs: Config.Lease needs a LeaseStore")
+	if _, ok := st.(LeaseStore); !ok {
+		cfg.Lease = 0
 	}
 	s := &Scheduler{
 		st: st, cfg: cfg, now: time.Now, seed: maphash.MakeSeed(),

@@ -34,8 +34,14 @@ var cronFields = [5]cronField{
 	{"day of week", 0, 7, []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"}},
 }
 
+// maxCronLen bounds a cron expression, in bytes.
+const maxCronLen = 256
+
 // ParseCron parses a 5-field cron expression.
 func ParseCron(s string) (*Cron, error) {
+	if len(s) > maxCronLen {
+		return nil, fmt.Errorf("cron: at most %d bytes", maxCronLen)
+	}
 	fields := strings.Fields(s)
 	if len(fields) != 5 {
 		return nil, fmt.Errorf("cron %q: 5 fields (minute hour day-of-month month day-of-week), found %d", s, len(fields))
