@@ -177,6 +177,7 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, stdout io.Writer) e
 		Store: st, Engine: d.engine, Fresh: d.fresh, Eraser: d.eraser, Logger: log, AdminKey: adminKey, Dev: c.Dev, QueryTimeout: c.QueryTimeout, Runs: runCfg,
 		Admission: admit.Config{Slots: c.EngineSlots, PerApp: c.EngineSlotsPerApp, Queue: c.EngineQueue, MaxWait: c.EngineMaxWait},
 		Webhooks:  webhook.Config{AllowPrivate: c.WebhooksAllowPrivate},
+		Schedules: c.schedules(),
 	})
 	if err := handler.Start(ctx); err != nil {
 		return fmt.Errorf("runs: %w", err)

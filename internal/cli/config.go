@@ -52,6 +52,9 @@ type Config struct {
 	Redis                  string
 	RunWorkers, RunsPerApp int
 	SnapshotTTL, CountTTL  time.Duration
+	// RunLease is a run's lease (api.ScheduleConfig.Lease; 0: none, one
+	// server alone); ScheduleTick how often due slots are looked for.
+	RunLease, ScheduleTick time.Duration
 
 	// Rate limits of each app key: RATE:BURST per route class, and
 	// per-app overrides (ratelimit.ParseLimit, ratelimit.ParseApps).
@@ -107,6 +110,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Redis, "redis", "", "Redis (host:port or redis://…) for run snapshots and cached counts shared by every server (default: kept in the data directory)")
 	fs.IntVar(&c.RunWorkers, "run-workers", 2, "runs executing at once")
 	fs.IntVar(&c.RunsPerApp, "runs-per-app", 1, "runs of one app executing at once")
+	fs.DurationVar(&c.RunLease, "run-lease", 30*time.Second, "lease of a queued or running run: a server that dies has its runs taken by another within lease + lease/3 (0: no lease, one server alone on its store)")
+	fs.DurationVar(&c.ScheduleTick, "schedule-tick", 10*time.Second, "how often the segments' schedules are looked at (a run is created at most that long after its slot; its as_of is the slot)")
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", false, "let webhooks reach loopback, private and link-local addresses")
 	fs.DurationVar(&c.SnapshotTTL, "snapshot-ttl", 24*time.Hour, "how long a run's members stay readable")
 	fs.DurationVar(&c.CountTTL, "count-ttl", 10*time.Minute, "how long a count is cached (a new event or version changes its key anyway)")
