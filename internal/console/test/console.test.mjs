@@ -221,6 +221,31 @@ await step('save it, edit it into version 2 and see the diff', async () => {
   await page.screenshot({ path: `${SHOTS}/versions.png`, fullPage: true });
 });
 
+await step('a schedule: a 400 at its field, then saved, and shown again after a reload', async () => {
+  await page.selectOption('#sched-kind', 'every');
+  await page.fill('#sched-n', '1');
+  await page.selectOption('#sched-unit', 'm'); // under 5m: a 400 at /schedule/every
+  await page.click('#seg-save');
+  await page.locator('#sched-error[data-kind=error]').waitFor();
+  assert.equal(await page.getAttribute('#sched-n', 'aria-invalid'), 'true');
+  assert.equal((await api('GET', `/segments/${segId}`)).version, 2);
+  // a cron whose slot does not come during the test (1 January, 06:00)
+  await page.selectOption('#sched-kind', 'cron');
+  await page.fill('#sched-cron', '0 6 1 1 *');
+  await page.click('#seg-save');
+  await waitFor(() => /version 3/.test(document.querySelector('#save-status').textContent));
+  assert.equal(await page.textContent('#sched-error'), '');
+  assert.equal(await page.getAttribute('#sched-n', 'aria-invalid'), null);
+  assert.deepEqual((await api('GET', `/segments/${segId}`)).schedule, { cron: '0 6 1 1 *' });
+  await page.reload();
+  await page.locator(`.seg[data-id="${segId}"]`).click();
+  await waitFor(() => /Opened/.test(document.querySelector('#save-status').textContent));
+  assert.equal(await page.inputValue('#sched-kind'), 'cron');
+  assert.equal(await page.inputValue('#sched-cron'), '0 6 1 1 *');
+  assert.ok(await page.isVisible('#sched-cron') && !(await page.isVisible('#sched-n')));
+  assert.match(await page.textContent('#seg-current'), new RegExp(`^${segId} · version 3 · runs at cron "0 6 1 1 \\*" \\(.+\\)$`));
+});
+
 let runId, members;
 await step('run it, see it succeed, and preview its members', async () => {
   await page.click('#run-start');
@@ -241,6 +266,38 @@ await step('download members.txt and members.csv: the same IDs as the API', asyn
     const api = await fetch(`${BASE}/v1/apps/${APP}/runs/${runId}/members.${kind}`, { headers: { Authorization: `Bearer ${KEY}` } }).then(r => r.text());
     assert.equal(text, api, `members.${kind}`);
   }
+});
+
+await step('run it again as of three days ago: the history lists both runs, the changes equal the API\'s diff', async () => {
+  const asOf = new Date(Date.now() - 3 * 86400e3).toISOString().replace(/\.\d+Z$/, 'Z');
+  await page.fill('#run-asof', asOf);
+  await page.click('#run-start');
+  await waitFor(first => { const m = /^Run (\S+): succeeded/.exec(document.querySelector('#run-status').textContent); return m && m[1] !== first; }, runId, { timeout: 60000 });
+  const run2 = (await page.textContent('#run-status')).match(/Run (\S+):/)[1];
+  assert.equal((await api('GET', `/runs/${run2}`)).as_of, asOf);
+  const hist = await api('GET', `/segments/${segId}/runs?limit=20`);
+  assert.deepEqual(hist.runs.map(r => r.id), [run2, runId]);
+  await waitFor(ids => JSON.stringify([...document.querySelectorAll('#hist-rows tr')].map(r => r.dataset.run)) === JSON.stringify(ids), [run2, runId]);
+  const cells = await page.$$eval('#hist-rows tr', rows => rows.map(r => [...r.cells].slice(1, 6).map(c => c.textContent)));
+  assert.deepEqual(cells, hist.runs.map(r => [r.state, r.as_of, String(r.version), r.count.toLocaleString('en-US'), 'by hand']));
+  await page.click(`#hist-rows tr[data-run="${run2}"] button`);
+  await page.locator(`.diff-counts[data-run="${run2}"]`).waitFor();
+  const d = await api('GET', `/runs/${run2}/diff?against=previous`);
+  assert.equal(d.against, runId);
+  assert.deepEqual(await page.$eval('.diff-counts', el => [Number(el.dataset.entered), Number(el.dataset.exited)]), [d.entered, d.exited]);
+  figures.runDiff = { entered: d.entered, exited: d.exited, counts: hist.runs.map(r => r.count) };
+  for (const kind of ['entered', 'exited']) {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-diff=${kind}]`)]);
+    const text = readFileSync(await dl.path(), 'utf8');
+    const want = await api('GET', `/runs/${run2}/diff/${kind}.txt`);
+    assert.equal(text, want, `${kind}.txt`);
+    assert.equal(text.split('\n').filter(Boolean).length, d[kind]);
+  }
+  await page.screenshot({ path: `${SHOTS}/history.png`, fullPage: true });
+  // the first run has nothing to compare with
+  await page.click(`#hist-rows tr[data-run="${runId}"] button`);
+  await page.locator(`.diff-counts[data-run="${runId}"][data-first]`).waitFor();
+  assert.match(await page.textContent('#run-diff'), /first run/);
 });
 
 for (const want of [true, false]) {

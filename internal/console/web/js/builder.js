@@ -49,7 +49,7 @@ export class Builder {
     box.replaceChildren(list('dl-events', this.dict.events), list('dl-props', this.dict.props),
       list('dl-attrs', [...T.BUILTIN_FIELDS, ...this.dict.attrs]), list('dl-segments', this.dict.segments),
       // frequent values of each path, offered in its value box
-      Object.entries(this.dict.values || {}).map(([path, vs]) => list(idOf('dl-v', path), vs)));
+      ...Object.entries(this.dict.values || {}).map(([path, vs]) => list(idOf('dl-v', path), vs)));
   }
 
   // renderSlot renders the node at ptr; a not is shown as its child marked

@@ -111,7 +111,8 @@ function start(client, info) {
 
   const runs = new Runs(client, {
     panel: $('#runs'), title: $('#runs-title'), start: $('#run-start'), cancel: $('#run-cancel'), progress: $('#run-progress'),
-    status: $('#run-status'), txt: $('#dl-txt'), csv: $('#dl-csv'), preview: $('#run-preview'),
+    status: $('#run-status'), txt: $('#dl-txt'), csv: $('#dl-csv'), preview: $('#run-preview'), asOf: $('#run-asof'),
+    histRows: $('#hist-rows'), histMore: $('#hist-more'), histStatus: $('#hist-status'), diff: $('#run-diff'),
     whyForm: $('#why-form'), whyUser: $('#why-user'), whyOut: $('#why-out'),
   }, { say });
 
@@ -121,8 +122,10 @@ function start(client, info) {
     newBtn: $('#seg-new'), currentLabel: $('#seg-current'), versions: $('#versions'), versionA: $('#version-a'), versionB: $('#version-b'),
     diffBtn: $('#version-diff'), loadVersionBtn: $('#version-load'), diffOut: $('#diff-out'),
     deleteBtn: $('#seg-delete'), deleteConfirm: $('#delete-confirm'), deleteYes: $('#delete-yes'), deleteNo: $('#delete-no'),
+    schedKind: $('#sched-kind'), schedN: $('#sched-n'), schedUnit: $('#sched-unit'), schedCron: $('#sched-cron'),
+    schedEvery: $('#sched-every'), schedCronBox: $('#sched-cron-f'), schedError: $('#sched-error'), schedZone: $('#sched-zone'),
     segmentIds: ids => builder.setDictionary({ segments: ids }),
-  }, { getTree: () => builder.tree, open: tree => builder.setTree(tree), say, onSaved: seg => runs.setSegment(seg) });
+  }, { getTree: () => builder.tree, open: tree => builder.setTree(tree), say, onSaved: seg => runs.setSegment(seg), zone: builder.zone });
 
   builder.setTree({ type: 'and', children: [] });
   segments.setCurrent(null);

@@ -6,8 +6,10 @@ import { enc } from './api.js';
 const PAGE = 50;
 
 export class Segments {
-  constructor(client, els, { getTree, open, say, onSaved }) {
-    Object.assign(this, { client, els, getTree, open, say, onSaved });
+  constructor(client, els, { getTree, open, say, onSaved, zone }) {
+    Object.assign(this, { client, els, getTree, open, say, onSaved, zone });
+    els.schedZone.textContent = `(cron in the app's time zone, ${zone}; "every" counts from 00:00 UTC)`;
+    els.schedKind.addEventListener('change', () => this.showSchedule());
     this.items = []; this.cursor = undefined; this.current = null; this.loading = null;
     els.search.addEventListener('input', () => this.renderList());
     els.more.addEventListener('click', () => this.loadPage());
@@ -68,7 +70,14 @@ export class Segments {
     e.name.value = seg ? seg.name : '';
     e.description.value = seg ? seg.description || '' : '';
     e.saveBtn.textContent = seg ? `Save as version ${seg.version + 1}` : 'Save new segment';
-    e.currentLabel.textContent = seg ? `${seg.id} · version ${seg.version}` : 'not saved yet';
+    e.currentLabel.textContent = seg ? `${seg.id} · version ${seg.version} · ${scheduleWords(seg.schedule, this.zone)}` : 'not saved yet';
+    const sc = (seg && seg.schedule) || {}, every = /^(\d+)([mhdw])$/.exec(sc.every || '');
+    e.schedKind.value = sc.cron !== undefined ? 'cron' : sc.every !== undefined ? 'every' : '';
+    e.schedN.value = every ? every[1] : '1';
+    e.schedUnit.value = every ? every[2] : 'h';
+    e.schedCron.value = sc.cron || '';
+    this.showSchedule();
+    this.scheduleProblem(null);
     e.versions.hidden = !seg;
     e.diffOut.replaceChildren();
     e.deleteConfirm.hidden = true;
@@ -85,6 +94,9 @@ export class Segments {
     const e = this.els;
     const body = { name: e.name.value.trim(), tree: this.getTree() };
     if (e.description.value.trim()) body.description = e.description.value.trim();
+    const kind = e.schedKind.value;
+    body.schedule = kind === 'every' ? { every: `${e.schedN.value.trim()}${e.schedUnit.value}` } : kind === 'cron' ? { cron: e.schedCron.value.trim() } : null;
+    this.scheduleProblem(null);
     if (!body.name) { this.say('Give the segment a name first.', e.saveStatus); e.name.focus(); return; }
     try {
       const seg = this.current
@@ -94,8 +106,29 @@ export class Segments {
       if (isNew) this.items.push(seg); else this.items = this.items.map(s => (s.id === seg.id ? seg : s));
       this.setCurrent(seg);
       const warn = (seg.warnings || []).length ? ` ${seg.warnings.length} warning(s): ${seg.warnings.map(w => w.message).join('; ')}` : '';
-      this.say(`Saved "${seg.name}" as version ${seg.version}.${warn}`, e.saveStatus, 'ok');
-    } catch (err) { this.say(err, e.saveStatus); }
+      this.say(`Saved "${seg.name}" as version ${seg.version} (${scheduleWords(seg.schedule, this.zone)}).${warn}`, e.saveStatus, 'ok');
+    } catch (err) {
+      this.say(err, e.saveStatus);
+      const d = (err.details || []).find(x => (x.path || '').startsWith('/schedule'));
+      if (d) this.scheduleProblem(d);
+    }
+  }
+
+  // showSchedule shows the inputs of the chosen kind of schedule.
+  showSchedule() {
+    const k = this.els.schedKind.value;
+    this.els.schedEvery.hidden = k !== 'every';
+    this.els.schedCronBox.hidden = k !== 'cron';
+  }
+
+  // scheduleProblem shows a 400 at /schedule/… at the field it names.
+  scheduleProblem(d) {
+    const e = this.els;
+    const input = d && (d.path.startsWith('/schedule/cron') ? e.schedCron : d.path.startsWith('/schedule/every') ? e.schedN : e.schedKind);
+    for (const el of [e.schedN, e.schedCron, e.schedKind]) { if (el === input) el.setAttribute('aria-invalid', 'true'); else el.removeAttribute('aria-invalid'); }
+    if (!d) { e.schedError.replaceChildren(); e.schedError.removeAttribute('data-kind'); e.schedError.removeAttribute('role'); return; }
+    this.say(`Schedule: ${d.message}`, e.schedError);
+    input.focus();
   }
 
   async fetchVersion(n) { return this.client.get(`/segments/${enc(this.current.id)}/versions/${n}`); }
@@ -162,3 +195,10 @@ export function lineDiff(a, b) {
   return out;
 }
 
+
+// scheduleWords says when a segment runs by itself.
+export function scheduleWords(sc, zone) {
+  if (sc && sc.every) return `runs every ${sc.every}`;
+  if (sc && sc.cron) return `runs at cron "${sc.cron}" (${zone})`;
+  return 'no schedule';
+}
