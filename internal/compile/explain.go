@@ -2,6 +2,7 @@ package compile
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/segmentd/segmentd/segment"
 )
@@ -22,6 +23,12 @@ type Explain struct {
 	Query   *Query
 	Leaves  []Expr // the conditions (Cond, FunnelCond) the columns read
 	Columns []Expr // boolean formulas over LeafRef
+	// AttrKeys are the first keys of the attribute paths the leaves read,
+	// extracted from each user's attributes at once (one parse of the
+	// JSON a user, where the leaves would parse it once each: explain
+	// evaluates every leaf for every user, a count only until its and or
+	// or is decided). Each such Source's Pre is its key's place here.
+	AttrKeys []string
 }
 
 func (*Explain) relation() {}
@@ -79,8 +86,25 @@ func MakeExplain(tree segment.Node, cols []Column, opt Options) (*Plan, error) {
 			x.Columns = append(x.Columns, f)
 		}
 	}
+	x.preExtract()
 	pl.Root = x
 	return pl, nil
+}
+
+// preExtract fills AttrKeys and the attribute sources' Pre.
+func (x *Explain) preExtract() {
+	for _, l := range x.Leaves {
+		c, ok := l.(*Cond)
+		if !ok || c.Source == nil || c.Source.Root != "attributes" {
+			continue
+		}
+		i := slices.Index(x.AttrKeys, c.Source.Path[0])
+		if i < 0 {
+			i = len(x.AttrKeys)
+			x.AttrKeys = append(x.AttrKeys, c.Source.Path[0])
+		}
+		c.Source.Pre = i + 1
+	}
 }
 
 // CompileExplain plans and renders an explain query.

@@ -198,6 +198,10 @@ type Source struct {
 	Root    string   // "attributes" or "properties"
 	Path    []string // for Root
 	Builtin string   // user_id, first_seen or last_seen
+	// Pre, in an explain query, is where the value of the path's first
+	// key sits (1-based) in the list Explain.AttrKeys extracted from each
+	// user's attributes; 0: not extracted before.
+	Pre int `json:",omitempty"`
 }
 
 // Comparison is an operator with its operands resolved: times are

@@ -322,21 +322,24 @@ func kind(v any) string {
 }
 
 // pathSteps is a Source's path seen as nested steps for the recursive
-// path template: Parent drops the last key.
+// path template: Parent drops the last key. Pre is the Source's.
 type pathSteps struct {
 	Root string
 	Keys []string
+	Pre  int
 }
 
-func (p pathSteps) Parent() pathSteps { return pathSteps{Root: p.Root, Keys: p.Keys[:len(p.Keys)-1]} }
-func (p pathSteps) Last() string      { return p.Keys[len(p.Keys)-1] }
+func (p pathSteps) Parent() pathSteps {
+	return pathSteps{Root: p.Root, Keys: p.Keys[:len(p.Keys)-1], Pre: p.Pre}
+}
+func (p pathSteps) Last() string { return p.Keys[len(p.Keys)-1] }
 
 func steps(s *Source) pathSteps {
 	root := "u.attributes"
 	if s.Root == "properties" {
 		root = "e.properties"
 	}
-	return pathSteps{Root: root, Keys: s.Path}
+	return pathSteps{Root: root, Keys: s.Path, Pre: s.Pre}
 }
 
 // pathKey quotes one key of a property path for a JSON path ("key").
