@@ -63,3 +63,28 @@ stop_pid() {
 	rm -f "$PIDFILE"
 	log "stopped"
 }
+
+# serve_segmentd ADMIN_KEY DEMO_USERS DEMO_EVENTS: builds segmentd from
+# $ROOT into a new temporary folder ($dir, removed on exit with the server)
+# and serves it there on the embedded default, on a free loopback port
+# (it listens on :0 and prints its URL), with a demo app of that size;
+# sets $pid and, once it serves, $url. $dir and $pid are globals: the EXIT
+# trap runs after the caller has returned.
+serve_segmentd() {
+	dir="$(mktemp -d)"
+	pid=
+	trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi; rm -rf "$dir"' EXIT
+	(cd "$ROOT" && go build -o "$dir/segmentd" ./cmd/segmentd) || die "go build failed"
+	"$dir/segmentd" serve --addr 127.0.0.1:0 --data-dir "$dir/data" --admin-key "$1" \
+		--demo-users "$2" --demo-events "$3" --log-level warn >"$dir/out" 2>"$dir/log" &
+	pid=$!
+	url=
+	for _ in $(seq 300); do
+		url="$(sed -n 's/^segmentd .* serving \(http:[^ ]*\)$/\1/p' "$dir/out")"
+		[ -n "$url" ] && break
+		kill -0 "$pid" 2>/dev/null || { cat "$dir/log" >&2; die "segmentd exited"; }
+		sleep 0.2
+	done
+	[ -n "$url" ] || { cat "$dir/log" >&2; die "segmentd did not serve within 60 s"; }
+	log "segmentd at $url"
+}

@@ -22,6 +22,8 @@ ST="$VENV/bin/st"
 
 log() { echo "schemathesis.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 install() {
 	if "$ST" --version 2>/dev/null | grep -qF "$VERSION"; then return 0; fi
@@ -32,24 +34,8 @@ install() {
 
 run() {
 	install
-	local url key=st-admin-key
-	# Globals: the EXIT trap runs after run has returned.
-	dir="$(mktemp -d)"
-	pid=
-	trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi; rm -rf "$dir"' EXIT
-	(cd "$ROOT" && go build -o "$dir/segmentd" ./cmd/segmentd) || die "go build failed"
-	# A free loopback port: segmentd listens on :0 and prints its URL.
-	"$dir/segmentd" serve --addr 127.0.0.1:0 --data-dir "$dir/data" --admin-key "$key" \
-		--demo-users 2000 --demo-events 40000 --log-level warn >"$dir/out" 2>"$dir/log" &
-	pid=$!
-	for _ in $(seq 300); do
-		url="$(sed -n 's/^segmentd .* serving \(http:[^ ]*\)$/\1/p' "$dir/out")"
-		[ -n "$url" ] && break
-		kill -0 "$pid" 2>/dev/null || { cat "$dir/log" >&2; die "segmentd exited"; }
-		sleep 0.2
-	done
-	[ -n "$url" ] || { cat "$dir/log" >&2; die "segmentd did not serve within 60 s"; }
-	log "segmentd at $url"
+	local key=st-admin-key
+	serve_segmentd "$key" 2000 40000
 	# Run from the data directory: schemathesis keeps its example database
 	# in the working directory, and the config names the demo app.
 	(cd "$dir" && "$ST" --config-file "$ROOT/deploy/local/schemathesis.toml" run "$url/v1/openapi.json" \

@@ -18,6 +18,8 @@ CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 
 log() { echo "ui-test.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 apt_install() {
 	local sudo=
@@ -47,23 +49,9 @@ bundle_size() {
 
 run() {
 	install
-	local url key=ui-admin-key size
-	dir="$(mktemp -d)"
-	pid=
-	trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi; rm -rf "$dir"' EXIT
-	(cd "$ROOT" && go build -o "$dir/segmentd" ./cmd/segmentd) || die "go build failed"
-	"$dir/segmentd" serve --addr 127.0.0.1:0 --data-dir "$dir/data" --admin-key "$key" \
-		--demo-users "${UI_DEMO_USERS:-20000}" --demo-events "${UI_DEMO_EVENTS:-400000}" --log-level warn >"$dir/out" 2>"$dir/log" &
-	pid=$!
-	for _ in $(seq 300); do
-		url="$(sed -n 's/^segmentd .* serving \(http:[^ ]*\)$/\1/p' "$dir/out")"
-		[ -n "$url" ] && break
-		kill -0 "$pid" 2>/dev/null || { cat "$dir/log" >&2; die "segmentd exited"; }
-		sleep 0.2
-	done
-	[ -n "$url" ] || { cat "$dir/log" >&2; die "segmentd did not serve within 60 s"; }
+	local key=ui-admin-key size
+	serve_segmentd "$key" "${UI_DEMO_USERS:-20000}" "${UI_DEMO_EVENTS:-400000}"
 	grep -q '^console: ' "$dir/out" || die "serve did not print the console's URL"
-	log "segmentd at $url"
 	size="$(bundle_size)"
 	SEGMENTD_URL="$url" SEGMENTD_DEMO_KEY="$(cat "$dir/data/demo.key")" SEGMENTD_ADMIN_KEY="$key" \
 		CHROMIUM="$CHROMIUM" BUNDLE_RAW="${size% *}" BUNDLE_GZIP="${size#* }" \
