@@ -356,7 +356,7 @@ func (s *Scheduler) takeExpired(ctx context.Context) ([]store.Run, error) {
 		}
 	}
 	if len(queued)+failed > 0 {
-		s.cfg.Logger.Info("runs: took runs whose lease had passed", "queued", len(queued), "failed", failed)
+		s.cfg.Logger.Info("runs: recovered the runs whose lease had passed", "queued", len(queued), "failed", failed)
 	}
 	return queued, nil
 }
