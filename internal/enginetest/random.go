@@ -27,6 +27,18 @@ const SeedEnv = "SEGMENTD_RANDTREE_SEED"
 // (subtest seed-N), which SeedEnv runs again.
 func RandomAgreement(t *testing.T, eng engine.Engine, s Setup, n int, strategies ...compile.Strategy) {
 	t.Helper()
+	first, cases := RandomCases(t, s, n)
+	began := time.Now()
+	r := Agreement(t, eng, s, cases, strategies...)
+	t.Logf("random trees on %s: seeds %d+%d (%s=%d+%d runs them again): %d of %d failed, %d of them over the stage limit; %d selected nobody and %d everybody; in %s",
+		eng.Dialect().Name, first, len(cases), SeedEnv, first, len(cases), r.Failed, r.Cases, r.StageLimit, r.Nobody, r.Everybody, time.Since(began).Round(time.Millisecond))
+}
+
+// RandomCases makes n random trees over s.Data (SeedEnv fixes them),
+// each a case named after its seed, four in five in another time zone;
+// it returns the first seed too.
+func RandomCases(t *testing.T, s Setup, n int) (uint64, []Case) {
+	t.Helper()
 	first, n, err := seeds(os.Getenv(SeedEnv), n, uint64(time.Now().UnixNano()))
 	if err != nil {
 		t.Fatal(err)
@@ -51,10 +63,7 @@ func RandomAgreement(t *testing.T, eng engine.Engine, s Setup, n int, strategies
 			cases[i].Location = loc
 		}
 	}
-	began := time.Now()
-	r := Agreement(t, eng, s, cases, strategies...)
-	t.Logf("random trees on %s: seeds %d+%d (%s=%d+%d runs them again): %d of %d failed, %d of them over the stage limit; %d selected nobody and %d everybody; in %s",
-		eng.Dialect().Name, first, n, SeedEnv, first, n, r.Failed, r.Cases, r.StageLimit, r.Nobody, r.Everybody, time.Since(began).Round(time.Millisecond))
+	return first, cases
 }
 
 // zones are the apps' time zones random trees run in besides s.Location

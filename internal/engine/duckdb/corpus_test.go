@@ -37,6 +37,12 @@ func TestCorpusAgreement(t *testing.T) {
 	s := enginetest.Setup{AppID: "corpus", Data: data, AsOf: corpus.AsOf, Location: corpus.Location(), Lookup: corpus.Lookup()}
 	enginetest.Agreement(t, eng, s, cases, compile.Fused, compile.Naive)
 	t.Run("explain", func(t *testing.T) { enginetest.ExplainAgreement(t, eng, s, cases) })
+	// Every node of 30 random trees too (a failing subtest is named
+	// after its seed, which enginetest.SeedEnv runs again).
+	t.Run("explain-random", func(t *testing.T) {
+		_, random := enginetest.RandomCases(t, s, 30)
+		enginetest.ExplainAgreement(t, eng, s, random)
+	})
 	t.Run("why", func(t *testing.T) { enginetest.WhyAgreement(t, eng, s, cases, 6, 14) })
 	t.Run("totals", func(t *testing.T) {
 		enginetest.Agreement(t, eng, s, enginetest.TotalsCases(data, corpus.AsOf), compile.Fused, compile.Naive)
