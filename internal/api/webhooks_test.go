@@ -2,14 +2,10 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,52 +14,8 @@ import (
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/internal/store/sqlstore"
 	"github.com/segmentd/segmentd/internal/webhook"
+	"github.com/segmentd/segmentd/internal/webhook/webhooktest"
 )
-
-// receiver is a webhook endpoint that fails the first fail attempts of
-// each delivery with 500 (or all of them while down), then answers 200,
-// and checks every signature.
-type receiver struct {
-	t      *testing.T
-	srv    *httptest.Server
-	mu     sync.Mutex
-	secret string
-	fail   int
-	down   bool
-	tries  map[string]int             // attempts by delivery ID
-	bodies map[string]webhook.Payload // of the delivered ones
-	oks    map[string]int             // 2xx answers by delivery ID
-}
-
-func newReceiver(t *testing.T, fail int) *receiver {
-	rc := &receiver{t: t, fail: fail, tries: map[string]int{}, bodies: map[string]webhook.Payload{}, oks: map[string]int{}}
-	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		rc.mu.Lock()
-		defer rc.mu.Unlock()
-		if err := webhook.Verify(rc.secret, r.Header.Get(webhook.SignatureHeader), body, time.Now(), 5*time.Minute); err != nil {
-			t.Errorf("signature %q: %v", r.Header.Get(webhook.SignatureHeader), err)
-		}
-		var p webhook.Payload
-		if err := json.Unmarshal(body, &p); err != nil || p.ID != r.Header.Get(webhook.DeliveryHeader) {
-			t.Errorf("body %s (%v), %s %q", body, err, webhook.DeliveryHeader, r.Header.Get(webhook.DeliveryHeader))
-		}
-		rc.tries[p.ID]++
-		if rc.down || rc.tries[p.ID] <= rc.fail {
-			w.WriteHeader(http.StatusInternalServerError)
-			return
-		}
-		rc.bodies[p.ID], rc.oks[p.ID] = p, rc.oks[p.ID]+1
-	}))
-	t.Cleanup(rc.srv.Close)
-	return rc
-}
-
-func (rc *receiver) setDown(down bool) {
-	rc.mu.Lock()
-	rc.down = down
-	rc.mu.Unlock()
-}
 
 // fastHooks delivers at once and retries after milliseconds.
 var fastHooks = webhook.Config{AllowPrivate: true, Backoff: 5 * time.Millisecond, Poll: 5 * time.Millisecond, Timeout: 5 * time.Second}
@@ -111,22 +63,20 @@ func TestWebhooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Shutdown(context.Background()) })
-	rc := newReceiver(t, 2)
+	rc := webhooktest.New(t, 2)
 
 	// Validation.
 	c.want(c.do("POST", "/v1/apps/corpus/webhooks", adminKey, map[string]any{"events": []string{"run.succeeded"}}), 400, CodeInvalidArgument, "/url")
 	c.want(c.do("POST", "/v1/apps/corpus/webhooks", adminKey, map[string]any{"url": "ftp://x.example/"}), 400, CodeInvalidArgument, "/url")
-	c.want(c.do("POST", "/v1/apps/corpus/webhooks", adminKey, map[string]any{"url": rc.srv.URL, "events": []string{"run.started"}}), 400, CodeInvalidArgument, "/events/0")
-	c.want(c.do("POST", "/v1/apps/corpus/webhooks", adminKey, map[string]any{"url": rc.srv.URL, "events": []string{}}), 400, CodeInvalidArgument, "/events")
+	c.want(c.do("POST", "/v1/apps/corpus/webhooks", adminKey, map[string]any{"url": rc.URL, "events": []string{"run.started"}}), 400, CodeInvalidArgument, "/events/0")
+	c.want(c.do("POST", "/v1/apps/corpus/webhooks", adminKey, map[string]any{"url": rc.URL, "events": []string{}}), 400, CodeInvalidArgument, "/events")
 
-	h := c.want(c.do("POST", "/v1/apps/corpus/webhooks", adminKey, map[string]any{"url": rc.srv.URL, "events": []string{"run.succeeded"}}), 201, "", "")
+	h := c.want(c.do("POST", "/v1/apps/corpus/webhooks", adminKey, map[string]any{"url": rc.URL, "events": []string{"run.succeeded"}}), 201, "", "")
 	hook, secret := h["id"].(string), h["secret"].(string)
-	if !strings.HasPrefix(secret, webhook.SecretPrefix) || h["url"] != rc.srv.URL || h["created_at"] == nil {
+	if !strings.HasPrefix(secret, webhook.SecretPrefix) || h["url"] != rc.URL || h["created_at"] == nil {
 		t.Fatalf("created %v", h)
 	}
-	rc.mu.Lock()
-	rc.secret = secret
-	rc.mu.Unlock()
+	rc.SetSecret(secret)
 	l := c.want(c.do("GET", "/v1/apps/corpus/webhooks", adminKey, nil), 200, "", "")
 	if ws := l["webhooks"].([]any); len(ws) != 1 || ws[0].(map[string]any)["id"] != hook || ws[0].(map[string]any)["secret"] != nil {
 		t.Fatalf("list %v", l)
@@ -135,7 +85,7 @@ func TestWebhooks(t *testing.T) {
 	// Another app's key: 404 everywhere.
 	other := c.want(c.do("POST", "/v1/apps", adminKey, map[string]any{"app_id": "other", "time_zone": "UTC"}), 201, "", "")["api_key"].(string)
 	c.want(c.do("GET", "/v1/apps/corpus/webhooks", other, nil), 404, CodeNotFound, "")
-	c.want(c.do("POST", "/v1/apps/corpus/webhooks", other, map[string]any{"url": rc.srv.URL}), 404, CodeNotFound, "")
+	c.want(c.do("POST", "/v1/apps/corpus/webhooks", other, map[string]any{"url": rc.URL}), 404, CodeNotFound, "")
 	c.want(c.do("DELETE", "/v1/apps/corpus/webhooks/"+hook, other, nil), 404, CodeNotFound, "")
 	c.want(c.do("GET", "/v1/apps/corpus/webhooks/"+hook+"/deliveries", other, nil), 404, CodeNotFound, "")
 	c.want(c.do("GET", "/v1/apps/other/webhooks/"+hook+"/deliveries", other, nil), 404, CodeNotFound, "")
@@ -158,14 +108,13 @@ func TestWebhooks(t *testing.T) {
 			t.Errorf("delivery %v", d)
 		}
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
+	tries := rc.Tries()
 	byRun := map[string]webhook.Payload{}
-	for id, p := range rc.bodies {
-		if rc.tries[id] != 3 || rc.oks[id] != 1 {
-			t.Errorf("delivery %s: %d tries, %d delivered", id, rc.tries[id], rc.oks[id])
+	for id, ps := range rc.Delivered() {
+		if tries[id] != 3 || len(ps) != 1 {
+			t.Errorf("delivery %s: %d tries, %d delivered", id, tries[id], len(ps))
 		}
-		byRun[p.Run] = p
+		byRun[ps[0].Run] = ps[0]
 	}
 	first, second := byRun[runIDs[0]], byRun[runIDs[1]]
 	if first.Entered != nil || first.Exited != nil || first.Count == nil || first.SegmentID != seg || first.App != "corpus" {
@@ -206,8 +155,8 @@ func TestWebhookPrivateURLs(t *testing.T) {
 	for _, u := range []string{"http://127.0.0.1:8080/", "http://[::1]/", "http://10.0.0.1/", "http://192.168.0.10/", "http://169.254.169.254/latest/meta-data", "http://localhost/"} {
 		c.want(c.do("POST", "/v1/apps/shop/webhooks", adminKey, map[string]any{"url": u}), 400, CodeInvalidArgument, "/url")
 	}
-	rc := newReceiver(t, 0)
-	hook := must(st.CreateWebhook(ctx, store.Webhook{AppID: "shop", URL: rc.srv.URL, Events: store.WebhookEvents, Secret: "whsec_x"}))
+	rc := webhooktest.New(t, 0)
+	hook := must(st.CreateWebhook(ctx, store.Webhook{AppID: "shop", URL: rc.URL, Events: store.WebhookEvents, Secret: "whsec_x"}))
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -217,8 +166,8 @@ func TestWebhookPrivateURLs(t *testing.T) {
 	if d["state"] != "failed" || d["attempts"] != 2.0 || !strings.Contains(fmt.Sprint(d["last_error"]), "private") || d["last_status"] != nil {
 		t.Fatalf("delivery %v", d)
 	}
-	if len(rc.tries) != 0 {
-		t.Fatalf("the receiver was called: %v", rc.tries)
+	if as := rc.Attempts(); len(as) != 0 {
+		t.Fatalf("the receiver was called: %v", as)
 	}
 }
 
@@ -231,32 +180,22 @@ func TestWebhookOutboxSurvivesRestart(t *testing.T) {
 	st1 := must(sqlstore.Open(ctx, dsn))
 	_, eng := embedded(t)
 	must(st1.CreateApp(ctx, store.App{ID: "shop", TimeZone: "UTC"}))
-	rc := newReceiver(t, 0)
-	rc.secret = "whsec_x"
-	rc.setDown(true)
-	hook := must(st1.CreateWebhook(ctx, store.Webhook{AppID: "shop", URL: rc.srv.URL, Events: store.WebhookEvents, Secret: "whsec_x"}))
+	rc := webhooktest.New(t, 0)
+	rc.SetSecret("whsec_x")
+	rc.SetDown(true)
+	hook := must(st1.CreateWebhook(ctx, store.Webhook{AppID: "shop", URL: rc.URL, Events: store.WebhookEvents, Secret: "whsec_x"}))
 	s1 := New(Config{Store: st1, Engine: eng, Fresh: eng, AdminKey: adminKey, Webhooks: fastHooks})
 	if err := s1.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	run := failRun(t, st1, "shop", 0)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		rc.mu.Lock()
-		n := len(rc.tries)
-		rc.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no attempt")
-		}
-	}
+	rc.Wait(1, 10*time.Second)
 	if err := s1.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	st1.Close()
 
-	rc.setDown(false)
+	rc.SetDown(false)
 	st2 := must(sqlstore.Open(ctx, dsn))
 	t.Cleanup(func() { st2.Close() })
 	s2 := New(Config{Store: st2, Engine: eng, Fresh: eng, AdminKey: adminKey, Webhooks: fastHooks})
@@ -267,10 +206,8 @@ func TestWebhookOutboxSurvivesRestart(t *testing.T) {
 	}
 	t.Cleanup(func() { s2.Shutdown(context.Background()) })
 	d := deliveries(client{t: t, base: srv.URL}, adminKey, "shop", hook.ID, 1)[0].(map[string]any)
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if d["state"] != "delivered" || d["run"] != run || rc.oks[d["id"].(string)] != 1 || d["attempts"].(float64) < 2 {
-		t.Fatalf("delivery %v, receiver %v", d, rc.oks)
+	if got := rc.Delivered(); d["state"] != "delivered" || d["run"] != run || len(got[d["id"].(string)]) != 1 || d["attempts"].(float64) < 2 {
+		t.Fatalf("delivery %v, receiver %v", d, got)
 	}
 }
 
@@ -291,9 +228,9 @@ func testTwoWorkers(t *testing.T, dsn string) {
 	}
 	app := fmt.Sprintf("two%d", time.Now().UnixNano()%1e9)
 	must(stores[0].CreateApp(ctx, store.App{ID: app, TimeZone: "UTC"}))
-	rc := newReceiver(t, 0)
-	rc.secret = "whsec_x"
-	hook := must(stores[0].CreateWebhook(ctx, store.Webhook{AppID: app, URL: rc.srv.URL, Events: store.WebhookEvents, Secret: "whsec_x"}))
+	rc := webhooktest.New(t, 0)
+	rc.SetSecret("whsec_x")
+	hook := must(stores[0].CreateWebhook(ctx, store.Webhook{AppID: app, URL: rc.URL, Events: store.WebhookEvents, Secret: "whsec_x"}))
 	const n = 30
 	for i := range n {
 		failRun(t, stores[i%2], app, i)
@@ -324,14 +261,13 @@ func testTwoWorkers(t *testing.T, dsn string) {
 	for _, w := range workers {
 		w.Shutdown(ctx)
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if len(rc.oks) != n {
-		t.Fatalf("received %d deliveries, want %d", len(rc.oks), n)
+	got, tries := rc.Delivered(), rc.Tries()
+	if len(got) != n {
+		t.Fatalf("received %d deliveries, want %d", len(got), n)
 	}
-	for id, k := range rc.oks {
-		if k != 1 || rc.tries[id] != 1 {
-			t.Errorf("delivery %s received %d times", id, rc.tries[id])
+	for id, ps := range got {
+		if len(ps) != 1 || tries[id] != 1 {
+			t.Errorf("delivery %s received %d times", id, tries[id])
 		}
 	}
 }
