@@ -104,18 +104,40 @@ func (s *kill9Server) call(method, path, body string) map[string]any {
 	return m
 }
 
+// kill kills the server with SIGKILL and returns when it is dead.
+func (s *kill9Server) kill() time.Time {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(os.Kill); err != nil {
+		s.t.Fatal(err)
+	}
+	s.cmd.Wait()
+	return time.Now()
+}
+
+// waitRun waits up to a minute for a run of the demo app to succeed and
+// returns it.
+func (s *kill9Server) waitRun(run string) map[string]any {
+	s.t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		got := s.call("GET", "/v1/apps/demo/runs/"+run, "")
+		switch {
+		case got["state"] == "succeeded":
+			return got
+		case got["state"] == "failed" || got["state"] == "canceled":
+			s.t.Fatalf("run %+v", got)
+		case time.Now().After(deadline):
+			s.t.Fatalf("run %s still %v after a minute", run, got["state"])
+		}
+	}
+}
+
 // TestKill9TwoServersMySQL: two `segmentd serve` processes on one
 // MariaDB/MySQL store; the one running a run is killed with SIGKILL; the
 // other takes the run once its lease has passed (within --run-lease +
 // --run-lease/3) and finishes it.
 func TestKill9TwoServersMySQL(t *testing.T) {
 	dsn := storetest.MySQL(t)(t)
-	bin := filepath.Join(t.TempDir(), "segmentd")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/segmentd")
-	build.Dir = moduleRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildSegmentd(t)
 	a := startServer(t, bin, dsn, "--demo-users", "50000", "--demo-events", "1000000")
 	b := startServer(t, bin, dsn, "--demo=false")
 
@@ -130,26 +152,8 @@ func TestKill9TwoServersMySQL(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err := a.cmd.Process.Signal(os.Kill); err != nil {
-		t.Fatal(err)
-	}
-	a.cmd.Wait()
-	killed := time.Now()
-
-	var got map[string]any
-	for {
-		got = b.call("GET", "/v1/apps/demo/runs/"+run, "")
-		if got["state"] == "succeeded" || got["state"] == "failed" {
-			break
-		}
-		if time.Since(killed) > time.Minute {
-			t.Fatalf("run %s still %v a minute after its server was killed", run, got["state"])
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if got["state"] != "succeeded" {
-		t.Fatalf("run %+v", got)
-	}
+	killed := a.kill()
+	got := b.waitRun(run)
 	started, err := time.Parse(time.RFC3339Nano, got["started_at"].(string))
 	if err != nil {
 		t.Fatal(err)
@@ -160,6 +164,18 @@ func TestKill9TwoServersMySQL(t *testing.T) {
 	if took <= 0 || took > bound+time.Second { // a second for the clocks and the polling
 		t.Fatalf("run started again %v after the kill, want within %v", took, bound)
 	}
+}
+
+// buildSegmentd builds cmd/segmentd into the test's directory.
+func buildSegmentd(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "segmentd")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/segmentd")
+	build.Dir = moduleRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 func moduleRoot(t *testing.T) string {
