@@ -30,9 +30,6 @@ type Engine struct {
 
 	// writeMu serializes the engine's writes (see write).
 	writeMu sync.Mutex
-	// serialize is whether writes take writeMu; only tests turn it off,
-	// to measure the alternative of retrying conflicts.
-	serialize bool
 	// now is the clock of watermarks.
 	now func() time.Time
 	// beforeCommit, when set by a test, runs just before a write commits;
@@ -47,6 +44,8 @@ type Engine struct {
 	historyMu sync.Mutex
 	// marks caches the watermarks.
 	marks watermarks
+	// commits writes the batches of WriteEvents (group.go).
+	commits committer
 	// boundary is each app's compaction boundary (with history).
 	boundary func(ctx context.Context, appID string) (time.Time, error)
 }
@@ -62,7 +61,7 @@ func Open(ctx context.Context, path string) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: open %q: %w", path, err)
 	}
-	e := &Engine{db: sql.OpenDB(connector), serialize: true, now: time.Now}
+	e := &Engine{db: sql.OpenDB(connector), now: time.Now}
 	if err := e.migrate(ctx); err != nil {
 		e.db.Close()
 		return nil, err
@@ -71,6 +70,7 @@ func Open(ctx context.Context, path string) (*Engine, error) {
 		e.Close()
 		return nil, err
 	}
+	e.startCommitter()
 	return e, nil
 }
 
@@ -94,6 +94,7 @@ func (e *Engine) migrate(ctx context.Context) error {
 
 // Close closes the database.
 func (e *Engine) Close() error {
+	e.stopCommitter()
 	for _, st := range e.stmts.all() {
 		if *st != nil {
 			(*st).Close()
@@ -215,10 +216,8 @@ func (e *Engine) Members(ctx context.Context, q *compile.SQL) ([]string, error) 
 // twice in d) fails the whole load: use WriteEvents to add to an app.
 // Load holds the write lock while it runs, so ingestion waits for it.
 func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error {
-	if e.serialize {
-		e.writeMu.Lock()
-		defer e.writeMu.Unlock()
-	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
 	conn, err := e.db.Conn(ctx)
 	if err != nil {
 		return err

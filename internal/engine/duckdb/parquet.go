@@ -25,10 +25,8 @@ import (
 // the compaction horizon to the late events, fails on a user or event ID
 // the app already has, and holds the write lock while it runs.
 func (e *Engine) LoadParquet(ctx context.Context, appID, usersPath, eventsPath string) error {
-	if e.serialize {
-		e.writeMu.Lock()
-		defer e.writeMu.Unlock()
-	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
 	users, events := `read_parquet(`+compile.Literal(usersPath)+`)`, `read_parquet(`+compile.Literal(eventsPath)+`)`
 	// Without history the horizon is the zero time: every event is on time.
 	horizon := e.Horizon(e.now())

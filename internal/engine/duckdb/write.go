@@ -41,17 +41,16 @@ const maxWriteAttempts = 5
 // same app always conflict in DuckDB's optimistic concurrency control (as
 // do two batches that create the same user or store the same event_id):
 // retrying conflicts instead of taking the lock, writers redo each
-// other's work. BenchmarkConcurrentWrites measures it: 8 writers of
-// 100-event batches store about half as many events a second without the
-// lock, and 2–7% of their batches still fail after maxWriteAttempts.
-// DuckDB commits one transaction at a time anyway. The bounded retry that
+// other's work. Measured before group commit: 8 writers of 100-event
+// batches stored about half as many events a second without the lock,
+// and 2–7% of their batches still failed after maxWriteAttempts. DuckDB
+// commits one transaction at a time anyway; group commit (group.go) makes
+// that one transaction carry every batch waiting. The bounded retry that
 // remains is for writers outside the engine (the same database through
 // DB()).
 func (e *Engine) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	if e.serialize {
-		e.writeMu.Lock()
-		defer e.writeMu.Unlock()
-	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
 	for attempt := 1; ; attempt++ {
 		err := e.writeOnce(ctx, fn)
 		if err == nil || !isConflict(err) || attempt == maxWriteAttempts {
@@ -101,13 +100,15 @@ func isConflict(err error) bool {
 	return errors.As(err, &de) && (de.Type == duckdb.ErrorTypeTransaction || de.Type == duckdb.ErrorTypeConstraint)
 }
 
-// moveWatermark advances the app's watermark to max(now, previous + 1µs):
-// to now, unless the clock has not passed the previous value (it stepped
-// back, or two writes fell in the same microsecond). An app's first write
-// inserts it instead (an UPDATE, and an INSERT when it finds nothing, are
-// about three times as fast in DuckDB as one INSERT … ON CONFLICT).
+// moveWatermark advances the app's watermark to max(now, previous + nµs)
+// for a transaction of n writes (several when batches are committed
+// together, so that each still moves it by a microsecond): to now, unless
+// the clock has not passed that (it stepped back, or writes fell in the
+// same microsecond). An app's first write inserts it instead (an UPDATE,
+// and an INSERT when it finds nothing, are about three times as fast in
+// DuckDB as one INSERT … ON CONFLICT).
 const (
-	moveWatermark = `UPDATE watermarks SET watermark = greatest(?::TIMESTAMPTZ, watermark + INTERVAL 1 MICROSECOND)
+	moveWatermark = `UPDATE watermarks SET watermark = greatest(?::TIMESTAMPTZ, watermark + to_microseconds(?::BIGINT))
 		WHERE app_id = ? RETURNING watermark`
 	insertWatermark = `INSERT INTO watermarks (app_id, watermark) VALUES (?, ?) RETURNING watermark`
 )
@@ -137,9 +138,15 @@ func (e *Engine) prepare(ctx context.Context) error {
 
 // advance advances the app's watermark inside the write's transaction tx.
 func (e *Engine) advance(ctx context.Context, tx *sql.Tx, appID string) (time.Time, error) {
+	return e.advanceBy(ctx, tx, appID, 1)
+}
+
+// advanceBy advances the app's watermark inside tx, a transaction of
+// writes writes.
+func (e *Engine) advanceBy(ctx context.Context, tx *sql.Tx, appID string, writes int) (time.Time, error) {
 	var w time.Time
 	now := e.now().UTC().Truncate(time.Microsecond)
-	err := tx.StmtContext(ctx, e.stmts.moveWatermark).QueryRowContext(ctx, now, appID).Scan(&w)
+	err := tx.StmtContext(ctx, e.stmts.moveWatermark).QueryRowContext(ctx, now, writes, appID).Scan(&w)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = tx.StmtContext(ctx, e.stmts.insertWatermark).QueryRowContext(ctx, appID, now).Scan(&w)
 	}
@@ -227,7 +234,7 @@ const insertEvents = `
 			unnest(?::VARCHAR[]) AS name, unnest(?::TIMESTAMPTZ[]) AS time,
 			unnest(?::VARCHAR[]) AS properties)
 	%s
-	RETURNING user_id, time`
+	RETURNING event_id, user_id, time`
 
 const onConflict = `ON CONFLICT DO NOTHING`
 
@@ -266,8 +273,10 @@ const upsertSeen = `
 //   - It advances the app's watermark if it stored anything.
 //
 // Times are stored in UTC at microsecond precision (truncated). A batch
-// that fails, for any reason (an invalid record, a canceled context, a
-// failed commit), stores nothing.
+// that fails, for any reason (an invalid record, a failed commit), stores
+// nothing. Concurrent batches are committed together (see commitEvents):
+// a context canceled while its batch waits stores nothing; once the batch
+// is being written, the call returns the outcome of its commit.
 func (e *Engine) WriteEvents(ctx context.Context, appID string, events []record.Event) (inserted int, err error) {
 	if len(events) == 0 {
 		return 0, nil
@@ -299,30 +308,13 @@ func (e *Engine) WriteEvents(ctx context.Context, appID string, events []record.
 		}
 		to.add(ev, p)
 	}
-	// Batches of new events, the usual ones, are stored by a plain INSERT:
-	// DuckDB's ON CONFLICT check slows down as the table grows (1,000
-	// events into a table of 3M: 700 ms, against 40 ms without it). A batch
-	// with an event ID already stored (a retry) fails that insert, which
-	// stores nothing, and is written again with ON CONFLICT DO NOTHING.
-	store := func(plain bool) func(tx *sql.Tx) error {
-		return func(tx *sql.Tx) error { return e.storeEvents(ctx, tx, appID, plain, &fresh, &late, &inserted) }
-	}
-	err = e.write(ctx, store(true))
-	if errors.Is(err, errStoredBefore) {
-		err = e.write(ctx, store(false))
-	}
-	if err != nil {
-		return 0, err
-	}
-	return inserted, nil
+	return e.commitEvents(ctx, &eventBatch{appID: appID, fresh: fresh, late: late})
 }
 
-// storeEvents is one attempt of WriteEvents in tx: the events (fresh to
-// the events table, late to late_events) by plain inserts or with ON
-// CONFLICT, their users and the app's watermark. It sets *inserted to the
-// events stored.
-func (e *Engine) storeEvents(ctx context.Context, tx *sql.Tx, appID string, plain bool, fresh, late *columns, inserted *int) error {
-	*inserted = 0
+// storeEvents stores the events of one app in tx (fresh to the events
+// table, late to late_events) by plain inserts or with ON CONFLICT, and
+// their users, and calls stored with the ID of each event it stored.
+func (e *Engine) storeEvents(ctx context.Context, tx *sql.Tx, appID string, plain bool, fresh, late *columns, stored func(eventID string)) error {
 	spans := map[string]*span{}
 	var order []string
 	stmtFresh, stmtLate := e.stmts.insertEvents, e.stmts.insertLate
@@ -339,9 +331,7 @@ func (e *Engine) storeEvents(ctx context.Context, tx *sql.Tx, appID string, plai
 		c := part.cols
 		rows, err := tx.StmtContext(ctx, part.stmt).QueryContext(ctx, appID, c.ids, c.users, c.names, c.times, c.props)
 		if err == nil {
-			var n int
-			n, err = widen(rows, spans, &order)
-			*inserted += n
+			err = widen(rows, spans, &order, stored)
 		}
 		if err != nil {
 			var de *duckdb.Error
@@ -351,8 +341,8 @@ func (e *Engine) storeEvents(ctx context.Context, tx *sql.Tx, appID string, plai
 			return fmt.Errorf("duckdb: writing events: %w", err)
 		}
 	}
-	if *inserted == 0 {
-		return nil // a retry: nothing changes, not even the watermark
+	if len(order) == 0 {
+		return nil // a retry: nothing changes
 	}
 	firsts, lasts := make([]time.Time, len(order)), make([]time.Time, len(order))
 	for i, u := range order {
@@ -361,8 +351,7 @@ func (e *Engine) storeEvents(ctx context.Context, tx *sql.Tx, appID string, plai
 	if _, err := tx.StmtContext(ctx, e.stmts.upsertSeen).ExecContext(ctx, appID, order, firsts, lasts); err != nil {
 		return fmt.Errorf("duckdb: writing users: %w", err)
 	}
-	_, err := e.advance(ctx, tx, appID)
-	return err
+	return nil
 }
 
 // columns are events as the insert statement binds them.
@@ -376,21 +365,27 @@ func (c *columns) add(ev record.Event, props string) {
 	c.times = append(c.times, ev.Time.UTC().Truncate(time.Microsecond))
 }
 
+// append adds the j-th event of from.
+func (c *columns) append(from *columns, j int) {
+	c.ids, c.users, c.names, c.props = append(c.ids, from.ids[j]), append(c.users, from.users[j]), append(c.names, from.names[j]), append(c.props, from.props[j])
+	c.times = append(c.times, from.times[j])
+}
+
 // span is the least and greatest time of a user's new events.
 type span struct{ first, last time.Time }
 
-// widen reads the (user_id, time) rows an insert returned into spans,
-// appending users seen the first time to order, and counts them.
-func widen(rows *sql.Rows, spans map[string]*span, order *[]string) (int, error) {
+// widen reads the (event_id, user_id, time) rows an insert returned into
+// spans, appending users seen the first time to order, and passes each
+// event ID to stored.
+func widen(rows *sql.Rows, spans map[string]*span, order *[]string, stored func(eventID string)) error {
 	defer rows.Close()
-	n := 0
 	for rows.Next() {
-		var u string
+		var id, u string
 		var t time.Time
-		if err := rows.Scan(&u, &t); err != nil {
-			return n, err
+		if err := rows.Scan(&id, &u, &t); err != nil {
+			return err
 		}
-		n++
+		stored(id)
 		if s, ok := spans[u]; ok {
 			if t.Before(s.first) {
 				s.first = t
@@ -403,7 +398,7 @@ func widen(rows *sql.Rows, spans map[string]*span, order *[]string) (int, error)
 			*order = append(*order, u)
 		}
 	}
-	return n, rows.Err()
+	return rows.Err()
 }
 
 func checkEvent(ev record.Event) error {

@@ -563,11 +563,6 @@ func TestFailedBatchStoresNothing(t *testing.T) {
 			duckdb.SetBeforeCommit(eng, func() error { return errInjected })
 			return ctx, batch
 		}, errInjected},
-		{"context canceled before commit", func(eng *duckdb.Engine) (context.Context, []record.Event) {
-			cctx, cancel := context.WithCancel(ctx)
-			duckdb.SetBeforeCommit(eng, func() error { cancel(); return nil })
-			return cctx, batch
-		}, context.Canceled},
 		{"context canceled before the write", func(eng *duckdb.Engine) (context.Context, []record.Event) {
 			cctx, cancel := context.WithCancel(ctx)
 			cancel()
