@@ -87,21 +87,6 @@ func agree(t *testing.T, eng engine.Engine, s enginetest.Setup, queries func(t *
 	}
 }
 
-// firstDiff returns the least user ID in one sorted list and not the other.
-func firstDiff(a, b []string) string {
-	for i := 0; i < len(a) || i < len(b); i++ {
-		switch {
-		case i == len(a):
-			return b[i]
-		case i == len(b):
-			return a[i]
-		case a[i] != b[i]:
-			return min(a[i], b[i])
-		}
-	}
-	return ""
-}
-
 // TestSaved checks that the saved segments of a tree come in an order in
 // which they can be created: each after those it refers to.
 func TestSaved(t *testing.T) {
