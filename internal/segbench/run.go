@@ -38,7 +38,7 @@ type Config struct {
 	// deploy/local/chdb.sh).
 	Peer       string
 	ChdbPython string
-	Log   *slog.Logger
+	Log        *slog.Logger
 }
 
 func (c Config) logger() *slog.Logger {
