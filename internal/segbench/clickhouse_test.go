@@ -2,9 +2,11 @@ package segbench
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/corpus"
@@ -66,4 +68,20 @@ func TestClickHouseHandSQL(t *testing.T) {
 		}
 		return map[string]*compile.SQL{PeerClickHouse: q}
 	})
+}
+
+// TestClickHouseParams checks that a bound query's ?s become ClickHouse's
+// typed parameters, in order, with the values apart from the text.
+func TestClickHouseParams(t *testing.T) {
+	q, err := bind(`SELECT '?', :app_id, toTimeZone(:as_of, :tz) -- ?`,
+		map[string]any{"app_id": "it's", "as_of": time.Date(2026, 3, 2, 12, 0, 0, 1000, time.FixedZone("", 9*3600)), "tz": "Asia/Tokyo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, params := clickhouseParams(q)
+	wantText := `SELECT '?', {p0:String}, toTimeZone({p1:DateTime64(6, 'UTC')}, {p2:String}) -- ?`
+	wantParams := map[string]string{"p0": "it's", "p1": "2026-03-02 03:00:00.000001", "p2": "Asia/Tokyo"}
+	if text != wantText || !maps.Equal(params, wantParams) {
+		t.Errorf("got %q %v, want %q %v", text, params, wantText, wantParams)
+	}
 }
