@@ -59,6 +59,17 @@ func TestClickHouseHandSQL(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// seg_sum adds from the least value to the greatest, one after the
+	// other: as an explicit left fold does, on arrays of values of many
+	// magnitudes whose sum depends on the order.
+	a, err := c.do(`SELECT toInt32(countIf(seg_sum(v) != arrayFold((acc, x) -> acc + x, arraySort(v), toFloat64(0))))
+		FROM (SELECT arrayMap(i -> (rand(i) % 1000) / 7 * exp10(rand(i + 1) % 12), range(rand() % 200)) AS v FROM numbers(10000))`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Rows) != 1 || string(a.Rows[0][0]) != "0" {
+		t.Errorf("seg_sum against a left fold: %s of 10000 arrays differ", a.Rows)
+	}
 	s := enginetest.Setup{AppID: "bench", Data: corpus.Dataset(), AsOf: corpus.AsOf, Location: corpus.Location()}
 	opt := compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: s.Location}
 	agree(t, c.members, s, func(t *testing.T, tree Tree, _ segment.Node) map[string]*compile.SQL {

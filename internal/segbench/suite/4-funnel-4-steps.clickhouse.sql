@@ -5,24 +5,28 @@
 -- session within the hour, so they lie in those 30 days too.
 --
 -- windowFunnel is not used: with equal times it is not exact. Instead each
--- user's step events, in time order and at equal times the later step
--- first, are folded in one pass that keeps, for each step k, the latest
--- session from which step k was reached: the latest is the best, since
--- every later step is measured from it. Later steps first at one instant
--- means an event reads only what events strictly before it reached.
+-- user's step events are sorted by time and, at equal times, the later
+-- step first, and each step is one vectorized pass over that list
+-- (arrayFill carries the last value forward): from<k> is, at each event,
+-- the latest session from which step k was reached by an event before it
+-- (0: none, which no step is within an hour of). The latest session is the
+-- best one, since every later step is measured from it; with the later
+-- step first at one instant, an event sees only what events strictly
+-- before it reached.
 SELECT user_id
-FROM events
-WHERE app_id = :app_id AND time <= :as_of AND time > :as_of - INTERVAL (30 * 24) HOUR
-  AND (name IN ('$session', 'view_item', 'add_to_cart')
-    OR name = '$buy' AND arrayExists(x -> x > 0, seg_numbers(seg_path1(properties, 'total'))))
-GROUP BY user_id
-HAVING arrayFold((acc, e) -> (
-    -- (session, reached view from, reached cart from, reached the purchase);
-    -- 0 is no session, which no step is within an hour of
-    if(e.2 = 1, e.1, acc.1),
-    if(e.2 = 2 AND e.1 - acc.1 <= 3600000000, acc.1, acc.2),
-    if(e.2 = 3 AND e.1 - acc.2 <= 3600000000, acc.2, acc.3),
-    acc.4 OR e.2 = 4 AND e.1 - acc.3 <= 3600000000),
-  arraySort(e -> (e.1, -e.2), groupArray((toUnixTimestamp64Micro(time),
-    toInt8(indexOf(['$session', 'view_item', 'add_to_cart', '$buy'], name))))),
-  (toInt64(0), toInt64(0), toInt64(0), false)).4
+FROM (
+  SELECT user_id,
+    arraySort(e -> (e.1, -e.2), groupArray((toUnixTimestamp64Micro(time),
+      toInt8(indexOf(['$session', 'view_item', 'add_to_cart', '$buy'], name))))) AS steps,
+    arrayMap(e -> e.1, steps) AS t,
+    arrayMap(e -> e.2, steps) AS step,
+    arrayFill(x -> x != 0, arrayMap((ti, si) -> if(si = 1, ti, 0), t, step)) AS from1,
+    arrayFill(x -> x != 0, arrayMap((ti, si, f) -> if(si = 2 AND ti - f <= 3600000000, f, 0), t, step, from1)) AS from2,
+    arrayFill(x -> x != 0, arrayMap((ti, si, f) -> if(si = 3 AND ti - f <= 3600000000, f, 0), t, step, from2)) AS from3
+  FROM events
+  WHERE app_id = :app_id AND time <= :as_of AND time > :as_of - INTERVAL (30 * 24) HOUR
+    AND (name IN ('$session', 'view_item', 'add_to_cart')
+      OR name = '$buy' AND arrayExists(x -> x > 0, seg_numbers(seg_path1(properties, 'total'))))
+  GROUP BY user_id
+)
+WHERE arrayExists((ti, si, f) -> si = 4 AND ti - f <= 3600000000, t, step, from3)
