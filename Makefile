@@ -33,21 +33,25 @@ test-ui:
 ## test-integration: starts the real servers on loopback (installing them
 ## when missing) and runs the whole suite with them, tests tagged
 ## integration and distributed included: a server that cannot be reached
-## fails the run
+## fails the run; then segbench at scale 0.01 with the ClickHouse peer
+## (chdb installed into .cache/chdb), whose members must equal segmentd's
 test-integration:
 	bash deploy/local/up.sh mariadb redis minio cassandra trino
+	bash deploy/local/chdb.sh install
 	SEGMENTD_TEST_MYSQL_DSN="$$(bash deploy/local/mariadb.sh dsn)" \
 	SEGMENTD_TEST_REDIS="$$(bash deploy/local/redis.sh addr)" \
 	SEGMENTD_TEST_CASSANDRA=127.0.0.1:9042 \
 	SEGMENTD_TEST_TRINO="$$(bash deploy/local/trino.sh url | sed 's#://#://segmentd@#')" \
 	$(GO) test -count=1 -timeout 60m -tags integration,distributed ./...
-	eval "$$(bash deploy/local/minio.sh env)" && $(GO) run ./cmd/segbench --scale 0.01 --dir .cache/segbench-0.01 --ingest-events 20000 --markdown - \
+	eval "$$(bash deploy/local/minio.sh env)" && $(GO) run ./cmd/segbench --scale 0.01 --dir .cache/segbench-0.01 --ingest-events 20000 --markdown - --peer clickhouse \
 		--trino "$$(bash deploy/local/trino.sh url | sed 's#://#://segmentd@#')" --cassandra 127.0.0.1:9042 --s3-endpoint "$$S3_ENDPOINT"
 
 ## segbench: the whole-system benchmarks at the default scale (1M users,
-## 30M events), appended to docs/BENCHMARKS.md
+## 30M events), beside ClickHouse (chdb, installed into .cache/chdb),
+## appended to docs/BENCHMARKS.md
 segbench:
-	$(GO) run ./cmd/segbench --json .cache/segbench.json
+	bash deploy/local/chdb.sh install
+	$(GO) run ./cmd/segbench --json .cache/segbench.json --peer clickhouse
 
 ## test-distributed: only the Trino, Cassandra and S3 tests
 test-distributed:

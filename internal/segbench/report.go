@@ -39,6 +39,9 @@ type TreeResult struct {
 	Explain Timing `json:"explain"`
 	// Hand is the hand-written query's, when the engine has one.
 	Hand *Timing `json:"hand,omitempty"`
+	// ClickHouse is the ClickHouse peer's hand-written query's, when the
+	// run had the peer (--peer clickhouse), on the same data.
+	ClickHouse *Timing `json:"clickhouse,omitempty"`
 }
 
 // FusedOverHand and NaiveOverFused are the ratios of medians the issue
@@ -52,6 +55,15 @@ func (r TreeResult) FusedOverHand() float64 {
 
 func (r TreeResult) NaiveOverFused() float64 {
 	return float64(r.Naive.Median) / float64(r.Fused.Median)
+}
+
+// ClickHouseOverFused is the time ClickHouse takes as a fraction of
+// segmentd's fused plan (0 without the peer).
+func (r TreeResult) ClickHouseOverFused() float64 {
+	if r.ClickHouse == nil {
+		return 0
+	}
+	return float64(r.ClickHouse.Median) / float64(r.Fused.Median)
 }
 
 // ExplainOverFused is the price of every node's size next to the count.
@@ -112,6 +124,10 @@ type Report struct {
 	// Load is the bulk load of the Parquet files into DuckDB (0 when the
 	// embedded engine was not measured).
 	Load time.Duration `json:"load_ns"`
+	// DuckDBBytes is the embedded engine's database file after the load.
+	DuckDBBytes int64 `json:"duckdb_bytes,omitempty"`
+	// ClickHouse is the load into the ClickHouse peer, when it ran.
+	ClickHouse *ClickHouseLoad `json:"clickhouse_load,omitempty"`
 	// TrinoLoad is the load into the distributed path, when measured.
 	TrinoLoad *TrinoLoad `json:"trino_load,omitempty"`
 	// Trees are the suite's trees on each engine measured.
@@ -126,6 +142,14 @@ type Report struct {
 	PeakRSS         int64   `json:"peak_rss_bytes"`
 }
 
+// ClickHouseLoad is what loading the data into the ClickHouse peer
+// measured: the inserts from the Parquet files and the merges into one
+// part, and the bytes the tables' parts take on disk.
+type ClickHouseLoad struct {
+	Load  time.Duration `json:"load_ns"`
+	Bytes int64         `json:"bytes"`
+}
+
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
 
 // Markdown writes the report as a section of docs/BENCHMARKS.md.
@@ -134,18 +158,20 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "`%s`: %d users and %d events (seed %d), %s, %d cores, %s, %s. "+
 		"Medians of %d runs, with min and max, in ms.\n\n",
 		r.Command, r.Data.Users, r.Data.Events, r.Data.Seed, r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Go, r.runs())
-	fmt.Fprintln(w, "| tree | engine | members | compile µs | fused | naive | hand-written | explain | fused/hand | naive/fused | explain/fused |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| tree | engine | members | compile µs | fused | naive | hand-written | explain | ClickHouse | fused/hand | naive/fused | explain/fused | ClickHouse/fused |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, t := range r.Trees {
-		hand, ratio := "—", "—"
+		ratio, chRatio := "—", "—"
 		if t.Hand != nil {
-			hand = fmt.Sprintf("%s (%s–%s)", ms(t.Hand.Median), ms(t.Hand.Min), ms(t.Hand.Max))
 			ratio = fmt.Sprintf("%.2f×", t.FusedOverHand())
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %s (%s–%s) | %s (%s–%s) | %s | %s (%s–%s) | %s | %.2f× | %.2f× |\n",
+		if t.ClickHouse != nil {
+			chRatio = fmt.Sprintf("%.2f×", t.ClickHouseOverFused())
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %s |\n",
 			t.Tree, t.Engine, t.Members, float64(t.Compile.Median)/float64(time.Microsecond),
-			ms(t.Fused.Median), ms(t.Fused.Min), ms(t.Fused.Max), ms(t.Naive.Median), ms(t.Naive.Min), ms(t.Naive.Max),
-			hand, ms(t.Explain.Median), ms(t.Explain.Min), ms(t.Explain.Max), ratio, t.NaiveOverFused(), t.ExplainOverFused())
+			spread(&t.Fused), spread(&t.Naive), spread(t.Hand), spread(&t.Explain), spread(t.ClickHouse),
+			ratio, t.NaiveOverFused(), t.ExplainOverFused(), chRatio)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| what | figure |")
@@ -153,8 +179,13 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| data generation (Parquet) | %.1f s |\n", r.Data.GenerateSeconds)
 	if r.Load > 0 {
 		fmt.Fprintf(w, "| bulk load into DuckDB | %.1f s |\n", r.Load.Seconds())
+		fmt.Fprintf(w, "| DuckDB database after the load | %.0f MB |\n", float64(r.DuckDBBytes)/1e6)
 		fmt.Fprintf(w, "| ingestion through `POST /events` (embedded, 1,000-event batches) | %.0f events/s (%d events) |\n", r.IngestPerSecond, r.IngestEvents)
 		fmt.Fprintf(w, "| export, a run's `members.txt` | %.2fM IDs/s (%d IDs) |\n", r.ExportPerSecond/1e6, r.ExportIDs)
+	}
+	if c := r.ClickHouse; c != nil {
+		fmt.Fprintf(w, "| load into ClickHouse (chdb, inserts from Parquet and merges) | %.1f s |\n", c.Load.Seconds())
+		fmt.Fprintf(w, "| ClickHouse tables on disk (active parts) | %.0f MB |\n", float64(c.Bytes)/1e6)
 	}
 	if t := r.TrinoLoad; t != nil {
 		fmt.Fprintf(w, "| history (days before %s) into Parquet on S3 through Trino | %.1f s (%d events) |\n",
@@ -164,6 +195,14 @@ func (r *Report) Markdown(w io.Writer) {
 			t.IngestPerSecond, t.FreshEvents)
 	}
 	fmt.Fprintf(w, "| peak memory (RSS) of segbench | %d MB |\n", r.PeakRSS>>20)
+}
+
+// spread is a timing's median (min–max), or a dash for none.
+func spread(t *Timing) string {
+	if t == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%s (%s–%s)", ms(t.Median), ms(t.Min), ms(t.Max))
 }
 
 func (r *Report) runs() int {

@@ -33,7 +33,12 @@ type Config struct {
 	DuckDB bool
 	// Trino, when its URL is set, measures the distributed path too.
 	Trino TrinoConfig
-	Log   *slog.Logger
+	// Peer, when PeerClickHouse, measures the suite on ClickHouse too,
+	// beside the embedded engine, through ChdbPython (a Python with chdb:
+	// deploy/local/chdb.sh).
+	Peer       string
+	ChdbPython string
+	Log        *slog.Logger
 }
 
 func (c Config) logger() *slog.Logger {
@@ -54,6 +59,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if !cfg.DuckDB && cfg.Trino.URL == "" {
 		return nil, errors.New("segbench: no engine to measure")
+	}
+	if cfg.Peer != "" && (cfg.Peer != PeerClickHouse || !cfg.DuckDB) {
+		return nil, fmt.Errorf("segbench: peer %q: the peer is %q, beside the embedded engine", cfg.Peer, PeerClickHouse)
 	}
 	log := cfg.logger()
 	rep := &Report{Date: time.Now().UTC(), Machine: thisMachine()}
@@ -78,9 +86,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 // runDuckDB bulk-loads the data into the embedded engine and measures the
-// suite and the API on it.
-func runDuckDB(ctx context.Context, cfg Config, m Manifest, rep *Report) error {
-	eng, err := openFresh(ctx, filepath.Join(cfg.Dir, "bench.duckdb"))
+// suite and the API on it, and the suite on the peer, if any.
+func runDuckDB(ctx context.Context, cfg Config, m Manifest, rep *Report) (err error) {
+	path := filepath.Join(cfg.Dir, "bench.duckdb")
+	eng, err := openFresh(ctx, path)
 	if err != nil {
 		return err
 	}
@@ -90,16 +99,42 @@ func runDuckDB(ctx context.Context, cfg Config, m Manifest, rep *Report) error {
 		return err
 	}
 	rep.Load = time.Since(start)
-	cfg.logger().Info("loaded into DuckDB", "seconds", rep.Load.Seconds())
-	if err := measureSuite(ctx, cfg, eng, app, m, rep); err != nil {
+	if rep.DuckDBBytes, err = fileSizes(path, path+".wal"); err != nil {
+		return err
+	}
+	cfg.logger().Info("loaded into DuckDB", "seconds", rep.Load.Seconds(), "bytes", rep.DuckDBBytes)
+	var peer *clickhouse
+	if cfg.Peer == PeerClickHouse {
+		if peer, err = runClickHouse(ctx, cfg, rep); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, peer.Close()) }()
+	}
+	if err := measureSuite(ctx, cfg, eng, app, m, rep, peer); err != nil {
 		return err
 	}
 	return measureAPI(ctx, cfg, eng, m, rep)
 }
 
+// fileSizes is the bytes of the files that exist among paths.
+func fileSizes(paths ...string) (int64, error) {
+	var n int64
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		n += st.Size()
+	}
+	return n, nil
+}
+
 // measureSuite measures every tree of the suite on an engine that holds
-// the data under appID.
-func measureSuite(ctx context.Context, cfg Config, eng engine.Engine, appID string, m Manifest, rep *Report) error {
+// the data under appID, and on the peer when there is one (nil: none).
+func measureSuite(ctx context.Context, cfg Config, eng engine.Engine, appID string, m Manifest, rep *Report, peer *clickhouse) error {
 	loc, err := time.LoadLocation(m.TimeZone)
 	if err != nil {
 		return err
@@ -110,29 +145,33 @@ func measureSuite(ctx context.Context, cfg Config, eng engine.Engine, appID stri
 	}
 	for _, t := range Suite() {
 		opt := compile.Options{AppID: appID, AsOf: m.AsOf, Location: loc, Split: split}
-		res, err := measureTree(ctx, eng, t, opt, cfg.Runs)
+		res, err := measureTree(ctx, eng, t, opt, cfg.Runs, peer)
 		if err != nil {
 			return fmt.Errorf("%s on %s: %w", t.Name, eng.Dialect().Name, err)
 		}
 		cfg.logger().Info("tree", "name", t.Name, "engine", res.Engine, "members", res.Members,
-			"fused_ms", ms(res.Fused.Median), "naive_ms", ms(res.Naive.Median), "hand_ms", handMS(res), "explain_ms", ms(res.Explain.Median))
+			"fused_ms", ms(res.Fused.Median), "naive_ms", ms(res.Naive.Median), "hand_ms", handMS(res), "explain_ms", ms(res.Explain.Median),
+			"clickhouse_ms", optionalMS(res.ClickHouse))
 		rep.Trees = append(rep.Trees, res)
 	}
 	return nil
 }
 
-func handMS(r TreeResult) string {
-	if r.Hand == nil {
+func handMS(r TreeResult) string { return optionalMS(r.Hand) }
+
+func optionalMS(t *Timing) string {
+	if t == nil {
 		return "-"
 	}
-	return ms(r.Hand.Median)
+	return ms(t.Median)
 }
 
-// measureTree compiles a tree and times its three queries, interleaved
-// (fused, naive, hand-written, then again) so that drift of the machine
-// spreads over all three. The three must select the same members. opt
-// is what they are compiled for, less the strategy.
-func measureTree(ctx context.Context, eng engine.Engine, t Tree, opt compile.Options, runs int) (TreeResult, error) {
+// measureTree compiles a tree and times its three queries, and the peer's
+// query when there is a peer, interleaved (fused, naive, hand-written,
+// ClickHouse, then again) so that drift of the machine spreads over all.
+// All must select the same members. opt is what they are compiled for,
+// less the strategy.
+func measureTree(ctx context.Context, eng engine.Engine, t Tree, opt compile.Options, runs int, peer *clickhouse) (TreeResult, error) {
 	res := TreeResult{Tree: t.Name, Engine: eng.Dialect().Name}
 	tree, err := t.Expand(ctx)
 	if err != nil {
@@ -181,6 +220,20 @@ func measureTree(ctx context.Context, eng engine.Engine, t Tree, opt compile.Opt
 		}
 	}
 	res.Members = int64(len(want))
+	var peerQuery *compile.SQL
+	if peer != nil {
+		// ClickHouse's query reads its own tables: no split.
+		if peerQuery, err = t.HandQuery(PeerClickHouse, compile.Options{AppID: opt.AppID, AsOf: opt.AsOf, Location: opt.Location}, compile.Tables{}); err != nil {
+			return res, err
+		}
+		got, err := peer.members(peerQuery)
+		if err != nil {
+			return res, err
+		}
+		if !slices.Equal(got, want) {
+			return res, fmt.Errorf("ClickHouse selects %d members, segmentd %d; the first different: %s", len(got), len(want), firstDiff(got, want))
+		}
+	}
 	// Explain: every node's size in one query, whose root must count the
 	// members.
 	given, err := segment.Decode(t.JSON, "")
@@ -220,13 +273,39 @@ func measureTree(ctx context.Context, eng engine.Engine, t Tree, opt compile.Opt
 			return res, err
 		}
 		times["explain"] = append(times["explain"], time.Since(start))
+		if peer != nil {
+			took, err := peer.count(peerQuery)
+			if err != nil {
+				return res, err
+			}
+			times[PeerClickHouse] = append(times[PeerClickHouse], took)
+		}
 	}
 	res.Fused, res.Naive, res.Explain = timing(times["fused"]), timing(times["naive"]), timing(times["explain"])
 	if ts, ok := times["hand"]; ok {
 		h := timing(ts)
 		res.Hand = &h
 	}
+	if ts, ok := times[PeerClickHouse]; ok {
+		c := timing(ts)
+		res.ClickHouse = &c
+	}
 	return res, nil
+}
+
+// firstDiff returns the least string in one sorted list and not the other.
+func firstDiff(a, b []string) string {
+	for i := 0; i < len(a) || i < len(b); i++ {
+		switch {
+		case i == len(a):
+			return b[i]
+		case i == len(b):
+			return a[i]
+		case a[i] != b[i]:
+			return min(a[i], b[i])
+		}
+	}
+	return ""
 }
 
 // openFresh opens an empty database at path.

@@ -38,7 +38,7 @@ func TestSuiteAgreement(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := enginetest.Setup{AppID: "bench", Data: data, AsOf: corpus.AsOf, Location: corpus.Location()}
-	agree(t, eng, s, func(t *testing.T, tree Tree, n segment.Node) map[string]*compile.SQL {
+	agree(t, engineMembers(eng), s, func(t *testing.T, tree Tree, n segment.Node) map[string]*compile.SQL {
 		queries := map[string]*compile.SQL{}
 		for _, st := range []compile.Strategy{compile.Fused, compile.Naive} {
 			opt := compile.Options{AppID: s.AppID, AsOf: s.AsOf, Location: s.Location, Strategy: st}
@@ -58,10 +58,10 @@ func TestSuiteAgreement(t *testing.T) {
 }
 
 // agree runs the queries of each tree of the suite (queries gets the tree
-// and its expansion) on the engine: each must select exactly the
+// and its expansion) through members: each must select exactly the
 // reference evaluator's members over the setup's data. Each tree must also
 // be selective, or it would measure an empty or a trivial answer.
-func agree(t *testing.T, eng engine.Engine, s enginetest.Setup, queries func(t *testing.T, tree Tree, n segment.Node) map[string]*compile.SQL) {
+func agree(t *testing.T, members func(*compile.SQL) ([]string, error), s enginetest.Setup, queries func(t *testing.T, tree Tree, n segment.Node) map[string]*compile.SQL) {
 	ctx := context.Background()
 	for _, tree := range Suite() {
 		t.Run(tree.Name, func(t *testing.T) {
@@ -75,7 +75,7 @@ func agree(t *testing.T, eng engine.Engine, s enginetest.Setup, queries func(t *
 				t.Errorf("selects %d of %d users: a suite tree must select some users, not all", len(want), len(s.Data.Users))
 			}
 			for way, q := range queries(t, tree, n) {
-				got, err := engine.Members(ctx, eng, q)
+				got, err := members(q)
 				if err != nil {
 					t.Fatalf("%s: %v\n%s", way, err, q.Text)
 				}
@@ -87,19 +87,9 @@ func agree(t *testing.T, eng engine.Engine, s enginetest.Setup, queries func(t *
 	}
 }
 
-// firstDiff returns the least user ID in one sorted list and not the other.
-func firstDiff(a, b []string) string {
-	for i := 0; i < len(a) || i < len(b); i++ {
-		switch {
-		case i == len(a):
-			return b[i]
-		case i == len(b):
-			return a[i]
-		case a[i] != b[i]:
-			return min(a[i], b[i])
-		}
-	}
-	return ""
+// engineMembers is the members of a query on an engine, for agree.
+func engineMembers(eng engine.Engine) func(*compile.SQL) ([]string, error) {
+	return func(q *compile.SQL) ([]string, error) { return engine.Members(context.Background(), eng, q) }
 }
 
 // TestSaved checks that the saved segments of a tree come in an order in

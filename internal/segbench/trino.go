@@ -190,7 +190,7 @@ func runTrino(ctx context.Context, cfg Config, m Manifest, rep *Report) error {
 	load.FreshEvents, load.IngestPerSecond = n, float64(n)/time.Since(start).Seconds()
 	log.Info("fresh events posted into Cassandra", "events", n, "per_second", load.IngestPerSecond)
 
-	return measureSuite(ctx, cfg, d.trino, load.App, m, rep)
+	return measureSuite(ctx, cfg, d.trino, load.App, m, rep, nil)
 }
 
 // stagingTable is the hive table over the staging file, next to the

@@ -114,7 +114,7 @@ func TestTrinoHandSQL(t *testing.T) {
 
 	s := enginetest.Setup{AppID: app, Data: &dataset.Data{Users: stored, Events: data.Events}, AsOf: corpus.AsOf, Location: corpus.Location()}
 	opt := compile.Options{AppID: app, AsOf: corpus.AsOf, Location: corpus.Location(), Split: trino.Split(res.Boundary, corpus.AsOf, cfg.Buckets)}
-	agree(t, d.trino, s, func(t *testing.T, tree Tree, _ segment.Node) map[string]*compile.SQL {
+	agree(t, engineMembers(d.trino), s, func(t *testing.T, tree Tree, _ segment.Node) map[string]*compile.SQL {
 		q, err := tree.HandQuery("trino", opt, tables)
 		if err != nil {
 			t.Fatal(err)
