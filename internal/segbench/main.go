@@ -24,6 +24,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Runs, "runs", 5, "runs of each query (at least 5)")
 	fs.IntVar(&cfg.IngestEvents, "ingest-events", 200_000, "events posted through the ingestion API of the embedded engine")
 	fs.BoolVar(&cfg.DuckDB, "duckdb", true, "measure the embedded engine (false, with --trino: Trino alone)")
+	fs.BoolVar(&cfg.KeepDB, "keep-db", false, "measure the embedded engine's database in --dir as an earlier run loaded it (it must hold the data), without a new bulk load")
 	fs.StringVar(&cfg.Peer, "peer", "", `also run the suite on a peer beside the embedded engine: "clickhouse" (chdb, in-process; members must agree)`)
 	fs.StringVar(&cfg.ChdbPython, "chdb-python", ".cache/chdb/bin/python3", "the Python with chdb the ClickHouse peer runs on (bash deploy/local/chdb.sh python)")
 	// The distributed path: serve's flags, and where the history is loaded.

@@ -31,6 +31,10 @@ type Config struct {
 	IngestEvents int
 	// DuckDB measures the embedded engine (false: Trino alone).
 	DuckDB bool
+	// KeepDB measures the database an earlier run loaded into Dir, which
+	// must hold the data, instead of loading it again (a bulk load at
+	// scale 1 takes minutes): no load figure then.
+	KeepDB bool
 	// Trino, when its URL is set, measures the distributed path too.
 	Trino TrinoConfig
 	// Peer, when PeerClickHouse, measures the suite on ClickHouse too,
@@ -89,20 +93,27 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // suite and the API on it, and the suite on the peer, if any.
 func runDuckDB(ctx context.Context, cfg Config, m Manifest, rep *Report) (err error) {
 	path := filepath.Join(cfg.Dir, "bench.duckdb")
-	eng, err := openFresh(ctx, path)
-	if err != nil {
-		return err
+	var eng *duckdb.Engine
+	if cfg.KeepDB {
+		if eng, err = openLoaded(ctx, path, m); err != nil {
+			return err
+		}
+		defer eng.Close()
+	} else {
+		if eng, err = openFresh(ctx, path); err != nil {
+			return err
+		}
+		defer eng.Close()
+		start := time.Now()
+		if err := eng.LoadParquet(ctx, app, filepath.Join(cfg.Dir, UsersFile), filepath.Join(cfg.Dir, EventsFile)); err != nil {
+			return err
+		}
+		rep.Load = time.Since(start)
+		if rep.DuckDBBytes, err = fileSizes(path, path+".wal"); err != nil {
+			return err
+		}
+		cfg.logger().Info("loaded into DuckDB", "seconds", rep.Load.Seconds(), "bytes", rep.DuckDBBytes)
 	}
-	defer eng.Close()
-	start := time.Now()
-	if err := eng.LoadParquet(ctx, app, filepath.Join(cfg.Dir, UsersFile), filepath.Join(cfg.Dir, EventsFile)); err != nil {
-		return err
-	}
-	rep.Load = time.Since(start)
-	if rep.DuckDBBytes, err = fileSizes(path, path+".wal"); err != nil {
-		return err
-	}
-	cfg.logger().Info("loaded into DuckDB", "seconds", rep.Load.Seconds(), "bytes", rep.DuckDBBytes)
 	var peer *clickhouse
 	if cfg.Peer == PeerClickHouse {
 		if peer, err = runClickHouse(ctx, cfg, rep); err != nil {
@@ -306,6 +317,29 @@ func firstDiff(a, b []string) string {
 		}
 	}
 	return ""
+}
+
+// openLoaded opens the database an earlier run loaded at path, checking
+// that it holds the data of m.
+func openLoaded(ctx context.Context, path string, m Manifest) (*duckdb.Engine, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("segbench: --keep-db: %w", err)
+	}
+	eng, err := duckdb.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	var users, events int
+	err = eng.DB().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM users WHERE app_id = ?),
+		(SELECT count(*) FROM events WHERE app_id = ?) + (SELECT count(*) FROM late_events WHERE app_id = ?)`, app, app, app).Scan(&users, &events)
+	if err == nil && (users != m.Users || events != m.Events) {
+		err = fmt.Errorf("segbench: --keep-db: %s holds %d users and %d events of the benchmark, the data %d and %d", path, users, events, m.Users, m.Events)
+	}
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	return eng, nil
 }
 
 // openFresh opens an empty database at path.
