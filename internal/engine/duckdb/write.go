@@ -116,16 +116,16 @@ const (
 // opens: a write then only binds and runs them (preparing the event
 // insert costs about as much as running it).
 type statements struct {
-	insertEvents, insertLate, insertNewEvents, insertNewLate, upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser *sql.Stmt
+	insertEvents, insertLate, insertNewLate, upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser *sql.Stmt
 }
 
 func (s *statements) all() []**sql.Stmt {
-	return []**sql.Stmt{&s.insertEvents, &s.insertLate, &s.insertNewEvents, &s.insertNewLate, &s.upsertSeen, &s.moveWatermark, &s.insertWatermark, &s.getUser, &s.getAttributes, &s.swapUser, &s.insertUser}
+	return []**sql.Stmt{&s.insertEvents, &s.insertLate, &s.insertNewLate, &s.upsertSeen, &s.moveWatermark, &s.insertWatermark, &s.getUser, &s.getAttributes, &s.swapUser, &s.insertUser}
 }
 
 func (e *Engine) prepare(ctx context.Context) error {
-	texts := []string{fmt.Sprintf(insertEvents, "events", onConflict), fmt.Sprintf(insertEvents, "late_events", onConflict),
-		fmt.Sprintf(insertEvents, "events", ""), fmt.Sprintf(insertEvents, "late_events", ""), upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser}
+	texts := []string{fmt.Sprintf(insertEvents, "events", ""), fmt.Sprintf(insertEvents, "late_events", onConflict),
+		fmt.Sprintf(insertEvents, "late_events", ""), upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser}
 	for i, st := range e.stmts.all() {
 		var err error
 		if *st, err = e.db.PrepareContext(ctx, texts[i]); err != nil {
@@ -219,7 +219,8 @@ func (c *watermarks) forget() {
 
 // insertEvents stores events in a table (events or late_events) and
 // returns those it stored. With onConflict it skips the event IDs the app
-// already has; without, it fails on one.
+// already has in late_events; without, it fails on one there (the events
+// table has no key: its events are checked before, see dedup.go).
 const insertEvents = `
 	INSERT INTO %s (app_id, event_id, user_id, name, time, properties)
 	SELECT ?, event_id, user_id, name, time, properties::JSON FROM (
@@ -231,8 +232,8 @@ const insertEvents = `
 
 const onConflict = `ON CONFLICT DO NOTHING`
 
-// errStoredBefore is a batch's plain insert failing on an event ID that is
-// already stored.
+// errStoredBefore is a batch's plain insert of late events failing on an
+// event ID that is already stored there.
 var errStoredBefore = errors.New("duckdb: an event ID of the batch is stored already")
 
 // upsertSeen creates the users of new events and widens their
@@ -299,11 +300,12 @@ func (e *Engine) WriteEvents(ctx context.Context, appID string, events []record.
 		}
 		to.add(ev, p)
 	}
-	// Batches of new events, the usual ones, are stored by a plain INSERT:
-	// DuckDB's ON CONFLICT check slows down as the table grows (1,000
-	// events into a table of 3M: 700 ms, against 40 ms without it). A batch
-	// with an event ID already stored (a retry) fails that insert, which
-	// stores nothing, and is written again with ON CONFLICT DO NOTHING.
+	// Events for the events table are checked against the IDs it holds
+	// (dedup.go) and stored by a plain INSERT. Late events are too, into
+	// late_events, whose key refuses an event ID it holds: a batch with
+	// one (a retry) fails that insert, which stores nothing, and is
+	// written again with ON CONFLICT DO NOTHING (DuckDB's ON CONFLICT
+	// check slows down as the table grows, but late events are few).
 	store := func(plain bool) func(tx *sql.Tx) error {
 		return func(tx *sql.Tx) error { return e.storeEvents(ctx, tx, appID, plain, &fresh, &late, &inserted) }
 	}
@@ -318,16 +320,20 @@ func (e *Engine) WriteEvents(ctx context.Context, appID string, events []record.
 }
 
 // storeEvents is one attempt of WriteEvents in tx: the events (fresh to
-// the events table, late to late_events) by plain inserts or with ON
-// CONFLICT, their users and the app's watermark. It sets *inserted to the
-// events stored.
+// the events table, less the IDs it holds; late to late_events, by plain
+// inserts or with ON CONFLICT), their users and the app's watermark. It
+// sets *inserted to the events stored.
 func (e *Engine) storeEvents(ctx context.Context, tx *sql.Tx, appID string, plain bool, fresh, late *columns, inserted *int) error {
 	*inserted = 0
 	spans := map[string]*span{}
 	var order []string
+	fresh, err := e.unstored(ctx, tx, appID, fresh)
+	if err != nil {
+		return err
+	}
 	stmtFresh, stmtLate := e.stmts.insertEvents, e.stmts.insertLate
 	if plain {
-		stmtFresh, stmtLate = e.stmts.insertNewEvents, e.stmts.insertNewLate
+		stmtLate = e.stmts.insertNewLate
 	}
 	for _, part := range []struct {
 		stmt *sql.Stmt
@@ -361,7 +367,7 @@ func (e *Engine) storeEvents(ctx context.Context, tx *sql.Tx, appID string, plai
 	if _, err := tx.StmtContext(ctx, e.stmts.upsertSeen).ExecContext(ctx, appID, order, firsts, lasts); err != nil {
 		return fmt.Errorf("duckdb: writing users: %w", err)
 	}
-	_, err := e.advance(ctx, tx, appID)
+	_, err = e.advance(ctx, tx, appID)
 	return err
 }
 
