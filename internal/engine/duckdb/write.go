@@ -301,11 +301,11 @@ func (e *Engine) WriteEvents(ctx context.Context, appID string, events []record.
 		to.add(ev, p)
 	}
 	// Events for the events table are checked against the IDs it holds
-	// (dedup.go) and stored by a plain INSERT. Late events are too, into
-	// late_events, whose key refuses an event ID it holds: a batch with
-	// one (a retry) fails that insert, which stores nothing, and is
-	// written again with ON CONFLICT DO NOTHING (DuckDB's ON CONFLICT
-	// check slows down as the table grows, but late events are few).
+	// (dedup.go) and stored by a plain INSERT. Late events are stored by a
+	// plain INSERT too, into late_events, whose key refuses an event ID it
+	// holds: a batch with one (a retry) fails that insert, which stores
+	// nothing, and is written again with ON CONFLICT DO NOTHING (DuckDB's
+	// ON CONFLICT check slows down as the table grows; late events are few).
 	store := func(plain bool) func(tx *sql.Tx) error {
 		return func(tx *sql.Tx) error { return e.storeEvents(ctx, tx, appID, plain, &fresh, &late, &inserted) }
 	}
