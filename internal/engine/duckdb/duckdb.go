@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"runtime"
 	"sort"
 	"strings"
@@ -46,6 +47,9 @@ type Engine struct {
 	marks watermarks
 	// commits writes the batches of WriteEvents (group.go).
 	commits committer
+	// ids are the hashes of the event IDs of each app's events table
+	// (dedup.go).
+	ids eventIDs
 	// boundary is each app's compaction boundary (with history).
 	boundary func(ctx context.Context, appID string) (time.Time, error)
 }
@@ -74,18 +78,39 @@ func Open(ctx context.Context, path string) (*Engine, error) {
 	return e, nil
 }
 
+// migrate applies the files of migrations/duckdb that the database has
+// not had, in name order, each in a transaction that records it in
+// engine_migrations. The first three are older than that table and
+// idempotent (IF NOT EXISTS): a database made before it has them applied
+// again, harmlessly, and then the rest.
 func (e *Engine) migrate(ctx context.Context) error {
 	files, err := fs.Glob(migrations.FS, "duckdb/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(files)
+	if _, err := e.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS engine_migrations (
+		name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
+		return fmt.Errorf("duckdb: migrations: %w", err)
+	}
 	for _, f := range files {
 		ddl, err := fs.ReadFile(migrations.FS, f)
 		if err != nil {
 			return err
 		}
-		if _, err := e.db.ExecContext(ctx, string(ddl)); err != nil {
+		name := path.Base(f)
+		err = e.writeOnce(ctx, func(tx *sql.Tx) error {
+			var done bool
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM engine_migrations WHERE name = ?`, name).Scan(&done); err != nil || done {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(ddl)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO engine_migrations VALUES (?, now())`, name)
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("duckdb: applying %s: %w", f, err)
 		}
 	}
@@ -272,6 +297,9 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 		if _, err := tx.ExecContext(ctx, insert, horizon); err != nil {
 			return fmt.Errorf("duckdb: loading: %w", err)
 		}
+	}
+	if err := e.checkLoaded(ctx, tx, appID); err != nil {
+		return err
 	}
 	if _, err := e.advance(ctx, tx, appID); err != nil {
 		return err

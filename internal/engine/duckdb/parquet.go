@@ -47,6 +47,9 @@ func (e *Engine) LoadParquet(ctx context.Context, appID, usersPath, eventsPath s
 				return fmt.Errorf("duckdb: loading Parquet: %w", err)
 			}
 		}
+		if err := e.checkLoaded(ctx, tx, appID); err != nil {
+			return err
+		}
 		_, err := e.advance(ctx, tx, appID)
 		return err
 	})

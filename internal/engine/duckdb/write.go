@@ -117,16 +117,16 @@ const (
 // opens: a write then only binds and runs them (preparing the event
 // insert costs about as much as running it).
 type statements struct {
-	insertEvents, insertLate, insertNewEvents, insertNewLate, upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser *sql.Stmt
+	insertEvents, insertLate, insertNewLate, upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser *sql.Stmt
 }
 
 func (s *statements) all() []**sql.Stmt {
-	return []**sql.Stmt{&s.insertEvents, &s.insertLate, &s.insertNewEvents, &s.insertNewLate, &s.upsertSeen, &s.moveWatermark, &s.insertWatermark, &s.getUser, &s.getAttributes, &s.swapUser, &s.insertUser}
+	return []**sql.Stmt{&s.insertEvents, &s.insertLate, &s.insertNewLate, &s.upsertSeen, &s.moveWatermark, &s.insertWatermark, &s.getUser, &s.getAttributes, &s.swapUser, &s.insertUser}
 }
 
 func (e *Engine) prepare(ctx context.Context) error {
-	texts := []string{fmt.Sprintf(insertEvents, "events", onConflict), fmt.Sprintf(insertEvents, "late_events", onConflict),
-		fmt.Sprintf(insertEvents, "events", ""), fmt.Sprintf(insertEvents, "late_events", ""), upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser}
+	texts := []string{fmt.Sprintf(insertEvents, "events", ""), fmt.Sprintf(insertEvents, "late_events", onConflict),
+		fmt.Sprintf(insertEvents, "late_events", ""), upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser}
 	for i, st := range e.stmts.all() {
 		var err error
 		if *st, err = e.db.PrepareContext(ctx, texts[i]); err != nil {
@@ -226,7 +226,8 @@ func (c *watermarks) forget() {
 
 // insertEvents stores events in a table (events or late_events) and
 // returns those it stored. With onConflict it skips the event IDs the app
-// already has; without, it fails on one.
+// already has in late_events; without, it fails on one there (the events
+// table has no key: its events are checked before, see dedup.go).
 const insertEvents = `
 	INSERT INTO %s (app_id, event_id, user_id, name, time, properties)
 	SELECT ?, event_id, user_id, name, time, properties::JSON FROM (
@@ -238,8 +239,8 @@ const insertEvents = `
 
 const onConflict = `ON CONFLICT DO NOTHING`
 
-// errStoredBefore is a batch's plain insert failing on an event ID that is
-// already stored.
+// errStoredBefore is a batch's plain insert of late events failing on an
+// event ID that is already stored there.
 var errStoredBefore = errors.New("duckdb: an event ID of the batch is stored already")
 
 // upsertSeen creates the users of new events and widens their
@@ -317,9 +318,13 @@ func (e *Engine) WriteEvents(ctx context.Context, appID string, events []record.
 func (e *Engine) storeEvents(ctx context.Context, tx *sql.Tx, appID string, plain bool, fresh, late *columns, stored func(eventID string)) error {
 	spans := map[string]*span{}
 	var order []string
+	fresh, err := e.unstored(ctx, tx, appID, fresh)
+	if err != nil {
+		return err
+	}
 	stmtFresh, stmtLate := e.stmts.insertEvents, e.stmts.insertLate
 	if plain {
-		stmtFresh, stmtLate = e.stmts.insertNewEvents, e.stmts.insertNewLate
+		stmtLate = e.stmts.insertNewLate
 	}
 	for _, part := range []struct {
 		stmt *sql.Stmt
