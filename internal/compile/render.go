@@ -318,6 +318,8 @@ func kind(v any) string {
 		return "funnel"
 	case *Cond:
 		return "cond"
+	case *Guard:
+		return "guard"
 	}
 	return fmt.Sprintf("%T", v)
 }

@@ -91,8 +91,37 @@ func Shapes() (*dataset.Data, []Case) {
 			add(fmt.Sprintf("%s%d-%s", agg[0], i, path), fmt.Sprintf(`{"type":"event","event":"shape","aggregate":{"fn":%q,"property":%q},%s}`, agg[0], path, agg[1]))
 		}
 	}
+	// An AND whose event condition needs events narrows the users its
+	// attribute conditions are tested on (compile: narrow); these need
+	// them or not, directly, under NOT and OR, and in nested ANDs.
+	for i, c := range narrowConds {
+		add(fmt.Sprintf("narrow%d", i), `{"type":"and","children":[`+c+`,{"type":"attribute","field":"tag","op":"exists"}]}`)
+		add(fmt.Sprintf("narrow%d-not", i), `{"type":"and","children":[{"type":"not","child":`+c+`},{"type":"not","child":{"type":"attribute","field":"tag","op":"eq","value":1000}}]}`)
+		add(fmt.Sprintf("narrow%d-nested", i), `{"type":"and","children":[{"type":"and","children":[`+c+`,{"type":"attribute","field":"tag","op":"not_exists"}]},`+
+			`{"type":"or","children":[{"type":"attribute","field":"tag","op":"eq","value":"event"},{"type":"not","child":`+c+`}]}]}`)
+	}
 	return d, cases
 }
+
+// narrowConds are event conditions false, true or either for a user
+// without events.
+var narrowConds = []string{
+	`{"type":"event","event":"shape"}`,
+	`{"type":"event","event":"shape","op":"eq","value":0}`,
+	`{"type":"event","event":"shape","op":"lt","value":2}`,
+	`{"type":"event","event":"shape","op":"between","value":[0,1]}`,
+	`{"type":"event","event":"shape","op":"between","value":[1,3]}`,
+	`{"type":"event","event":"shape","op":"in","value":[0,3]}`,
+	`{"type":"event","event":"shape","op":"not_in","value":[0]}`,
+	`{"type":"event","event":"shape","op":"neq","value":0}`,
+	`{"type":"event","event":"shape","aggregate":{"fn":"sum","property":"price"},"op":"gte","value":0}`,
+	`{"type":"event","event":"shape","aggregate":{"fn":"avg","property":"price"},"op":"not_exists"}`,
+	`{"type":"event","event":"shape","aggregate":{"fn":"last","property":"price"},"op":"neq","value":5}`,
+	`{"type":"not","child":{"type":"event","event":"shape","op":"eq","value":0}}`,
+	`{"type":"or","children":[{"type":"event","event":"shape","op":"gte","value":2},{"type":"attribute","field":"tag","op":"eq","value":true}]}`,
+	`{"type":"or","children":[{"type":"event","event":"shape","op":"gte","value":2},{"type":"event","event":"shape","aggregate":{"fn":"max","property":"items.price"},"op":"gt","value":1}]}`,
+}
+
 
 // shapeConds are conditions on a path's values that tell the shapes
 // apart.
