@@ -122,7 +122,6 @@ var narrowConds = []string{
 	`{"type":"or","children":[{"type":"event","event":"shape","op":"gte","value":2},{"type":"event","event":"shape","aggregate":{"fn":"max","property":"items.price"},"op":"gt","value":1}]}`,
 }
 
-
 // shapeConds are conditions on a path's values that tell the shapes
 // apart.
 var shapeConds = [][2]string{
