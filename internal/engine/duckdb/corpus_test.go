@@ -62,7 +62,7 @@ func TestShapesAgreement(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	data, cases := enginetest.Shapes()
+	data, cases := enginetest.Shapes(true)
 	if err := eng.Load(ctx, "shapes", data); err != nil {
 		t.Fatal(err)
 	}
