@@ -187,10 +187,16 @@ type FunnelCond struct {
 	Exact   bool
 }
 
+// Guard is Guarded for a user with a row in the scan, false for any
+// other (see narrow). Its field's name keeps its shape apart from a
+// NotExpr's for the render cache.
+type Guard struct{ Guarded Expr }
+
 func (*BoolOp) expr()     {}
 func (*NotExpr) expr()    {}
 func (*Cond) expr()       {}
 func (*FunnelCond) expr() {}
+func (*Guard) expr()      {}
 
 // Source names where values come from: a JSON path under a row's
 // attributes or properties, or a built-in user field.
@@ -261,7 +267,154 @@ func query(n segment.Node, opt Options, pl *Plan) (*Query, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.query(cond), nil
+	q := p.query(cond)
+	if q.Scan != nil {
+		q.Cond = narrow(q.Cond, pl.Params)
+	}
+	return q, nil
+}
+
+// narrow lets a query evaluate its attribute conditions only for the
+// users its event conditions leave, where the tree allows it: an AND one
+// of whose args is false for every user without events in the scan (a
+// user with no row: count gte 1, sum gt 0, any comparison of an avg, min,
+// max, first or last, or a NOT of one true for such a user, as count eq
+// 0). Its args that read no aggregate are then guarded by the user's row
+// (Guard), which holds them above the join with the scan, where the
+// engines evaluate them after the cheaper tests of the aggregates have
+// dropped most users; written as they are, they are pushed below the join
+// and tested on every user of the app. The args that read aggregates come
+// first, for an engine that tests an AND's args in order.
+func narrow(e Expr, params []any) Expr {
+	if b, ok := e.(*BoolOp); !ok || b.Op != "AND" {
+		return e
+	}
+	// The args of nested ANDs are the AND's own (an engine would push
+	// theirs below the join too).
+	var args []Expr
+	var flatten func(e Expr)
+	flatten = func(e Expr) {
+		if b, ok := e.(*BoolOp); ok && b.Op == "AND" {
+			for _, a := range b.Args {
+				flatten(a)
+			}
+			return
+		}
+		args = append(args, e)
+	}
+	flatten(e)
+	requires := false
+	for _, a := range args {
+		if v, known := rowless(a, params); known && !v {
+			requires = true
+		}
+	}
+	if !requires {
+		return e
+	}
+	out := &BoolOp{Op: "AND"}
+	var guarded []Expr
+	for _, a := range args {
+		if readsAgg(a) {
+			out.Args = append(out.Args, a)
+		} else {
+			guarded = append(guarded, &Guard{Guarded: a})
+		}
+	}
+	out.Args = append(out.Args, guarded...)
+	return out
+}
+
+// rowless is the value of e for a user without a row in the scan, when
+// it is known without the user's attributes and funnels.
+func rowless(e Expr, params []any) (v, known bool) {
+	switch e := e.(type) {
+	case *NotExpr:
+		v, known = rowless(e.Arg, params)
+		return !v, known
+	case *BoolOp:
+		// AND: false if an arg is, true if all are; OR the converse.
+		stop := e.Op == "OR"
+		all := true
+		for _, a := range e.Args {
+			av, ak := rowless(a, params)
+			if ak && av == stop {
+				return stop, true
+			}
+			all = all && ak
+		}
+		return !stop, all
+	case *Cond:
+		if e.Agg == nil {
+			return false, false
+		}
+		return emptyAgg(e.Agg, e.Cmp, params)
+	}
+	return false, false
+}
+
+// emptyAgg is the value of a condition on an aggregate of no events: 0
+// for count, sum and distinct_count, compared with number operands (a
+// comparison of an operand of another type is false, as the SQL's
+// is); undefined for the others, which only not_exists holds of.
+func emptyAgg(a *Agg, c Comparison, params []any) (v, known bool) {
+	if !a.ZeroWhenEmpty() {
+		return c.Op == segment.OpNotExists, true
+	}
+	num := func(p Param) (float64, bool) { f, ok := params[p].(float64); return f, ok }
+	switch c.Op {
+	case segment.OpExists:
+		return true, true
+	case segment.OpNotExists:
+		return false, true
+	case segment.OpIn, segment.OpNotIn:
+		in := false
+		for _, p := range c.Nums {
+			if f, _ := num(p); f == 0 {
+				in = true
+			}
+		}
+		// not_in also holds of a number outside the list.
+		return in == (c.Op == segment.OpIn), true
+	}
+	if c.Kind != "number" {
+		return false, true
+	}
+	x, ok := num(c.Args[0])
+	if !ok {
+		return false, false
+	}
+	switch c.Op {
+	case segment.OpEq:
+		return x == 0, true
+	case segment.OpNeq:
+		return x != 0, true
+	case segment.OpLt:
+		return 0 < x, true
+	case segment.OpLte:
+		return 0 <= x, true
+	case segment.OpGt:
+		return 0 > x, true
+	case segment.OpGte:
+		return 0 >= x, true
+	case segment.OpBetween:
+		y, ok := num(c.Args[1])
+		return x <= 0 && 0 <= y, ok
+	}
+	return false, false
+}
+
+// readsAgg reports whether e reads an aggregate of the scan.
+func readsAgg(e Expr) bool {
+	switch e := e.(type) {
+	case *NotExpr:
+		return readsAgg(e.Arg)
+	case *BoolOp:
+		return slices.ContainsFunc(e.Args, readsAgg)
+	case *Cond:
+		return e.Agg != nil
+	}
+	return false
 }
 
 func newPlanner(opt Options, pl *Plan) *planner {

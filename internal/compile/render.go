@@ -91,6 +91,7 @@ var funcs = template.FuncMap{
 	"typedall": func(s *Source) typedValues { return typedValues{Source: s, N: true, S: true, B: true} },
 	"nextstep": func(f *FunnelPlan, prev int) funnelStep { return funnelStep{F: f, Prev: prev, Next: prev + 1} },
 	"key":      pathKey,
+	"direct":   direct,
 	"lit":      Literal,
 	"rfc3339":  func() string { return segment.RFC3339Pattern },
 	"fail":     func(msg string, v any) (string, error) { return "", fmt.Errorf("%s %v", msg, v) },
@@ -317,6 +318,8 @@ func kind(v any) string {
 		return "funnel"
 	case *Cond:
 		return "cond"
+	case *Guard:
+		return "guard"
 	}
 	return fmt.Sprintf("%T", v)
 }
@@ -340,6 +343,57 @@ func steps(s *Source) pathSteps {
 		root = "e.properties"
 	}
 	return pathSteps{Root: root, Keys: s.Path, Pre: s.Pre}
+}
+
+// directPath is how the DuckDB "members" template reads the values of a
+// path's last key: Value, an expression that is the one value (the first
+// key's, extracted before); else, with Walk, Plain read from each value of
+// the path's parent; else Wild and Plain read from Root. The language
+// enters an array met at a key (one level): a JSON path with [*] after a
+// key enters it, and one without reads no member of an array, so with one
+// key before the last, Wild ("$.a[*].b") yields the values when a is an
+// array and Plain ("$.a.b") when it is not, never both. With more keys
+// before the last the shapes mix (some elements' key an array, others'
+// not), and one JSON path no longer keeps the values' order, which first
+// and last read.
+type directPath struct {
+	Value, Root, Wild, Plain string
+	Walk                     bool
+}
+
+func direct(p pathSteps) (directPath, error) {
+	if p.Pre > 0 && len(p.Keys) == 1 {
+		return directPath{Value: fmt.Sprintf("u.explain_attrs[%d]", p.Pre)}, nil
+	}
+	last, err := pathKey(p.Last())
+	if err != nil {
+		return directPath{}, err
+	}
+	// before: the accessors of the keys before the last; with Pre the
+	// first is the value extracted already, which needs none.
+	d := directPath{Root: p.Root}
+	before := make([]string, 0, len(p.Keys))
+	for i, k := range p.Keys[:len(p.Keys)-1] {
+		if i == 0 && p.Pre > 0 {
+			d.Root = fmt.Sprintf("u.explain_attrs[%d]", p.Pre)
+			before = append(before, "")
+			continue
+		}
+		q, err := pathKey(k)
+		if err != nil {
+			return directPath{}, err
+		}
+		before = append(before, "."+q)
+	}
+	switch len(before) {
+	case 0:
+		d.Wild, d.Plain = "$."+last, "$."+last
+	case 1:
+		d.Wild, d.Plain = "$"+before[0]+"[*]."+last, "$"+before[0]+"."+last
+	default:
+		return directPath{Walk: true, Plain: "$." + last}, nil
+	}
+	return d, nil
 }
 
 // pathKey quotes one key of a property path for a JSON path ("key").

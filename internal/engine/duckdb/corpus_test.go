@@ -3,6 +3,7 @@ package duckdb_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/segmentd/segmentd/internal/compile"
 	"github.com/segmentd/segmentd/internal/corpus"
@@ -50,4 +51,25 @@ func TestCorpusAgreement(t *testing.T) {
 	// 100 random trees (new seeds each run; enginetest.SeedEnv fixes
 	// them) find what the fixed corpus does not think of.
 	t.Run("random", func(t *testing.T) { enginetest.RandomAgreement(t, eng, s, 100, compile.Fused) })
+}
+
+// TestShapesAgreement runs the typing cases of enginetest.Shapes, fused
+// and naive, with explain.
+func TestShapesAgreement(t *testing.T) {
+	ctx := context.Background()
+	eng, err := duckdb.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	data, cases := enginetest.Shapes(true)
+	if err := eng.Load(ctx, "shapes", data); err != nil {
+		t.Fatal(err)
+	}
+	s := enginetest.Setup{AppID: "shapes", Data: data, AsOf: enginetest.ShapesAsOf, Location: time.UTC}
+	r := enginetest.Agreement(t, eng, s, cases, compile.Fused, compile.Naive)
+	if r.Nobody+r.Everybody == r.Cases {
+		t.Errorf("every case selects nobody or everybody: %+v", r)
+	}
+	t.Run("explain", func(t *testing.T) { enginetest.ExplainAgreement(t, eng, s, cases) })
 }

@@ -1,30 +1,18 @@
 WITH s AS (
   SELECT e.user_id,
-    element_at(array_agg(element_at(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."isMember"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
-    v -> json_format(v) <> 'null'), v -> CAST(ROW(
-    CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
-    CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
-    CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
+    element_at(array_agg(element_at(transform(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."isMember"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
+    CASE WHEN regexp_like(v, '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
+    CASE WHEN substr(v, 1, 1) = '"' THEN CAST(json_parse(v) AS VARCHAR) END,
+    CASE v WHEN 'true' THEN true WHEN 'false' THEN false END,
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), 1) ORDER BY e.time DESC, e.event_id DESC) FILTER (WHERE e.name = ? AND e.time >= ?), 1) AS a0,
     CAST(ROW(CAST((
-reduce(array_sort(flatten(array_agg(filter(transform(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
-    v -> json_format(v) <> 'null'), v -> CAST(ROW(
-    CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
-    CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
-    CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n), x -> x IS NOT NULL)) FILTER (WHERE e.name = ?))), DOUBLE '0', (a, x) -> a + x, a -> a) / nullif(cardinality(array_sort(flatten(array_agg(filter(transform(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
-    v -> json_format(v) <> 'null'), v -> CAST(ROW(
-    CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
-    CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
-    CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n), x -> x IS NOT NULL)) FILTER (WHERE e.name = ?)))), 0)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a1,
+reduce(array_sort(flatten(array_agg(transform(filter(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v)), v -> v <> 'null'), v -> regexp_like(v, '^-?[0-9]')), v -> CAST(v AS DOUBLE) + 0.0)) FILTER (WHERE e.name = ?))), DOUBLE '0', (a, x) -> a + x, a -> a) / nullif(cardinality(array_sort(flatten(array_agg(transform(filter(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v)), v -> v <> 'null'), v -> regexp_like(v, '^-?[0-9]')), v -> CAST(v AS DOUBLE) + 0.0)) FILTER (WHERE e.name = ?)))), 0)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a1,
     CAST(ROW(CAST((
-reduce(array_sort(flatten(array_agg(filter(transform(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
-    v -> json_format(v) <> 'null'), v -> CAST(ROW(
-    CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
-    CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
-    CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n), x -> x IS NOT NULL)) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?))), DOUBLE '0', (a, x) -> a + x, a -> a)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a2,
+reduce(array_sort(flatten(array_agg(transform(filter(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v)), v -> v <> 'null'), v -> regexp_like(v, '^-?[0-9]')), v -> CAST(v AS DOUBLE) + 0.0)) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?))), DOUBLE '0', (a, x) -> a + x, a -> a)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a2,
     CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a3
   FROM (
   SELECT app_id, event_id, user_id, name, with_timezone(time, 'UTC') AS time, properties

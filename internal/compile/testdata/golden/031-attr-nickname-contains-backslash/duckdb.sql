@@ -1,12 +1,10 @@
 SELECT u.user_id
 FROM "users" AS u
 WHERE u.app_id = ?
-  AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."nickname"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
+  AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(u.attributes, '$."nickname"')], lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
     'n': NULL::DOUBLE,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
+    's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,
     'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: contains(y.s, ?))) > 0, false)
 -- params: ["corpus","\\"]

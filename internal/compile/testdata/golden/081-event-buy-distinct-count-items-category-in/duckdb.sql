@@ -6,16 +6,12 @@ WITH s AS (
         WHEN y.b IS NOT NULL THEN 'b' || y.b::VARCHAR END)) FILTER (WHERE e.a0_f)))))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
   FROM (SELECT e.user_id,
       (TRUE) AS a0_f,
-      CASE WHEN TRUE THEN list_transform(list_filter(flatten(list_transform(list_transform(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."items"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda x: json_extract(x, '$."category"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+      CASE WHEN TRUE THEN list_transform(list_filter(flatten(list_transform(CASE WHEN len(json_extract(e.properties, '$."items"[*]."category"')) > 0 THEN json_extract(e.properties, '$."items"[*]."category"')
+    ELSE [json_extract(e.properties, '$."items"."category"')] END, lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
+    'n': TRY_CAST(v::VARCHAR AS DOUBLE) + 0.0,
+    's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,
+    'b': CASE v::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END,
     't': NULL::TIMESTAMPTZ}) END AS a0_v
     FROM "events" AS e
     WHERE e.app_id = ? AND e.time <= ? AND e.name = ?

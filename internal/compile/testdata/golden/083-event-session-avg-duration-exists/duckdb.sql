@@ -4,10 +4,8 @@ WITH s AS (
 list_reduce(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f))), lambda a, x: a + x, 0::DOUBLE) / nullif(len(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f)))), 0))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
   FROM (SELECT e.user_id,
       (TRUE AND e.time > ?) AS a0_f,
-      CASE WHEN TRUE AND e.time > ? THEN list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."duration_s"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE')), lambda v: v::DOUBLE + 0.0) END AS a0_v
+      CASE WHEN TRUE AND e.time > ? THEN list_filter(list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."duration_s"')], lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: TRY_CAST(v::VARCHAR AS DOUBLE) + 0.0), lambda x: x IS NOT NULL) END AS a0_v
     FROM "events" AS e
     WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ?
   ) AS e

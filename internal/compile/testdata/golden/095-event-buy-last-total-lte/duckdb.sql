@@ -3,13 +3,11 @@ WITH s AS (
     arg_max_null(e.a0_v[1], (e.time, e.event_id)) FILTER (WHERE e.a0_f) AS a0
   FROM (SELECT e.user_id, e.time, e.event_id,
       (TRUE AND e.time > ?) AS a0_f,
-      CASE WHEN TRUE AND e.time > ? THEN list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."total"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+      CASE WHEN TRUE AND e.time > ? THEN list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."total"')], lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
+    'n': TRY_CAST(v::VARCHAR AS DOUBLE) + 0.0,
+    's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,
+    'b': CASE v::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END,
     't': NULL::TIMESTAMPTZ}) END AS a0_v
     FROM "events" AS e
     WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ?

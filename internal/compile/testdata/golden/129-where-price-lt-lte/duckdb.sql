@@ -2,18 +2,14 @@ WITH s AS (
   SELECT e.user_id,
     {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
   FROM (SELECT e.user_id,
-      (TRUE AND e.time > ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."price"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
+      (TRUE AND e.time > ? AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."price"')], lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
+    'n': TRY_CAST(v::VARCHAR AS DOUBLE) + 0.0,
     's': NULL::VARCHAR,
     'b': NULL::BOOLEAN,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.n < ?)) > 0, false) AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."price"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
+    't': NULL::TIMESTAMPTZ}), lambda y: y.n < ?)) > 0, false) AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."price"')], lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
+    'n': TRY_CAST(v::VARCHAR AS DOUBLE) + 0.0,
     's': NULL::VARCHAR,
     'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: y.n <= ?)) > 0, false)) AS a0_f

@@ -2,13 +2,11 @@ WITH s AS (
   SELECT e.user_id,
     {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
   FROM (SELECT e.user_id,
-      (TRUE AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."isMember"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
+      (TRUE AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."isMember"')], lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
     'n': NULL::DOUBLE,
     's': NULL::VARCHAR,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    'b': CASE v::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END,
     't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false)) AS a0_f
     FROM "events" AS e
     WHERE e.app_id = ? AND e.time <= ? AND e.name = ?

@@ -7,11 +7,11 @@ WITH s AS (
   FROM (SELECT e.user_id,
     array_agg(CAST(ROW(e.time, ARRAY[e.name = ?,
         e.name = ?,
-        e.name = ? AND coalesce(any_match(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."total"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
-    v -> json_format(v) <> 'null'), v -> CAST(ROW(
-    CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
-    CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
-    CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
+        e.name = ? AND coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."total"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
+    CASE WHEN regexp_like(v, '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
+    NULL,
+    NULL,
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n > ?), false)]) AS ROW(t TIMESTAMP(6) WITH TIME ZONE, f ARRAY(BOOLEAN))) ORDER BY e.time)
       FILTER (WHERE e.name IN (?, ?, ?)) AS ev
   FROM "events" AS e

@@ -5,17 +5,17 @@ WITH s AS (
       (r, x) -> transform(ARRAY[IF(x.t > r.t, r.c, r.d)], d -> CAST(ROW(x.t, transform(sequence(1, 2), k -> coalesce(IF(element_at(x.f, element_at(ARRAY[1, 2], k)) AND (k > 1 OR TRUE AND x.t >= ?) AND x.t <= IF(k = 1, x.t, element_at(d, greatest(k - 1, 1))) + ? * INTERVAL '0.001' SECOND, IF(k = 1, x.t, element_at(d, greatest(k - 1, 1)))), element_at(r.c, k))), d) AS ROW(t TIMESTAMP(6) WITH TIME ZONE, c ARRAY(TIMESTAMP(6) WITH TIME ZONE), d ARRAY(TIMESTAMP(6) WITH TIME ZONE))))[1],
       r -> cardinality(filter(r.c, t1 -> t1 IS NOT NULL))) AS f0
   FROM (SELECT e.user_id,
-    array_agg(CAST(ROW(e.time, ARRAY[e.name = ? AND coalesce(any_match(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
-    v -> json_format(v) <> 'null'), v -> CAST(ROW(
-    CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
-    CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
-    CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
+    array_agg(CAST(ROW(e.time, ARRAY[e.name = ? AND coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
+    CASE WHEN regexp_like(v, '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
+    NULL,
+    NULL,
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n >= ?), false),
-        e.name = ? AND coalesce(any_match(transform(filter(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
-    v -> json_format(v) <> 'null'), v -> CAST(ROW(
-    CASE WHEN regexp_like(json_format(v), '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
-    CASE WHEN substr(json_format(v), 1, 1) = '"' THEN CAST(v AS VARCHAR) END,
-    CASE WHEN json_format(v) IN ('true', 'false') THEN CAST(v AS BOOLEAN) END,
+        e.name = ? AND coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
+    CASE WHEN regexp_like(v, '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
+    NULL,
+    NULL,
     NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n >= ?), false)]) AS ROW(t TIMESTAMP(6) WITH TIME ZONE, f ARRAY(BOOLEAN))) ORDER BY e.time)
       FILTER (WHERE e.name IN (?, ?)) AS ev
   FROM "events" AS e

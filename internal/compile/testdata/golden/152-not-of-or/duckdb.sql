@@ -12,12 +12,10 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND NOT (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."plan"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
+  AND NOT (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(u.attributes, '$."plan"')], lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
     'n': NULL::DOUBLE,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
+    's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,
     'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: y.s = ?)) > 0, false) OR coalesce(coalesce(s.a0.n, 0) >= ?, false))
 -- params: ["2026-10-21T14:30:00Z","corpus","2026-10-28T14:30:00Z","$session","2026-10-21T14:30:00Z","corpus","pro",1]

@@ -12,19 +12,15 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."vip"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
+  AND (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(u.attributes, '$."vip"')], lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
     'n': NULL::DOUBLE,
     's': NULL::VARCHAR,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) OR (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."member"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
+    'b': CASE v::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END,
+    't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) OR (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(u.attributes, '$."member"')], lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
     'n': NULL::DOUBLE,
     's': NULL::VARCHAR,
-    'b': CASE WHEN json_type(v) = 'BOOLEAN' THEN v::BOOLEAN END,
+    'b': CASE v::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END,
     't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) AND coalesce(coalesce(s.a0.n, 0) >= ?, false)))
 -- params: ["2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus",true,true,2]

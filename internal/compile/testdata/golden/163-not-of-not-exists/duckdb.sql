@@ -1,13 +1,9 @@
 SELECT u.user_id
 FROM "users" AS u
 WHERE u.app_id = ?
-  AND NOT coalesce(len(list_transform(list_filter(flatten(list_transform(list_transform(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."address"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda x: json_extract(x, '$."city"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
+  AND NOT coalesce(len(list_transform(list_filter(flatten(list_transform(CASE WHEN len(json_extract(u.attributes, '$."address"[*]."city"')) > 0 THEN json_extract(u.attributes, '$."address"[*]."city"')
+    ELSE [json_extract(u.attributes, '$."address"."city"')] END, lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
     'n': NULL::DOUBLE,
     's': NULL::VARCHAR,
     'b': NULL::BOOLEAN,

@@ -3,24 +3,20 @@ WITH s AS (
     {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0,
     {'n': (count(*) FILTER (WHERE e.a1_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a1
   FROM (SELECT e.user_id,
-      (TRUE AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."coupon"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
+      (TRUE AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."coupon"')], lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
     'n': NULL::DOUBLE,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
+    's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,
     'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: y.s = ?)) > 0, false)) AS a0_f
     FROM "events" AS e
     WHERE e.app_id = ? AND e.time <= ? AND e.name = ?
     UNION ALL BY NAME
     SELECT e.user_id,
-      (TRUE AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([e.properties], lambda x: json_extract(x, '$."source"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
+      (TRUE AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."source"')], lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
     'n': NULL::DOUBLE,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
+    's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,
     'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: starts_with(y.s, ?))) > 0, false)) AS a1_f
     FROM "events" AS e
@@ -32,12 +28,10 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(list_transform([u.attributes], lambda x: json_extract(x, '$."nickname"')), lambda j: CASE
-    WHEN json_type(j) = 'ARRAY' THEN json_extract(j, '$[*]')
-    WHEN json_type(j) <> 'NULL' THEN [j]
-    ELSE []::JSON[] END)), lambda v: json_type(v) <> 'NULL'), lambda v: {
-    'n': CASE WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') THEN v::DOUBLE + 0.0 END,
-    's': CASE WHEN json_type(v) = 'VARCHAR' THEN v->>'$' END,
+  AND (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(u.attributes, '$."nickname"')], lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
+    'n': TRY_CAST(v::VARCHAR AS DOUBLE) + 0.0,
+    's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,
     'b': NULL::BOOLEAN,
     't': NULL::TIMESTAMPTZ}), lambda y: (y.s IN (?, ?)))) > 0, false) OR coalesce(coalesce(s.a0.n, 0) >= ?, false) OR coalesce(coalesce(s.a1.n, 0) >= ?, false))
 -- params: ["'); DROP TABLE users; --","corpus","2026-10-28T14:30:00Z","$buy","');","corpus","2026-10-28T14:30:00Z","signup","corpus","'); DROP TABLE users; --","Zoë",1,1]

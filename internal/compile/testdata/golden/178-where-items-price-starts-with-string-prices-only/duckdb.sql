@@ -1,0 +1,22 @@
+WITH s AS (
+  SELECT e.user_id,
+    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+  FROM (SELECT e.user_id,
+      (TRUE AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform(CASE WHEN len(json_extract(e.properties, '$."items"[*]."price"')) > 0 THEN json_extract(e.properties, '$."items"[*]."price"')
+    ELSE [json_extract(e.properties, '$."items"."price"')] END, lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
+    'n': NULL::DOUBLE,
+    's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,
+    'b': NULL::BOOLEAN,
+    't': NULL::TIMESTAMPTZ}), lambda y: starts_with(y.s, ?))) > 0, false)) AS a0_f
+    FROM "events" AS e
+    WHERE e.app_id = ? AND e.time <= ? AND e.name = ?
+  ) AS e
+  GROUP BY e.user_id
+)
+SELECT u.user_id
+FROM "users" AS u
+LEFT JOIN s ON s.user_id = u.user_id
+WHERE u.app_id = ?
+  AND coalesce(coalesce(s.a0.n, 0) >= ?, false)
+-- params: ["1","corpus","2026-10-28T14:30:00Z","$buy","corpus",1]

@@ -1,0 +1,23 @@
+WITH s AS (
+  SELECT e.user_id,
+    first(e.a0_v[1] ORDER BY e.time ASC, e.event_id DESC) FILTER (WHERE e.a0_f) AS a0
+  FROM (SELECT e.user_id, e.time, e.event_id,
+      (TRUE AND e.time > ?) AS a0_f,
+      CASE WHEN TRUE AND e.time > ? THEN list_transform(list_filter(flatten(list_transform(CASE WHEN len(json_extract(e.properties, '$."items"[*]."category"')) > 0 THEN json_extract(e.properties, '$."items"[*]."category"')
+    ELSE [json_extract(e.properties, '$."items"."category"')] END, lambda j: CASE
+    WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
+    'n': TRY_CAST(v::VARCHAR AS DOUBLE) + 0.0,
+    's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,
+    'b': CASE v::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END,
+    't': NULL::TIMESTAMPTZ}) END AS a0_v
+    FROM "events" AS e
+    WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time >= ?
+  ) AS e
+  GROUP BY e.user_id
+)
+SELECT u.user_id
+FROM "users" AS u
+LEFT JOIN s ON s.user_id = u.user_id
+WHERE u.app_id = ?
+  AND coalesce((s.a0.s IN (?, ?)), false)
+-- params: ["2026-07-30T14:30:00Z","2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus","electronics","books"]

@@ -1,0 +1,20 @@
+WITH s AS (
+  SELECT e.user_id,
+    element_at(array_agg(element_at(transform(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."category"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
+    CASE WHEN regexp_like(v, '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
+    CASE WHEN substr(v, 1, 1) = '"' THEN CAST(json_parse(v) AS VARCHAR) END,
+    CASE v WHEN 'true' THEN true WHEN 'false' THEN false END,
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), 1) ORDER BY e.time ASC, e.event_id DESC) FILTER (WHERE e.name = ? AND e.time > ?), 1) AS a0
+  FROM "events" AS e
+  WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
+    AND ((e.name = ? AND e.time >= ?))
+  GROUP BY e.user_id
+)
+SELECT u.user_id
+FROM "users" AS u
+LEFT JOIN s ON s.user_id = u.user_id
+WHERE u.app_id = ?
+  AND coalesce((s.a0.s IN (?, ?)), false)
+-- params: ["$buy","2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","$buy","2026-07-30T14:30:00Z","corpus","electronics","books"]

@@ -1,0 +1,30 @@
+WITH s AS (
+  SELECT e.user_id,
+    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time > ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
+  FROM "events" AS e
+  WHERE e.app_id = ? AND e.time <= ?
+    AND e.name IN (?)
+    AND ((e.name = ? AND e.time >= ?))
+  GROUP BY e.user_id
+)
+SELECT u.user_id
+FROM "users" AS u
+LEFT JOIN s ON s.user_id = u.user_id
+WHERE u.app_id = ?
+  AND (coalesce(coalesce(s.a0.n, 0) >= ?, false) AND CASE WHEN s.user_id IS NULL THEN false ELSE coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(u.attributes, 'lax $."country"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
+    CASE WHEN regexp_like(v, '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
+    CASE WHEN substr(v, 1, 1) = '"' THEN CAST(json_parse(v) AS VARCHAR) END,
+    NULL,
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> (y.s NOT IN (?, ?) OR y.n IS NOT NULL)), false) END AND CASE WHEN s.user_id IS NULL THEN false ELSE coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(u.attributes, 'lax $."age"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
+    CASE WHEN regexp_like(v, '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
+    NULL,
+    NULL,
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.n >= ?), false) END AND CASE WHEN s.user_id IS NULL THEN false ELSE NOT coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(u.attributes, 'lax $."vip"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
+    NULL,
+    NULL,
+    CASE v WHEN 'true' THEN true WHEN 'false' THEN false END,
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.b = ?), false) END)
+-- params: ["$buy","2026-09-28T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","$buy","2026-09-28T14:30:00Z","corpus",1,"JP","KR",30,true]
