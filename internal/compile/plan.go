@@ -686,11 +686,8 @@ func (p *planner) funnelPlan(n *segment.Funnel, events []int) *FunnelPlan {
 			w = n.Window
 		}
 		step := p.filter(s.Event, s.Where, w)
-		if first := f.Steps; i > 0 && first[0].From != nil {
-			// A later step comes after the first, so after the start of
-			// the first step's window: saying so keeps the engines from
-			// reading the step's events of all time.
-			step.From, step.FromEx, step.from = first[0].From, true, first[0].from
+		if i > 0 {
+			p.laterStep(&step, f.Steps[0], n.Within)
 		}
 		f.Steps = append(f.Steps, step)
 		p.reads.add(s.Event, step.from, step.until)
@@ -701,6 +698,27 @@ func (p *planner) funnelPlan(n *segment.Funnel, events []int) *FunnelPlan {
 	}
 	p.funnels = append(p.funnels, f)
 	return f
+}
+
+// laterStep bounds the events a funnel's later step reads by the first
+// step's window, so that the engines do not read the step's events of all
+// time. Neither bound changes the result: a later step comes strictly
+// after the first, so after the start of the first step's window; and
+// with a `within`, at most `within` after the first step, which is before
+// the window's end: before end + within (exclusive, as the end is). That
+// one is written only when it comes before as_of, which bounds every
+// event already (and keeps a far `until` plus a long `within` out of the
+// engines' range of times).
+func (p *planner) laterStep(step *Filter, first Filter, within *segment.Duration) {
+	if first.From != nil {
+		step.From, step.FromEx, step.from = first.From, true, first.from
+	}
+	if first.Until == nil || within == nil {
+		return
+	}
+	if end := first.until.Add(within.Std()); end.Before(p.opt.AsOf) {
+		step.Until, step.until = p.instant(end), end
+	}
 }
 
 // comparison resolves operands: times to instants at as_of (at microsecond

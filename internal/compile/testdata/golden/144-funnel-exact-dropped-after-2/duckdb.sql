@@ -4,11 +4,11 @@ WITH f0_s0 AS (
 ),
 f0_s1 AS (
   SELECT e.user_id, e.time FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time > ?
+  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time > ? AND e.time < ?
 ),
 f0_s2 AS (
   SELECT e.user_id, e.time FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time > ?
+  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time > ? AND e.time < ?
 ),
 f0_c0 AS (SELECT DISTINCT user_id, time AS t1, time AS t FROM f0_s0),
 f0_c1 AS (
@@ -37,4 +37,4 @@ FROM "users" AS u
 LEFT JOIN f0 ON f0.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(f0.reached, 0) = ?
--- params: ["corpus","2026-10-28T14:30:00Z","view_item","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-28T14:30:00Z","add_to_cart","2026-10-18T22:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-10-18T22:00:00Z",86400000,86400000,"corpus",2]
+-- params: ["corpus","2026-10-28T14:30:00Z","view_item","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-28T14:30:00Z","add_to_cart","2026-10-18T22:00:00Z","2026-10-26T23:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-10-18T22:00:00Z","2026-10-26T23:00:00Z",86400000,86400000,"corpus",2]

@@ -13,8 +13,8 @@ WITH s AS (
   WHERE e.app_id = ? AND e.time <= ?
     AND e.name IN (?, ?, ?)
     AND ((e.name = ? AND e.time >= ? AND e.time < ?)
-      OR (e.name = ? AND e.time >= ?)
-      OR (e.name = ? AND e.time >= ?))
+      OR (e.name = ? AND e.time >= ? AND e.time < ?)
+      OR (e.name = ? AND e.time >= ? AND e.time < ?))
   GROUP BY e.user_id) AS g
 )
 SELECT u.user_id
@@ -22,4 +22,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(s.f0, 0) = ?
--- params: ["2026-10-18T22:00:00Z","2026-10-25T23:00:00Z",86400000,"view_item","add_to_cart","$buy","view_item","add_to_cart","$buy","corpus","2026-10-28T14:30:00Z","view_item","add_to_cart","$buy","view_item","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","add_to_cart","2026-10-18T22:00:00Z","$buy","2026-10-18T22:00:00Z","corpus",2]
+-- params: ["2026-10-18T22:00:00Z","2026-10-25T23:00:00Z",86400000,"view_item","add_to_cart","$buy","view_item","add_to_cart","$buy","corpus","2026-10-28T14:30:00Z","view_item","add_to_cart","$buy","view_item","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","add_to_cart","2026-10-18T22:00:00Z","2026-10-26T23:00:00Z","$buy","2026-10-18T22:00:00Z","2026-10-26T23:00:00Z","corpus",2]

@@ -4,7 +4,7 @@ WITH f0_s0 AS (
 ),
 f0_s1 AS (
   SELECT e.user_id, e.time FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time > ? AND coalesce(len(list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."coupon"')], lambda j: CASE
+  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time > ? AND e.time < ? AND coalesce(len(list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."coupon"')], lambda j: CASE
     WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
     'n': NULL::DOUBLE,
     's': NULL::VARCHAR,
@@ -30,4 +30,4 @@ FROM "users" AS u
 LEFT JOIN f0 ON f0.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(f0.reached, 0) >= ?
--- params: ["corpus","2026-10-28T14:30:00Z","$session","2026-08-31T22:00:00Z","2026-09-30T22:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-08-31T22:00:00Z",259200000,"corpus",2]
+-- params: ["corpus","2026-10-28T14:30:00Z","$session","2026-08-31T22:00:00Z","2026-09-30T22:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-08-31T22:00:00Z","2026-10-03T22:00:00Z",259200000,"corpus",2]

@@ -17,7 +17,7 @@ WITH s AS (
   WHERE e.app_id = ? AND e.time <= ?
     AND e.name IN (?, ?)
     AND ((e.name = ? AND e.time >= ? AND e.time < ?)
-      OR (e.name = ? AND e.time >= ?))
+      OR (e.name = ? AND e.time >= ? AND e.time < ?))
   GROUP BY e.user_id) AS g
 )
 SELECT u.user_id
@@ -25,4 +25,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(s.f0, 0) >= ?
--- params: ["2026-08-31T22:00:00Z","2026-09-30T22:00:00Z",259200000,"$session","$buy","$session","$buy","corpus","2026-10-28T14:30:00Z","$session","$buy","$session","2026-08-31T22:00:00Z","2026-09-30T22:00:00Z","$buy","2026-08-31T22:00:00Z","corpus",2]
+-- params: ["2026-08-31T22:00:00Z","2026-09-30T22:00:00Z",259200000,"$session","$buy","$session","$buy","corpus","2026-10-28T14:30:00Z","$session","$buy","$session","2026-08-31T22:00:00Z","2026-09-30T22:00:00Z","$buy","2026-08-31T22:00:00Z","2026-10-03T22:00:00Z","corpus",2]

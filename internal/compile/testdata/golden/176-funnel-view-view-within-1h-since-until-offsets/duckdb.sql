@@ -4,7 +4,7 @@ WITH f0_s0 AS (
 ),
 f0_s1 AS (
   SELECT e.user_id, e.time FROM "events" AS e
-  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time > ?
+  WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time > ? AND e.time < ?
 ),
 f0_c0 AS (SELECT DISTINCT user_id, time AS t1, time AS t FROM f0_s0),
 f0_c1 AS (
@@ -25,4 +25,4 @@ FROM "users" AS u
 LEFT JOIN f0 ON f0.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(f0.reached, 0) >= ?
--- params: ["corpus","2026-10-28T14:30:00Z","view_item","2026-09-01T00:00:00.25Z","2026-10-20T11:00:00.5Z","corpus","2026-10-28T14:30:00Z","view_item","2026-09-01T00:00:00.25Z",3600000,"corpus",2]
+-- params: ["corpus","2026-10-28T14:30:00Z","view_item","2026-09-01T00:00:00.25Z","2026-10-20T11:00:00.5Z","corpus","2026-10-28T14:30:00Z","view_item","2026-09-01T00:00:00.25Z","2026-10-20T12:00:00.5Z",3600000,"corpus",2]

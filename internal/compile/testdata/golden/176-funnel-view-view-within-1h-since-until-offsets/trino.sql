@@ -10,7 +10,7 @@ WITH s AS (
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
     AND e.name IN (?)
-    AND ((e.name = ? AND e.time >= ?))
+    AND ((e.name = ? AND e.time >= ? AND e.time < ?))
   GROUP BY e.user_id) AS g
 )
 SELECT u.user_id
@@ -18,4 +18,4 @@ FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
   AND coalesce(s.f0, 0) >= ?
--- params: ["2026-09-01T00:00:00.25Z","2026-10-20T11:00:00.5Z",3600000,"view_item","view_item","corpus","2026-10-28T14:30:00Z","view_item","view_item","2026-09-01T00:00:00.25Z","corpus",2]
+-- params: ["2026-09-01T00:00:00.25Z","2026-10-20T11:00:00.5Z",3600000,"view_item","view_item","corpus","2026-10-28T14:30:00Z","view_item","view_item","2026-09-01T00:00:00.25Z","2026-10-20T12:00:00.5Z","corpus",2]
