@@ -82,19 +82,23 @@ func typedFor(s *Source, c Comparison) typedValues {
 
 // funcs are the template functions.
 var funcs = template.FuncMap{
-	"kind":     kind,
-	"steps":    steps,
-	"operand":  func(x string, zero bool, c Comparison) operand { return operand{X: x, Zero: zero, Cmp: c} },
-	"arg":      func(c Comparison, i int) Param { return c.Args[i] },
-	"inc":      func(i int) int { return i + 1 },
-	"typedfor": typedFor,
-	"typedall": func(s *Source) typedValues { return typedValues{Source: s, N: true, S: true, B: true} },
-	"nextstep": func(f *FunnelPlan, prev int) funnelStep { return funnelStep{F: f, Prev: prev, Next: prev + 1} },
-	"key":      pathKey,
-	"direct":   direct,
-	"lit":      Literal,
-	"rfc3339":  func() string { return segment.RFC3339Pattern },
-	"fail":     func(msg string, v any) (string, error) { return "", fmt.Errorf("%s %v", msg, v) },
+	"kind":         kind,
+	"steps":        steps,
+	"operand":      func(x string, zero bool, c Comparison) operand { return operand{X: x, Zero: zero, Cmp: c} },
+	"arg":          func(c Comparison, i int) Param { return c.Args[i] },
+	"inc":          func(i int) int { return i + 1 },
+	"typedfor":     typedFor,
+	"typedall":     func(s *Source) typedValues { return typedValues{Source: s, N: true, S: true, B: true} },
+	"nextstep":     func(f *FunnelPlan, prev int) funnelStep { return funnelStep{F: f, Prev: prev, Next: prev + 1} },
+	"key":          pathKey,
+	"direct":       direct,
+	"jsonnumber":   jsonNumber,
+	"row":          row,
+	"preextracted": preextracted,
+	"one":          func(v string, s *Source, c Comparison) oneValue { return oneValue{V: v, Source: s, Cmp: c} },
+	"lit":          Literal,
+	"rfc3339":      func() string { return segment.RFC3339Pattern },
+	"fail":         func(msg string, v any) (string, error) { return "", fmt.Errorf("%s %v", msg, v) },
 	"param": func(p any) string {
 		if ptr, ok := p.(*Param); ok {
 			p = *ptr
@@ -363,7 +367,7 @@ type directPath struct {
 
 func direct(p pathSteps) (directPath, error) {
 	if p.Pre > 0 && len(p.Keys) == 1 {
-		return directPath{Value: fmt.Sprintf("u.explain_attrs[%d]", p.Pre)}, nil
+		return directPath{Value: preextracted(&Source{Path: p.Keys, Pre: p.Pre})}, nil
 	}
 	last, err := pathKey(p.Last())
 	if err != nil {
@@ -394,6 +398,46 @@ func direct(p pathSteps) (directPath, error) {
 		return directPath{Walk: true, Plain: "$." + last}, nil
 	}
 	return d, nil
+}
+
+// jsonNumber is the DuckDB JSON value v as a DOUBLE if it is a number,
+// else NULL. Extracted JSON is minified text, and the text of every other
+// JSON value starts with a quote, a brace, a bracket or the letter of
+// true, false or null, none of which a DOUBLE reads: the text is cast, not
+// the JSON, which would read the string "1000" as 1000. Adding 0.0 makes
+// -0 0.
+func jsonNumber(v string) string { return "TRY_CAST(" + v + "::VARCHAR AS DOUBLE) + 0.0" }
+
+// row is the DuckDB JSON value v (no array) typed as a row {n, s, b, t},
+// with only the fields t reads filled in.
+func row(v string, t typedValues) string {
+	n, s, b := "NULL::DOUBLE", "NULL::VARCHAR", "NULL::BOOLEAN"
+	if t.N {
+		n = jsonNumber(v)
+	}
+	if t.S {
+		s = "CASE WHEN starts_with(" + v + `, '"') THEN ` + v + "->>'$' END"
+	}
+	if t.B {
+		b = "CASE " + v + "::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END"
+	}
+	return "{\n    'n': " + n + ",\n    's': " + s + ",\n    'b': " + b + ",\n    't': NULL::TIMESTAMPTZ}"
+}
+
+// preextracted is, for a source of one key whose value explain extracted
+// already (Pre), the DuckDB expression of that value; else "".
+func preextracted(s *Source) string {
+	if s == nil || s.Builtin != "" || s.Pre == 0 || len(s.Path) != 1 {
+		return ""
+	}
+	return fmt.Sprintf("u.explain_attrs[%d]", s.Pre)
+}
+
+// oneValue is a comparison of one JSON value V of a source.
+type oneValue struct {
+	V      string
+	Source *Source
+	Cmp    Comparison
 }
 
 // pathKey quotes one key of a property path for a JSON path ("key").
