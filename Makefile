@@ -16,7 +16,7 @@ build:
 ## test: everything that needs no external server (unit, golden, fuzz seeds,
 ## the corpus on embedded DuckDB against the reference evaluator)
 test: vet
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 ## test-api: the API against its OpenAPI document (schemathesis, installed
 ## into .cache/ on first use) on a server of its own: embedded default, demo
