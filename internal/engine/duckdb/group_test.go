@@ -99,6 +99,8 @@ func TestGroupCommit(t *testing.T) {
 		{"a", []record.Event{event("b2", "u2", 5), event("c1", "u2", 6)}, 1, false},
 		{"b", []record.Event{event("b1", "u1", 7)}, 1, false},
 		{"a", []record.Event{event("b1", "u3", 8)}, 0, false}, // a retry: stores nothing
+		{"n", []record.Event{event("n1", "u1", 1)}, 1, false}, // a new app's first two writes
+		{"n", []record.Event{event("n2", "u1", 2)}, 1, false},
 	})
 	if ev, _ := counts(t, eng, "a"); ev != 5 {
 		t.Errorf("app a holds %d events, want 5", ev)
@@ -112,6 +114,10 @@ func TestGroupCommit(t *testing.T) {
 	// one group.
 	if w, _ := eng.Watermark(ctx, "a"); !w.Equal(w0.Add(3 * time.Microsecond)) {
 		t.Errorf("watermark %v after three writes, want %v", w, w0.Add(3*time.Microsecond))
+	}
+
+	if w, _ := eng.Watermark(ctx, "n"); !w.Equal(at.Add(time.Microsecond)) {
+		t.Errorf("a new app's watermark %v after two writes in one commit, want %v", w, at.Add(time.Microsecond))
 	}
 
 	beyond := time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC) // past TIMESTAMPTZ

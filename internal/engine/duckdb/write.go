@@ -148,7 +148,10 @@ func (e *Engine) advanceBy(ctx context.Context, tx *sql.Tx, appID string, writes
 	now := e.now().UTC().Truncate(time.Microsecond)
 	err := tx.StmtContext(ctx, e.stmts.moveWatermark).QueryRowContext(ctx, now, writes, appID).Scan(&w)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = tx.StmtContext(ctx, e.stmts.insertWatermark).QueryRowContext(ctx, appID, now).Scan(&w)
+		// The app's first transaction: its writes after the first each
+		// take a microsecond too.
+		first := now.Add(time.Duration(writes-1) * time.Microsecond)
+		err = tx.StmtContext(ctx, e.stmts.insertWatermark).QueryRowContext(ctx, appID, first).Scan(&w)
 	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("duckdb: watermark: %w", err)
