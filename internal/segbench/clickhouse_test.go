@@ -1,3 +1,5 @@
+//go:build integration
+
 package segbench
 
 import (
@@ -19,18 +21,16 @@ import (
 // the week before as_of), written as Parquet and loaded as segbench loads
 // its data, beside another app's: each must select exactly the reference
 // evaluator's members. It needs chdb (bash deploy/local/chdb.sh install,
-// or SEGMENTD_TEST_CHDB_PYTHON naming a Python with chdb); without it the
-// test is skipped, except under CI=true, where it fails.
+// or SEGMENTD_TEST_CHDB_PYTHON naming a Python with chdb), so it runs with
+// the integration tests (make test-integration installs chdb); without
+// chdb it fails, never skips.
 func TestClickHouseHandSQL(t *testing.T) {
 	python := os.Getenv("SEGMENTD_TEST_CHDB_PYTHON")
 	if python == "" {
 		python = filepath.Join("..", "..", ".cache", "chdb", "bin", "python3")
 	}
 	if _, err := os.Stat(python); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chdb is not installed (%v): bash deploy/local/chdb.sh install", err)
-		}
-		t.Skipf("chdb is not installed (%v): bash deploy/local/chdb.sh install", err)
+		t.Fatalf("chdb is not installed (%v): bash deploy/local/chdb.sh install", err)
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
