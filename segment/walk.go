@@ -1,6 +1,9 @@
 package segment
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // The JSON keys an operator's children sit under: an array under
 // "children" (and, or), one node under "child" (not).
@@ -116,4 +119,22 @@ func References(n Node) []string {
 		return true
 	})
 	return ids
+}
+
+// AttributeKeys is the first keys of the attribute paths n's attribute
+// conditions read (the built-in fields aside), each once, in tree order.
+// References are not followed.
+func AttributeKeys(n Node) []string {
+	var keys []string
+	Walk(n, "", func(c Node, _ string, _ int) bool {
+		a, ok := c.(*Attribute)
+		if !ok || a.Field == FieldUserID || IsTimeField(a.Field) {
+			return true
+		}
+		if k := PathSegments(a.Field)[0]; !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+		return true
+	})
+	return keys
 }

@@ -239,3 +239,21 @@ func TestChildren(t *testing.T) {
 		}
 	}
 }
+
+func TestAttributeKeys(t *testing.T) {
+	n, err := Decode([]byte(`{"type":"and","children":[
+		{"type":"attribute","field":"address.city","op":"eq","value":"Seoul"},
+		{"type":"attribute","field":"user_id","op":"exists"},
+		{"type":"not","child":{"type":"attribute","field":"first_seen","op":"gt","value":"2026-01-01T00:00:00Z"}},
+		{"type":"or","children":[
+			{"type":"attribute","field":"plan","op":"in","value":["pro"]},
+			{"type":"attribute","field":"address","op":"exists"},
+			{"type":"event","event":"e","where":[{"property":"country","op":"eq","value":"JP"}]},
+			{"type":"segment","segment_id":"s"}]}]}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := AttributeKeys(n), []string{"address", "plan"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("AttributeKeys = %q, want %q", got, want)
+	}
+}

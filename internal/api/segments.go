@@ -141,6 +141,7 @@ func (s *Server) createSegment(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	s.svc.KeepTyped(r.Context(), saved)
 	return created(savedSegmentReply{toSegmentReply(saved), warnings}), nil
 }
 
@@ -160,6 +161,7 @@ func (s *Server) updateSegment(r *http.Request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	s.svc.KeepTyped(r.Context(), saved)
 	return ok(savedSegmentReply{toSegmentReply(saved), warnings}), nil
 }
 

@@ -149,7 +149,7 @@ func New(cfg Config) *Server {
 	if cfg.QueryTimeout == 0 {
 		cfg.QueryTimeout = time.Minute
 	}
-	if cfg.TrinoTables == (compile.Tables{}) {
+	if cfg.TrinoTables.Users == "" {
 		cfg.TrinoTables = compile.DefaultTables
 	}
 	if cfg.AdminKey != "" {

@@ -95,7 +95,7 @@ func MakeExplain(tree segment.Node, cols []Column, opt Options) (*Plan, error) {
 func (x *Explain) preExtract() {
 	for _, l := range x.Leaves {
 		c, ok := l.(*Cond)
-		if !ok || c.Source == nil || c.Source.Root != "attributes" {
+		if !ok || c.Source == nil || c.Source.Root != "attributes" || c.Source.Typed != "" {
 			continue
 		}
 		i := slices.Index(x.AttrKeys, c.Source.Path[0])
@@ -109,6 +109,7 @@ func (x *Explain) preExtract() {
 
 // CompileExplain plans and renders an explain query.
 func CompileExplain(tree segment.Node, cols []Column, d *Dialect, opt Options, tables Tables) (*SQL, error) {
+	opt.typed = tables.Typed
 	p, err := MakeExplain(tree, cols, opt)
 	if err != nil {
 		return nil, err

@@ -38,6 +38,8 @@ type Options struct {
 	// Parquet history and fresh Cassandra partitions), says which part is
 	// read where. nil: one events table.
 	Split *Split
+	// typed is Tables.Typed of the tables the plan is rendered for.
+	typed map[string]string
 }
 
 // Split describes events kept in two stores with an exact boundary, so that
@@ -208,6 +210,9 @@ type Source struct {
 	// key sits (1-based) in the list Explain.AttrKeys extracted from each
 	// user's attributes; 0: not extracted before.
 	Pre int `json:",omitempty"`
+	// Typed is the users' column that keeps the path's first key typed
+	// (Tables.Typed), read instead of the JSON; "": none.
+	Typed string `json:",omitempty"`
 }
 
 // Comparison is an operator with its operands resolved: times are
@@ -581,6 +586,7 @@ func (p *planner) node(n segment.Node) (Expr, error) {
 		return &NotExpr{Arg: arg}, err
 	case *segment.Attribute:
 		src := &Source{Root: "attributes", Path: segment.PathSegments(n.Field)}
+		src.Typed = p.opt.typed[src.Path[0]]
 		switch n.Field {
 		case segment.FieldUserID, segment.FieldFirstSeen, segment.FieldLastSeen:
 			src = &Source{Builtin: n.Field}

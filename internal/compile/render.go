@@ -94,6 +94,8 @@ var funcs = template.FuncMap{
 	"direct":       direct,
 	"jsonnumber":   jsonNumber,
 	"row":          row,
+	"valuerow":     valueRow,
+	"parsetime":    parseTime,
 	"preextracted": preextracted,
 	"one":          func(v string, s *Source, c Comparison) oneValue { return oneValue{V: v, Source: s, Cmp: c} },
 	"lit":          Literal,
@@ -135,6 +137,9 @@ type Tables struct {
 	Events  string
 	History string
 	Late    string
+	// Typed maps attribute keys to the users' columns that keep their
+	// values typed (DuckDB: TypedAttribute), for the dialect to read.
+	Typed map[string]string
 }
 
 // DefaultTables are the tables of the embedded schema.
@@ -287,6 +292,7 @@ func (d *Dialect) execute(root Relation) (string, error) {
 
 // Compile plans and renders an expanded tree.
 func Compile(tree segment.Node, d *Dialect, opt Options, tables Tables) (*SQL, error) {
+	opt.typed = tables.Typed
 	p, err := MakePlan(tree, opt)
 	if err != nil {
 		return nil, err
@@ -331,13 +337,15 @@ func kind(v any) string {
 // pathSteps is a Source's path seen as nested steps for the recursive
 // path template: Parent drops the last key. Pre is the Source's.
 type pathSteps struct {
-	Root string
-	Keys []string
-	Pre  int
+	Root  string
+	Keys  []string
+	Pre   int
+	Typed string
 }
 
 func (p pathSteps) Parent() pathSteps {
-	return pathSteps{Root: p.Root, Keys: p.Keys[:len(p.Keys)-1], Pre: p.Pre}
+	p.Keys = p.Keys[:len(p.Keys)-1]
+	return p
 }
 func (p pathSteps) Last() string { return p.Keys[len(p.Keys)-1] }
 
@@ -346,7 +354,7 @@ func steps(s *Source) pathSteps {
 	if s.Root == "properties" {
 		root = "e.properties"
 	}
-	return pathSteps{Root: root, Keys: s.Path, Pre: s.Pre}
+	return pathSteps{Root: root, Keys: s.Path, Pre: s.Pre, Typed: s.Typed}
 }
 
 // directPath is how the DuckDB "members" template reads the values of a
@@ -366,8 +374,9 @@ type directPath struct {
 }
 
 func direct(p pathSteps) (directPath, error) {
-	if p.Pre > 0 && len(p.Keys) == 1 {
-		return directPath{Value: preextracted(&Source{Path: p.Keys, Pre: p.Pre})}, nil
+	first := firstValue(&Source{Path: p.Keys[:1], Pre: p.Pre, Typed: p.Typed})
+	if first != "" && len(p.Keys) == 1 {
+		return directPath{Value: first}, nil
 	}
 	last, err := pathKey(p.Last())
 	if err != nil {
@@ -378,8 +387,8 @@ func direct(p pathSteps) (directPath, error) {
 	d := directPath{Root: p.Root}
 	before := make([]string, 0, len(p.Keys))
 	for i, k := range p.Keys[:len(p.Keys)-1] {
-		if i == 0 && p.Pre > 0 {
-			d.Root = fmt.Sprintf("u.explain_attrs[%d]", p.Pre)
+		if i == 0 && first != "" {
+			d.Root = first
 			before = append(before, "")
 			continue
 		}
@@ -416,21 +425,79 @@ func row(v string, t typedValues) string {
 		n = jsonNumber(v)
 	}
 	if t.S {
-		s = "CASE WHEN starts_with(" + v + `, '"') THEN ` + v + "->>'$' END"
+		s = jsonString(v)
 	}
 	if t.B {
-		b = "CASE " + v + "::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END"
+		b = jsonBool(v)
 	}
 	return "{\n    'n': " + n + ",\n    's': " + s + ",\n    'b': " + b + ",\n    't': NULL::TIMESTAMPTZ}"
 }
 
-// preextracted is, for a source of one key whose value explain extracted
-// already (Pre), the DuckDB expression of that value; else "".
+func jsonString(v string) string {
+	return "CASE WHEN starts_with(" + v + `, '"') THEN ` + v + "->>'$' END"
+}
+func jsonBool(v string) string {
+	return "CASE " + v + "::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END"
+}
+
+// valueRow is the row {n, s, b, t} of the one JSON value v of a source
+// (no array): its typed column when it has one, else v typed for t.
+func valueRow(v string, t typedValues) string {
+	if t.Typed != "" && len(t.Path) == 1 {
+		return "u." + t.Typed
+	}
+	return "(" + row(v, t) + ")"
+}
+
+// TypedAttributeType is the DuckDB type of a typed attribute column: the
+// value's JSON text j (NULL: missing) and the value typed as a row
+// {n, s, b, t} as the conditions read it (t: the string read as an
+// RFC 3339 instant).
+const TypedAttributeType = "STRUCT(j JSON, n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMPTZ)"
+
+// TypedAttribute is the DuckDB expression, over a users row's attributes,
+// of the typed column of the attribute key (TypedAttributeType): typed
+// the way row types a value when a query reads the JSON, so a condition
+// reads the same from either.
+func TypedAttribute(key string) (string, error) {
+	q, err := pathKey(key)
+	if err != nil {
+		return "", err
+	}
+	v := "json_extract(attributes, " + Literal("$."+q) + ")"
+	s := jsonString(v)
+	return "CASE WHEN " + v + " IS NOT NULL THEN {'j': " + v + ", 'n': " + jsonNumber(v) + ", 's': " + s +
+		", 'b': " + jsonBool(v) + ", 't': " + parseTime(s) + "} END", nil
+}
+
+// preextracted is, for a source of one key whose value is at hand (a
+// typed column, or explain's extraction: Pre), the DuckDB expression of
+// that value; else "".
 func preextracted(s *Source) string {
-	if s == nil || s.Builtin != "" || s.Pre == 0 || len(s.Path) != 1 {
+	if s == nil || len(s.Path) != 1 {
 		return ""
 	}
-	return fmt.Sprintf("u.explain_attrs[%d]", s.Pre)
+	return firstValue(s)
+}
+
+// firstValue is the DuckDB expression of the value of a source's first
+// key when it is at hand; else "".
+func firstValue(s *Source) string {
+	switch {
+	case s.Builtin != "":
+		return ""
+	case s.Typed != "":
+		return "u." + s.Typed + ".j"
+	case s.Pre > 0:
+		return fmt.Sprintf("u.explain_attrs[%d]", s.Pre)
+	}
+	return ""
+}
+
+// parseTime is the DuckDB string s read as an instant when it is an
+// RFC 3339 one, else NULL.
+func parseTime(s string) string {
+	return "CASE WHEN regexp_full_match(" + s + ", " + Literal(segment.RFC3339Pattern) + ") THEN TRY_CAST(" + s + " AS TIMESTAMPTZ) END"
 }
 
 // oneValue is a comparison of one JSON value V of a source.

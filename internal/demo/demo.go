@@ -19,6 +19,7 @@ import (
 
 	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/engine"
 	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/segment"
@@ -94,7 +95,12 @@ func Ensure(ctx context.Context, st Store, data Data, cfg Config, log *slog.Logg
 	if _, err := st.CreateApp(ctx, store.App{ID: AppID, TimeZone: TimeZone}); err != nil {
 		return Result{}, err
 	}
-	if err := createSegments(ctx, st); err != nil {
+	trees, err := createSegments(ctx, st)
+	if err != nil {
+		return Result{}, err
+	}
+	// As a save through the API does (query.KeepTyped).
+	if err := engine.TypeTrees(ctx, data, trees...); err != nil {
 		return Result{}, err
 	}
 	key, err := newKey(ctx, st, cfg.KeyFile)
@@ -103,11 +109,12 @@ func Ensure(ctx context.Context, st Store, data Data, cfg Config, log *slog.Logg
 
 // createSegments saves the example segments under their file names as
 // IDs, referenced ones first.
-func createSegments(ctx context.Context, st Store) error {
+func createSegments(ctx context.Context, st Store) ([]segment.Node, error) {
 	names, err := fs.Glob(segmentFiles, "segments/*.json")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var trees []segment.Node
 	sort.Strings(names)
 	// A segment that references others sorts after them by name only by
 	// luck, so save in rounds until all are in.
@@ -117,20 +124,26 @@ func createSegments(ctx context.Context, st Store) error {
 		for _, name := range pending {
 			seg, err := readSegment(name)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if _, err := st.CreateSegment(ctx, seg); errors.Is(err, record.ErrNotFound) {
 				next = append(next, name) // references a segment not saved yet
+				continue
 			} else if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+				return nil, fmt.Errorf("%s: %w", name, err)
 			}
+			tree, err := segment.Decode([]byte(seg.Tree), "")
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			trees = append(trees, tree)
 		}
 		if len(next) == len(pending) {
-			return fmt.Errorf("demo segments reference missing segments: %v", next)
+			return nil, fmt.Errorf("demo segments reference missing segments: %v", next)
 		}
 		pending = next
 	}
-	return nil
+	return trees, nil
 }
 
 func readSegment(name string) (store.Segment, error) {

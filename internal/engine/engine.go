@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/segmentd/segmentd/internal/compile"
+	"github.com/segmentd/segmentd/segment"
 )
 
 // ErrTooLarge marks a query the engine refused for its size (too many
@@ -54,6 +55,32 @@ type Engine interface {
 	// events and of its users, within lim, reading the app's data as a
 	// query at asOf does (Split).
 	SchemaSample(ctx context.Context, appID string, asOf time.Time, lim SchemaLimits) (*SchemaSample, error)
+}
+
+// AttributeTyper is an engine that can keep attribute keys typed beside
+// the JSON (DuckDB: a column of users a key), which Tables then names for
+// the compiler to read instead of parsing each user's attributes.
+type AttributeTyper interface {
+	// TypeAttributes keeps the keys typed that are not yet, for every
+	// app, and keeps them so on every later write.
+	TypeAttributes(ctx context.Context, keys []string) error
+}
+
+// TypeTrees asks e, when it is an AttributeTyper, to keep typed the
+// attribute keys that trees read (segment.AttributeKeys).
+func TypeTrees(ctx context.Context, e any, trees ...segment.Node) error {
+	typer, ok := e.(AttributeTyper)
+	if !ok {
+		return nil
+	}
+	var keys []string
+	for _, t := range trees {
+		keys = append(keys, segment.AttributeKeys(t)...)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return typer.TypeAttributes(ctx, keys)
 }
 
 // Members collects what Stream returns.

@@ -36,6 +36,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&t.HistoryLocation, "history-location", "s3://segmentd/segbench/", "S3 location of the history's schema")
 	fs.StringVar(&t.S3Endpoint, "s3-endpoint", "", "S3 endpoint the history is loaded through, with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (e.g. http://127.0.0.1:9000)")
 	fs.DurationVar(&t.CompactAge, "compact-age", 48*time.Hour, "the fresh store holds the days from day(as_of - compact-age); history the days before")
+	fs.Func("trees", "measure only the suite's trees whose names start with one of these, comma-separated (e.g. 2-,3-); no API figures then", func(v string) error {
+		cfg.Trees = strings.Split(v, ",")
+		return nil
+	})
+	fs.StringVar(&cfg.SQLDir, "sql-dir", "", "write each tree's queries (fused, naive, hand-written, explain) with their parameters to this folder, to profile them")
 	fs.StringVar(&jsonOut, "json", "", "write the report as JSON to this file")
 	fs.StringVar(&markdown, "markdown", "docs/BENCHMARKS.md", `append the report as Markdown to this file ("-": standard output)`)
 	if err := fs.Parse(args); err != nil {

@@ -126,6 +126,12 @@ type Report struct {
 	Load time.Duration `json:"load_ns"`
 	// DuckDBBytes is the embedded engine's database file after the load.
 	DuckDBBytes int64 `json:"duckdb_bytes,omitempty"`
+	// Typing is typing the attribute keys the suite's trees read
+	// (engine.TypeTrees), as saving them through the API does; 0 when
+	// they were typed already (--keep-db).
+	Typing time.Duration `json:"typing_ns,omitempty"`
+	// TypedKeys is how many keys the embedded engine keeps typed.
+	TypedKeys int `json:"typed_keys,omitempty"`
 	// ClickHouse is the load into the ClickHouse peer, when it ran.
 	ClickHouse *ClickHouseLoad `json:"clickhouse_load,omitempty"`
 	// TrinoLoad is the load into the distributed path, when measured.
@@ -182,6 +188,9 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| DuckDB database after the load | %.0f MB |\n", float64(r.DuckDBBytes)/1e6)
 		fmt.Fprintf(w, "| ingestion through `POST /events` (embedded, 1,000-event batches) | %.0f events/s (%d events) |\n", r.IngestPerSecond, r.IngestEvents)
 		fmt.Fprintf(w, "| export, a run's `members.txt` | %.2fM IDs/s (%d IDs) |\n", r.ExportPerSecond/1e6, r.ExportIDs)
+	}
+	if r.TypedKeys > 0 {
+		fmt.Fprintf(w, "| typing the %d attribute keys the trees read (typed columns of users) | %.1f s |\n", r.TypedKeys, r.Typing.Seconds())
 	}
 	if c := r.ClickHouse; c != nil {
 		fmt.Fprintf(w, "| load into ClickHouse (chdb, inserts from Parquet and merges) | %.1f s |\n", c.Load.Seconds())

@@ -2,12 +2,14 @@ package segbench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/segmentd/segmentd/internal/compile"
@@ -42,7 +44,17 @@ type Config struct {
 	// deploy/local/chdb.sh).
 	Peer       string
 	ChdbPython string
-	Log        *slog.Logger
+	// Trees, when set, limits the suite to the trees whose names start
+	// with one of these; the API is not measured then.
+	Trees []string
+	// SQLDir, when set, receives every query measured, to profile.
+	SQLDir string
+	Log    *slog.Logger
+}
+
+// measures is whether the tree named name is among those cfg measures.
+func (c Config) measures(name string) bool {
+	return len(c.Trees) == 0 || slices.ContainsFunc(c.Trees, func(p string) bool { return strings.HasPrefix(name, p) })
 }
 
 func (c Config) logger() *slog.Logger {
@@ -114,6 +126,9 @@ func runDuckDB(ctx context.Context, cfg Config, m Manifest, rep *Report) (err er
 		}
 		cfg.logger().Info("loaded into DuckDB", "seconds", rep.Load.Seconds(), "bytes", rep.DuckDBBytes)
 	}
+	if err := typeSuite(ctx, eng, rep); err != nil {
+		return err
+	}
 	var peer *clickhouse
 	if cfg.Peer == PeerClickHouse {
 		if peer, err = runClickHouse(ctx, cfg, rep); err != nil {
@@ -124,7 +139,38 @@ func runDuckDB(ctx context.Context, cfg Config, m Manifest, rep *Report) (err er
 	if err := measureSuite(ctx, cfg, eng, app, m, rep, peer); err != nil {
 		return err
 	}
+	if len(cfg.Trees) > 0 {
+		return nil
+	}
 	return measureAPI(ctx, cfg, eng, m, rep)
+}
+
+// typeSuite types the attribute keys the suite's trees read, as a server
+// does when their segments are saved (query.KeepTyped).
+func typeSuite(ctx context.Context, eng *duckdb.Engine, rep *Report) error {
+	var trees []segment.Node
+	for _, t := range Suite() {
+		tree, err := segment.Decode(t.JSON, "")
+		if err != nil {
+			return err
+		}
+		trees = append(trees, tree)
+		for _, s := range t.Saved {
+			if tree, err = segment.Decode(s.JSON, ""); err != nil {
+				return err
+			}
+			trees = append(trees, tree)
+		}
+	}
+	before, start := len(eng.Tables().Typed), time.Now()
+	if err := engine.TypeTrees(ctx, eng, trees...); err != nil {
+		return err
+	}
+	rep.TypedKeys = len(eng.Tables().Typed)
+	if rep.TypedKeys > before {
+		rep.Typing = time.Since(start)
+	}
+	return nil
 }
 
 // fileSizes is the bytes of the files that exist among paths.
@@ -155,8 +201,11 @@ func measureSuite(ctx context.Context, cfg Config, eng engine.Engine, appID stri
 		return err
 	}
 	for _, t := range Suite() {
+		if !cfg.measures(t.Name) {
+			continue
+		}
 		opt := compile.Options{AppID: appID, AsOf: m.AsOf, Location: loc, Split: split}
-		res, err := measureTree(ctx, eng, t, opt, cfg.Runs, peer)
+		res, err := measureTree(ctx, eng, t, opt, cfg.Runs, peer, cfg.SQLDir)
 		if err != nil {
 			return fmt.Errorf("%s on %s: %w", t.Name, eng.Dialect().Name, err)
 		}
@@ -182,7 +231,7 @@ func optionalMS(t *Timing) string {
 // ClickHouse, then again) so that drift of the machine spreads over all.
 // All must select the same members. opt is what they are compiled for,
 // less the strategy.
-func measureTree(ctx context.Context, eng engine.Engine, t Tree, opt compile.Options, runs int, peer *clickhouse) (TreeResult, error) {
+func measureTree(ctx context.Context, eng engine.Engine, t Tree, opt compile.Options, runs int, peer *clickhouse, sqlDir string) (TreeResult, error) {
 	res := TreeResult{Tree: t.Name, Engine: eng.Dialect().Name}
 	tree, err := t.Expand(ctx)
 	if err != nil {
@@ -256,6 +305,14 @@ func measureTree(ctx context.Context, eng engine.Engine, t Tree, opt compile.Opt
 	explain, err := compile.CompileExplain(tree, ex.Columns, eng.Dialect(), opt, eng.Tables())
 	if err != nil {
 		return res, err
+	}
+	if sqlDir != "" {
+		queries["explain"] = explain
+		err := writeQueries(filepath.Join(sqlDir, t.Name+"."+res.Engine), queries)
+		delete(queries, "explain")
+		if err != nil {
+			return res, err
+		}
 	}
 	explainOnce := func() error {
 		counts, err := eng.Counts(ctx, explain)
@@ -350,4 +407,23 @@ func openFresh(ctx context.Context, path string) (*duckdb.Engine, error) {
 		}
 	}
 	return duckdb.Open(ctx, path)
+}
+
+// writeQueries writes each query to prefix.name.sql, its parameters in a
+// comment after it.
+func writeQueries(prefix string, queries map[string]*compile.SQL) error {
+	if err := os.MkdirAll(filepath.Dir(prefix), 0o755); err != nil {
+		return err
+	}
+	for name, q := range queries {
+		params, err := json.Marshal(q.Params)
+		if err != nil {
+			return err
+		}
+		text := fmt.Sprintf("%s\n-- params: %s\n", q.Text, params)
+		if err := os.WriteFile(prefix+"."+name+".sql", []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

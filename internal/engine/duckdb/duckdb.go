@@ -3,6 +3,7 @@
 package duckdb
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -50,6 +51,8 @@ type Engine struct {
 	// ids are the hashes of the event IDs of each app's events table
 	// (dedup.go).
 	ids eventIDs
+	// typed is the attribute keys kept typed (typed.go).
+	typed typedColumns
 	// boundary is each app's compaction boundary (with history).
 	boundary func(ctx context.Context, appID string) (time.Time, error)
 }
@@ -66,7 +69,7 @@ func Open(ctx context.Context, path string) (*Engine, error) {
 		return nil, fmt.Errorf("duckdb: open %q: %w", path, err)
 	}
 	e := &Engine{db: sql.OpenDB(connector), now: time.Now}
-	if err := e.migrate(ctx); err != nil {
+	if err := cmp.Or(e.migrate(ctx), e.loadTyped(ctx)); err != nil {
 		e.db.Close()
 		return nil, err
 	}
@@ -136,10 +139,12 @@ func (e *Engine) Dialect() *compile.Dialect { return compile.DuckDB }
 
 // Tables implements engine.Engine.
 func (e *Engine) Tables() compile.Tables {
+	t := compile.DefaultTables
 	if e.history != nil {
-		return HistoryTables
+		t = HistoryTables
 	}
-	return compile.DefaultTables
+	t.Typed = e.typed.get()
+	return t
 }
 
 // Split implements api.Data: without history, events are in one table;
@@ -287,7 +292,11 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 	if e.history != nil {
 		horizon = e.Horizon(e.now())
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO users SELECT app_id, user_id, attributes::JSON, first_seen, last_seen FROM users_load`); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users (app_id, user_id, attributes, first_seen, last_seen)
+		SELECT app_id, user_id, attributes::JSON, first_seen, last_seen FROM users_load`); err != nil {
+		return fmt.Errorf("duckdb: loading: %w", err)
+	}
+	if err := e.retypeAll(ctx, tx, "app_id = ?", appID); err != nil {
 		return fmt.Errorf("duckdb: loading: %w", err)
 	}
 	for _, insert := range []string{

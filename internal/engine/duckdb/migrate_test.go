@@ -65,8 +65,12 @@ func TestMigrateKeyedEvents(t *testing.T) {
 			(SELECT count(*) FROM engine_migrations)`).Scan(&rows, &keys, &indexes, &applied); err != nil {
 			t.Fatal(err)
 		}
-		if rows != 3 || keys != 0 || indexes != 1 || applied != 4 {
-			t.Fatalf("after opening: %d events, %d keys, %d indexes on user_id, %d migrations recorded; want 3, 0, 1, 4", rows, keys, indexes, applied)
+		files, err := fs.Glob(migrations.FS, "duckdb/*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows != 3 || keys != 0 || indexes != 1 || applied != len(files) {
+			t.Fatalf("after opening: %d events, %d keys, %d indexes on user_id, %d migrations recorded; want 3, 0, 1, %d", rows, keys, indexes, applied, len(files))
 		}
 		_, events, err := eng.UserData(ctx, "a", "u1")
 		if err != nil || len(events) != 1 || events[0].EventID != "e1" || events[0].Properties["n"] != 1.0 {

@@ -47,6 +47,9 @@ func (e *Engine) LoadParquet(ctx context.Context, appID, usersPath, eventsPath s
 				return fmt.Errorf("duckdb: loading Parquet: %w", err)
 			}
 		}
+		if err := e.retypeAll(ctx, tx, "app_id = ?", appID); err != nil {
+			return fmt.Errorf("duckdb: loading Parquet: %w", err)
+		}
 		if err := e.checkLoaded(ctx, tx, appID); err != nil {
 			return err
 		}

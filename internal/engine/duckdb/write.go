@@ -507,6 +507,9 @@ func (e *Engine) SwapProfile(ctx context.Context, appID, userID string, attrs ma
 		if err != nil {
 			return err
 		}
+		if err := e.retypeAll(ctx, tx, "app_id = ? AND user_id = ?", appID, userID); err != nil {
+			return err
+		}
 		swapped = true
 		_, err = e.advance(ctx, tx, appID)
 		return err

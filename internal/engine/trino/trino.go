@@ -63,7 +63,7 @@ type Engine struct {
 // Open connects (checking that Trino answers), and creates the history
 // schema and table if they are missing.
 func Open(ctx context.Context, cfg Config) (*Engine, error) {
-	if cfg.Tables == (compile.Tables{}) {
+	if cfg.Tables.Users == "" {
 		cfg.Tables = DefaultTables
 	}
 	dsn, err := withSession(cfg)
