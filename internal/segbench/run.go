@@ -156,7 +156,7 @@ func typeSuite(ctx context.Context, eng *duckdb.Engine, rep *Report) error {
 		}
 		trees = append(trees, tree)
 		for _, s := range t.Saved {
-			if tree, err = segment.Decode(s.JSON, ""); err != nil {
+			if tree, err = decodeSaved(s); err != nil {
 				return err
 			}
 			trees = append(trees, tree)

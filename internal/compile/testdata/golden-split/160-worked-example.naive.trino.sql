@@ -40,10 +40,10 @@ WHERE u.app_id = ?
 INTERSECT
 SELECT user_id FROM (WITH s AS (
   SELECT e.user_id,
-    CAST(ROW(CAST((
+    CAST((
 reduce(array_sort(flatten(array_agg(transform(filter(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v)), v -> v <> 'null'), v -> regexp_like(v, '^-?[0-9]')), v -> CAST(v AS DOUBLE) + 0.0)) FILTER (WHERE e.name = ?))), DOUBLE '0', (a, x) -> a + x, a -> a) / nullif(cardinality(array_sort(flatten(array_agg(transform(filter(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
-    v -> json_format(v)), v -> v <> 'null'), v -> regexp_like(v, '^-?[0-9]')), v -> CAST(v AS DOUBLE) + 0.0)) FILTER (WHERE e.name = ?)))), 0)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
+    v -> json_format(v)), v -> v <> 'null'), v -> regexp_like(v, '^-?[0-9]')), v -> CAST(v AS DOUBLE) + 0.0)) FILTER (WHERE e.name = ?)))), 0)) AS DOUBLE) AS a0
   FROM (
   SELECT app_id, event_id, user_id, name, with_timezone(time, 'UTC') AS time, properties
   FROM "hive"."segmentd"."events_history"
@@ -74,13 +74,13 @@ FROM (
 ) AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(s.a0.n >= ?, false)) AS i
+  AND coalesce(s.a0 >= ?, false)) AS i
 INTERSECT
 SELECT user_id FROM (WITH s AS (
   SELECT e.user_id,
-    CAST(ROW(CAST((
+    CAST((
 reduce(array_sort(flatten(array_agg(transform(filter(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."items"[*]?(@.type() == "object")."price"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
-    v -> json_format(v)), v -> v <> 'null'), v -> regexp_like(v, '^-?[0-9]')), v -> CAST(v AS DOUBLE) + 0.0)) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?))), DOUBLE '0', (a, x) -> a + x, a -> a)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
+    v -> json_format(v)), v -> v <> 'null'), v -> regexp_like(v, '^-?[0-9]')), v -> CAST(v AS DOUBLE) + 0.0)) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?))), DOUBLE '0', (a, x) -> a + x, a -> a)) AS DOUBLE) AS a0
   FROM (
   SELECT app_id, event_id, user_id, name, with_timezone(time, 'UTC') AS time, properties
   FROM "hive"."segmentd"."events_history"
@@ -111,11 +111,11 @@ FROM (
 ) AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(coalesce(s.a0.n, 0) <= ?, false)) AS i
+  AND coalesce(coalesce(s.a0, 0) <= ?, false)) AS i
 INTERSECT
 SELECT user_id FROM (WITH s AS (
   SELECT e.user_id,
-    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
+    CAST((count(*) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?)) AS DOUBLE) AS a0
   FROM (
   SELECT app_id, event_id, user_id, name, with_timezone(time, 'UTC') AS time, properties
   FROM "hive"."segmentd"."events_history"
@@ -146,5 +146,5 @@ FROM (
 ) AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(coalesce(s.a0.n, 0) > ?, false)) AS i
+  AND coalesce(coalesce(s.a0, 0) > ?, false)) AS i
 -- params: ["$meta","2026-10-27T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$meta","$meta","2026-10-27T23:00:00Z","corpus","0","1","corpus",1,"$buy","$buy","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$buy","$buy","corpus","0","1","corpus",10000,"$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$buy","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","0","1","corpus",100,"$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","0","1","corpus","2026-10-20","corpus","2026-10-20","2026-10-21","0","1","corpus","2026-10-28T14:30:00Z","$session","$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","0","1","corpus",10]

@@ -1,6 +1,6 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+    (count(*) FILTER (WHERE e.a0_f))::DOUBLE AS a0
   FROM (SELECT e.user_id,
       (TRUE AND e.time >= ? AND e.time < ?) AS a0_f
     FROM "events" AS e
@@ -12,5 +12,5 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(coalesce(s.a0.n, 0) >= ?, false)
+  AND coalesce(coalesce(s.a0, 0) >= ?, false)
 -- params: ["2024-12-31T23:00:00Z","2025-12-31T23:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","2024-12-31T23:00:00Z","2025-12-31T23:00:00Z","corpus",1]

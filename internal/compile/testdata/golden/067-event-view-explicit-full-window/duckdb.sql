@@ -1,6 +1,6 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+    (count(*) FILTER (WHERE e.a0_f))::DOUBLE AS a0
   FROM (SELECT e.user_id,
       (TRUE) AS a0_f
     FROM "events" AS e
@@ -12,5 +12,5 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(coalesce(s.a0.n, 0) >= ?, false)
+  AND coalesce(coalesce(s.a0, 0) >= ?, false)
 -- params: ["corpus","2026-10-28T14:30:00Z","view_item","corpus",20]

@@ -1,6 +1,6 @@
 WITH s AS (
   SELECT e.user_id,
-    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
+    CAST((count(*) FILTER (WHERE e.name = ?)) AS DOUBLE) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
     AND e.name IN (?)
@@ -11,5 +11,5 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(coalesce(s.a0.n, 0) = ?, false)
+  AND coalesce(coalesce(s.a0, 0) = ?, false)
 -- params: ["$buy","corpus","2026-10-28T14:30:00Z","$buy","$buy","corpus",0]

@@ -1,7 +1,7 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (
-list_reduce(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f))), lambda a, x: a + x, 0::DOUBLE) / nullif(len(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f)))), 0))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+    (
+list_reduce(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f))), lambda a, x: a + x, 0::DOUBLE) / nullif(len(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f)))), 0))::DOUBLE AS a0
   FROM (SELECT e.user_id,
       (TRUE) AS a0_f,
       CASE WHEN TRUE THEN list_filter(list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."total"')], lambda j: CASE
@@ -15,5 +15,5 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(s.a0.n BETWEEN ? AND ?, false)
+  AND coalesce(s.a0 BETWEEN ? AND ?, false)
 -- params: ["corpus","2026-10-28T14:30:00Z","$buy","corpus",2000,8000]

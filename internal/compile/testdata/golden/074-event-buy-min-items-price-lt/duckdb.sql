@@ -1,6 +1,6 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (min(list_min(e.a0_v)) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+    (min(list_min(e.a0_v)) FILTER (WHERE e.a0_f))::DOUBLE AS a0
   FROM (SELECT e.user_id,
       (TRUE) AS a0_f,
       CASE WHEN TRUE THEN list_filter(list_transform(list_filter(flatten(list_transform(CASE WHEN len(json_extract(e.properties, '$."items"[*]."price"')) > 0 THEN json_extract(e.properties, '$."items"[*]."price"')
@@ -15,5 +15,5 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(s.a0.n < ?, false)
+  AND coalesce(s.a0 < ?, false)
 -- params: ["corpus","2026-10-28T14:30:00Z","$buy","corpus",500]

@@ -1,9 +1,9 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (len(list_distinct(flatten(list(list_transform(e.a0_v, lambda y: CASE
+    (len(list_distinct(flatten(list(list_transform(e.a0_v, lambda y: CASE
         WHEN y.n IS NOT NULL THEN 'n' || y.n::VARCHAR
         WHEN y.s IS NOT NULL THEN 's' || y.s
-        WHEN y.b IS NOT NULL THEN 'b' || y.b::VARCHAR END)) FILTER (WHERE e.a0_f)))))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+        WHEN y.b IS NOT NULL THEN 'b' || y.b::VARCHAR END)) FILTER (WHERE e.a0_f)))))::DOUBLE AS a0
   FROM (SELECT e.user_id,
       (TRUE) AS a0_f,
       CASE WHEN TRUE THEN list_transform(list_filter(flatten(list_transform(CASE WHEN len(json_extract(e.properties, '$."items"[*]."category"')) > 0 THEN json_extract(e.properties, '$."items"[*]."category"')
@@ -22,5 +22,5 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce((coalesce(s.a0.n, 0) IN (?, ?)), false)
+  AND coalesce((coalesce(s.a0, 0) IN (?, ?)), false)
 -- params: ["corpus","2026-10-28T14:30:00Z","$buy","corpus",2,3]

@@ -1,9 +1,9 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (len(list_distinct(flatten(list(list_transform(e.a0_v, lambda y: CASE
+    (len(list_distinct(flatten(list(list_transform(e.a0_v, lambda y: CASE
         WHEN y.n IS NOT NULL THEN 'n' || y.n::VARCHAR
         WHEN y.s IS NOT NULL THEN 's' || y.s
-        WHEN y.b IS NOT NULL THEN 'b' || y.b::VARCHAR END)) FILTER (WHERE e.a0_f)))))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+        WHEN y.b IS NOT NULL THEN 'b' || y.b::VARCHAR END)) FILTER (WHERE e.a0_f)))))::DOUBLE AS a0
   FROM (SELECT e.user_id,
       (TRUE AND e.time >= ?) AS a0_f,
       CASE WHEN TRUE AND e.time >= ? THEN list_transform(list_filter(flatten(list_transform(CASE WHEN len(json_extract(e.properties, '$."items"[*]."item_id"')) > 0 THEN json_extract(e.properties, '$."items"[*]."item_id"')
@@ -22,5 +22,5 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce((s.a0.s IS NOT NULL OR coalesce(s.a0.n, 0) NOT IN (?, ?)), false)
+  AND coalesce((NULL IS NOT NULL OR coalesce(s.a0, 0) NOT IN (?, ?)), false)
 -- params: ["2025-12-31T23:00:00Z","2025-12-31T23:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","2025-12-31T23:00:00Z","corpus",0,1]

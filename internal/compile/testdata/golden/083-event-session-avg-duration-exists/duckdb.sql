@@ -1,7 +1,7 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (
-list_reduce(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f))), lambda a, x: a + x, 0::DOUBLE) / nullif(len(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f)))), 0))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+    (
+list_reduce(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f))), lambda a, x: a + x, 0::DOUBLE) / nullif(len(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f)))), 0))::DOUBLE AS a0
   FROM (SELECT e.user_id,
       (TRUE AND e.time > ?) AS a0_f,
       CASE WHEN TRUE AND e.time > ? THEN list_filter(list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."duration_s"')], lambda j: CASE
@@ -15,5 +15,5 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(s.a0.n IS NOT NULL, false)
+  AND coalesce(s.a0 IS NOT NULL, false)
 -- params: ["2026-10-27T14:30:00Z","2026-10-27T14:30:00Z","corpus","2026-10-28T14:30:00Z","$session","2026-10-27T14:30:00Z","corpus"]

@@ -1,6 +1,6 @@
 WITH s AS (
   SELECT e.user_id,
-    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time >= ? AND coalesce(cardinality(transform(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."category"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    CAST((count(*) FILTER (WHERE e.name = ? AND e.time >= ? AND coalesce(cardinality(transform(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."category"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
     NULL,
     NULL,
@@ -10,7 +10,7 @@ WITH s AS (
     NULL,
     CASE WHEN substr(v, 1, 1) = '"' THEN CAST(json_parse(v) AS VARCHAR) END,
     NULL,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.s <> ?), false))) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.s <> ?), false))) AS DOUBLE) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
     AND e.name IN (?)
@@ -21,5 +21,5 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND coalesce(coalesce(s.a0.n, 0) >= ?, false)
+  AND coalesce(coalesce(s.a0, 0) >= ?, false)
 -- params: ["view_item","2026-09-30T22:00:00Z","books","corpus","2026-10-28T14:30:00Z","view_item","view_item","2026-09-30T22:00:00Z","corpus",5]

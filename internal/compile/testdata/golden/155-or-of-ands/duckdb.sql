@@ -1,7 +1,7 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0,
-    {'n': (count(*) FILTER (WHERE e.a1_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a1
+    (count(*) FILTER (WHERE e.a0_f))::DOUBLE AS a0,
+    (count(*) FILTER (WHERE e.a1_f))::DOUBLE AS a1
   FROM (SELECT e.user_id,
       (TRUE AND e.time >= ? AND e.time < ?) AS a0_f
     FROM "events" AS e
@@ -23,10 +23,10 @@ WHERE u.app_id = ?
     'n': NULL::DOUBLE,
     's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,
     'b': NULL::BOOLEAN,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.s = ?)) > 0, false) AND coalesce(coalesce(s.a0.n, 0) >= ?, false)) OR (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(u.attributes, '$."country"')], lambda j: CASE
+    't': NULL::TIMESTAMPTZ}), lambda y: y.s = ?)) > 0, false) AND coalesce(coalesce(s.a0, 0) >= ?, false)) OR (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(u.attributes, '$."country"')], lambda j: CASE
     WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
     'n': NULL::DOUBLE,
     's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,
     'b': NULL::BOOLEAN,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.s = ?)) > 0, false) AND coalesce(coalesce(s.a1.n, 0) >= ?, false)))
+    't': NULL::TIMESTAMPTZ}), lambda y: y.s = ?)) > 0, false) AND coalesce(coalesce(s.a1, 0) >= ?, false)))
 -- params: ["2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","2026-10-27T23:00:00Z","corpus","2026-10-28T14:30:00Z","view_item","2026-10-27T23:00:00Z","corpus","DE",1,"JP",5]

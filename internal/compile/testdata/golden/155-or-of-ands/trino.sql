@@ -1,7 +1,7 @@
 WITH s AS (
   SELECT e.user_id,
-    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0,
-    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time >= ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a1
+    CAST((count(*) FILTER (WHERE e.name = ? AND e.time >= ? AND e.time < ?)) AS DOUBLE) AS a0,
+    CAST((count(*) FILTER (WHERE e.name = ? AND e.time >= ?)) AS DOUBLE) AS a1
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
     AND e.name IN (?, ?)
@@ -18,10 +18,10 @@ WHERE u.app_id = ?
     NULL,
     CASE WHEN substr(v, 1, 1) = '"' THEN CAST(json_parse(v) AS VARCHAR) END,
     NULL,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.s = ?), false) AND coalesce(coalesce(s.a0.n, 0) >= ?, false)) OR (coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(u.attributes, 'lax $."country"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.s = ?), false) AND coalesce(coalesce(s.a0, 0) >= ?, false)) OR (coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(u.attributes, 'lax $."country"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
     NULL,
     CASE WHEN substr(v, 1, 1) = '"' THEN CAST(json_parse(v) AS VARCHAR) END,
     NULL,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.s = ?), false) AND coalesce(coalesce(s.a1.n, 0) >= ?, false)))
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.s = ?), false) AND coalesce(coalesce(s.a1, 0) >= ?, false)))
 -- params: ["$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","view_item","2026-10-27T23:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","view_item","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","view_item","2026-10-27T23:00:00Z","corpus","DE",1,"JP",5]

@@ -1,6 +1,6 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+    (count(*) FILTER (WHERE e.a0_f))::DOUBLE AS a0
   FROM (SELECT e.user_id,
       (TRUE AND e.time > ?) AS a0_f
     FROM "events" AS e
@@ -22,5 +22,5 @@ WHERE u.app_id = ?
     'n': NULL::DOUBLE,
     's': NULL::VARCHAR,
     'b': CASE v::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) AND coalesce(coalesce(s.a0.n, 0) >= ?, false)))
+    't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) AND coalesce(coalesce(s.a0, 0) >= ?, false)))
 -- params: ["2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-07-30T14:30:00Z","corpus",true,true,2]

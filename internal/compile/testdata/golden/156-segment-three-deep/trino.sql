@@ -1,6 +1,6 @@
 WITH s AS (
   SELECT e.user_id,
-    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time > ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
+    CAST((count(*) FILTER (WHERE e.name = ? AND e.time > ?)) AS DOUBLE) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
     AND e.name IN (?)
@@ -21,5 +21,5 @@ WHERE u.app_id = ?
     NULL,
     NULL,
     CASE v WHEN 'true' THEN true WHEN 'false' THEN false END,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.b = ?), false) AND coalesce(coalesce(s.a0.n, 0) >= ?, false)))
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.b = ?), false) AND coalesce(coalesce(s.a0, 0) >= ?, false)))
 -- params: ["$buy","2026-07-30T14:30:00Z","corpus","2026-10-28T14:30:00Z","$buy","$buy","2026-07-30T14:30:00Z","corpus",true,true,2]

@@ -1,6 +1,6 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+    (count(*) FILTER (WHERE e.a0_f))::DOUBLE AS a0
   FROM (SELECT e.user_id,
       (TRUE AND e.time > ?) AS a0_f
     FROM "events" AS e
@@ -12,7 +12,7 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND (coalesce(coalesce(s.a0.n, 0) >= ?, false) AND CASE WHEN s.user_id IS NULL THEN false ELSE coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(u.attributes, '$."member"')], lambda j: CASE
+  AND (coalesce(coalesce(s.a0, 0) >= ?, false) AND CASE WHEN s.user_id IS NULL THEN false ELSE coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(u.attributes, '$."member"')], lambda j: CASE
     WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
     'n': NULL::DOUBLE,
     's': NULL::VARCHAR,

@@ -1,6 +1,6 @@
 WITH s AS (
   SELECT e.user_id,
-    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time > ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0
+    CAST((count(*) FILTER (WHERE e.name = ? AND e.time > ?)) AS DOUBLE) AS a0
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
     AND e.name IN (?)
@@ -11,7 +11,7 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND (coalesce(coalesce(s.a0.n, 0) >= ?, false) AND CASE WHEN s.user_id IS NULL THEN false ELSE coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(u.attributes, 'lax $."member"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+  AND (coalesce(coalesce(s.a0, 0) >= ?, false) AND CASE WHEN s.user_id IS NULL THEN false ELSE coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(u.attributes, 'lax $."member"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
     NULL,
     NULL,

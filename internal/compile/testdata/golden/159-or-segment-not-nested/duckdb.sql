@@ -1,6 +1,6 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0
+    (count(*) FILTER (WHERE e.a0_f))::DOUBLE AS a0
   FROM (SELECT e.user_id,
       (TRUE AND e.time > ?) AS a0_f
     FROM "events" AS e
@@ -22,7 +22,7 @@ WHERE u.app_id = ?
     'n': NULL::DOUBLE,
     's': NULL::VARCHAR,
     'b': CASE v::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END,
-    't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) AND coalesce(coalesce(s.a0.n, 0) >= ?, false))) OR (NOT (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(u.attributes, '$."nickname"')], lambda j: CASE
+    't': NULL::TIMESTAMPTZ}), lambda y: y.b = ?)) > 0, false) AND coalesce(coalesce(s.a0, 0) >= ?, false))) OR (NOT (coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(u.attributes, '$."nickname"')], lambda j: CASE
     WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
     'n': NULL::DOUBLE,
     's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,

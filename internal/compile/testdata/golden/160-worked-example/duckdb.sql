@@ -1,11 +1,11 @@
 WITH s AS (
   SELECT e.user_id,
     arg_max_null(e.a0_v[1], (e.time, e.event_id)) FILTER (WHERE e.a0_f) AS a0,
-    {'n': (
-list_reduce(list_sort(flatten(list(e.a1_v) FILTER (WHERE e.a1_f))), lambda a, x: a + x, 0::DOUBLE) / nullif(len(list_sort(flatten(list(e.a1_v) FILTER (WHERE e.a1_f)))), 0))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a1,
-    {'n': (
-list_reduce(list_sort(flatten(list(e.a2_v) FILTER (WHERE e.a2_f))), lambda a, x: a + x, 0::DOUBLE))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a2,
-    {'n': (count(*) FILTER (WHERE e.a3_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a3
+    (
+list_reduce(list_sort(flatten(list(e.a1_v) FILTER (WHERE e.a1_f))), lambda a, x: a + x, 0::DOUBLE) / nullif(len(list_sort(flatten(list(e.a1_v) FILTER (WHERE e.a1_f)))), 0))::DOUBLE AS a1,
+    (
+list_reduce(list_sort(flatten(list(e.a2_v) FILTER (WHERE e.a2_f))), lambda a, x: a + x, 0::DOUBLE))::DOUBLE AS a2,
+    (count(*) FILTER (WHERE e.a3_f))::DOUBLE AS a3
   FROM (SELECT e.user_id, e.time, e.event_id,
       (TRUE AND e.time >= ?) AS a0_f,
       CASE WHEN TRUE AND e.time >= ? THEN list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."isMember"')], lambda j: CASE
@@ -40,5 +40,5 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND (coalesce(s.a0.n = ?, false) AND coalesce(s.a1.n >= ?, false) AND coalesce(coalesce(s.a2.n, 0) <= ?, false) AND coalesce(coalesce(s.a3.n, 0) > ?, false))
+  AND (coalesce(s.a0.n = ?, false) AND coalesce(s.a1 >= ?, false) AND coalesce(coalesce(s.a2, 0) <= ?, false) AND coalesce(coalesce(s.a3, 0) > ?, false))
 -- params: ["2026-10-27T23:00:00Z","2026-10-27T23:00:00Z","corpus","2026-10-28T14:30:00Z","$meta","2026-10-27T23:00:00Z","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-28T14:30:00Z","$buy","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus","2026-10-28T14:30:00Z","$session","2026-10-18T22:00:00Z","2026-10-25T23:00:00Z","corpus",1,10000,100,10]

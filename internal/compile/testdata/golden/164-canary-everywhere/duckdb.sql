@@ -1,7 +1,7 @@
 WITH s AS (
   SELECT e.user_id,
-    {'n': (count(*) FILTER (WHERE e.a0_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a0,
-    {'n': (count(*) FILTER (WHERE e.a1_f))::DOUBLE, 's': NULL::VARCHAR, 'b': NULL::BOOLEAN, 't': NULL::TIMESTAMPTZ} AS a1
+    (count(*) FILTER (WHERE e.a0_f))::DOUBLE AS a0,
+    (count(*) FILTER (WHERE e.a1_f))::DOUBLE AS a1
   FROM (SELECT e.user_id,
       (TRUE AND coalesce(len(list_filter(list_transform(list_filter(flatten(list_transform([json_extract(e.properties, '$."coupon"')], lambda j: CASE
     WHEN starts_with(j, '[') THEN json_extract(j, '$[*]') ELSE [j] END)), lambda v: v <> 'null'), lambda v: {
@@ -33,5 +33,5 @@ WHERE u.app_id = ?
     'n': TRY_CAST(v::VARCHAR AS DOUBLE) + 0.0,
     's': CASE WHEN starts_with(v, '"') THEN v->>'$' END,
     'b': NULL::BOOLEAN,
-    't': NULL::TIMESTAMPTZ}), lambda y: (y.s IN (?, ?)))) > 0, false) OR coalesce(coalesce(s.a0.n, 0) >= ?, false) OR coalesce(coalesce(s.a1.n, 0) >= ?, false))
+    't': NULL::TIMESTAMPTZ}), lambda y: (y.s IN (?, ?)))) > 0, false) OR coalesce(coalesce(s.a0, 0) >= ?, false) OR coalesce(coalesce(s.a1, 0) >= ?, false))
 -- params: ["'); DROP TABLE users; --","corpus","2026-10-28T14:30:00Z","$buy","');","corpus","2026-10-28T14:30:00Z","signup","corpus","'); DROP TABLE users; --","Zoë",1,1]

@@ -1,17 +1,17 @@
 WITH s AS (
   SELECT e.user_id,
-    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."coupon"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    CAST((count(*) FILTER (WHERE e.name = ? AND coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."coupon"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
     NULL,
     CASE WHEN substr(v, 1, 1) = '"' THEN CAST(json_parse(v) AS VARCHAR) END,
     NULL,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.s = ?), false))) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0,
-    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."source"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.s = ?), false))) AS DOUBLE) AS a0,
+    CAST((count(*) FILTER (WHERE e.name = ? AND coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(e.properties, 'lax $."source"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
     NULL,
     CASE WHEN substr(v, 1, 1) = '"' THEN CAST(json_parse(v) AS VARCHAR) END,
     NULL,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> starts_with(y.s, ?)), false))) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a1
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> starts_with(y.s, ?)), false))) AS DOUBLE) AS a1
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
     AND e.name IN (?, ?)
@@ -28,5 +28,5 @@ WHERE u.app_id = ?
     CASE WHEN regexp_like(v, '^-?[0-9]') THEN CAST(v AS DOUBLE) + 0.0 END,
     CASE WHEN substr(v, 1, 1) = '"' THEN CAST(json_parse(v) AS VARCHAR) END,
     NULL,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> (y.s IN (?, ?))), false) OR coalesce(coalesce(s.a0.n, 0) >= ?, false) OR coalesce(coalesce(s.a1.n, 0) >= ?, false))
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> (y.s IN (?, ?))), false) OR coalesce(coalesce(s.a0, 0) >= ?, false) OR coalesce(coalesce(s.a1, 0) >= ?, false))
 -- params: ["$buy","'); DROP TABLE users; --","signup","');","corpus","2026-10-28T14:30:00Z","$buy","signup","$buy","signup","corpus","'); DROP TABLE users; --","Zoë",1,1]

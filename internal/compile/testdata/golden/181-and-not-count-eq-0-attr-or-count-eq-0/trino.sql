@@ -1,7 +1,7 @@
 WITH s AS (
   SELECT e.user_id,
-    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time > ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a0,
-    CAST(ROW(CAST((count(*) FILTER (WHERE e.name = ? AND e.time > ?)) AS DOUBLE), NULL, NULL, NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE)) AS a1
+    CAST((count(*) FILTER (WHERE e.name = ? AND e.time > ?)) AS DOUBLE) AS a0,
+    CAST((count(*) FILTER (WHERE e.name = ? AND e.time > ?)) AS DOUBLE) AS a1
   FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ?
     AND e.name IN (?, ?)
@@ -13,12 +13,12 @@ SELECT u.user_id
 FROM "users" AS u
 LEFT JOIN s ON s.user_id = u.user_id
 WHERE u.app_id = ?
-  AND (NOT coalesce(coalesce(s.a0.n, 0) = ?, false) AND (coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(u.attributes, 'lax $."member"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+  AND (NOT coalesce(coalesce(s.a0, 0) = ?, false) AND (coalesce(any_match(transform(filter(transform(coalesce(CAST(json_parse(json_query(u.attributes, 'lax $."member"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
     NULL,
     NULL,
     CASE v WHEN 'true' THEN true WHEN 'false' THEN false END,
-    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.b = ?), false) OR coalesce(coalesce(s.a1.n, 0) = ?, false)) AND CASE WHEN s.user_id IS NULL THEN false ELSE coalesce(cardinality(transform(filter(transform(coalesce(CAST(json_parse(json_query(u.attributes, 'lax $."address"[*]?(@.type() == "object")."city"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
+    NULL) AS ROW(n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMP(6) WITH TIME ZONE))), y -> y.b = ?), false) OR coalesce(coalesce(s.a1, 0) = ?, false)) AND CASE WHEN s.user_id IS NULL THEN false ELSE coalesce(cardinality(transform(filter(transform(coalesce(CAST(json_parse(json_query(u.attributes, 'lax $."address"[*]?(@.type() == "object")."city"[*]' WITH ARRAY WRAPPER)) AS ARRAY(JSON)), CAST(ARRAY[] AS ARRAY(JSON))),
     v -> json_format(v)), v -> v <> 'null'), v -> CAST(ROW(
     NULL,
     NULL,
