@@ -159,6 +159,11 @@ type FunnelPlan struct {
 	Steps  []Filter // Steps[0] carries the funnel's window
 	Events []int    // Events[k]: the index of step k's events in Query.StepEvents
 	Within *Param   // milliseconds; nil means no bound
+	// Partial: a condition reads a number of steps reached below all of
+	// them. Without it only the users who reach every step matter, and
+	// an engine may leave the others out early (DuckDB: only the users
+	// with an event of the last step are walked).
+	Partial bool
 }
 
 // Expr is a boolean expression over a user's row.
@@ -668,6 +673,9 @@ func (p *planner) funnel(n *segment.Funnel) Expr {
 	if !ok {
 		f = p.funnelPlan(n, events)
 		p.funnelsBy[key] = f
+	}
+	if n.Reached < len(n.Steps) {
+		f.Partial = true
 	}
 	return &FunnelCond{Funnel: f, Reached: p.param(int64(n.Reached)), Exact: n.Exact}
 }

@@ -91,6 +91,7 @@ var funcs = template.FuncMap{
 	"typedfor":     typedFor,
 	"typedall":     func(s *Source) typedValues { return typedValues{Source: s, N: true, S: true, B: true} },
 	"nextstep":     func(f *FunnelPlan, prev int) funnelStep { return funnelStep{F: f, Prev: prev, Next: prev + 1} },
+	"last":         func(steps []Filter) int { return len(steps) - 1 },
 	"key":          pathKey,
 	"direct":       direct,
 	"jsonnumber":   jsonNumber,

@@ -20,7 +20,7 @@ f0_s1 AS (
 f0_c0 AS (SELECT DISTINCT user_id, time AS t1, time AS t FROM f0_s0),
 f0_c1 AS (
   SELECT c.user_id, c.t1, s.time AS t
-  FROM f0_c0 AS c ASOF JOIN f0_s1 AS s
+  FROM f0_c0 AS c ASOF JOIN (SELECT * FROM f0_s1) AS s
     ON s.user_id = c.user_id AND s.time > c.t
 ),
 f0 AS (

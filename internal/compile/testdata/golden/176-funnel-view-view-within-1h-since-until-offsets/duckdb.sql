@@ -6,19 +6,15 @@ f0_s1 AS (
   SELECT e.user_id, e.time FROM "events" AS e
   WHERE e.app_id = ? AND e.time <= ? AND e.name = ? AND e.time > ? AND e.time < ?
 ),
-f0_c0 AS (SELECT DISTINCT user_id, time AS t1, time AS t FROM f0_s0),
+f0_c0 AS (SELECT DISTINCT user_id, time AS t1, time AS t FROM f0_s0 WHERE user_id IN (SELECT user_id FROM f0_s1)),
 f0_c1 AS (
   SELECT c.user_id, c.t1, s.time AS t
-  FROM f0_c0 AS c ASOF JOIN f0_s1 AS s
+  FROM f0_c0 AS c ASOF JOIN (SELECT * FROM f0_s1) AS s
     ON s.user_id = c.user_id AND s.time > c.t
   WHERE s.time <= c.t1 + to_milliseconds(?)
 ),
 f0 AS (
-  SELECT user_id, max(k) AS reached FROM (
-    SELECT user_id, 1 AS k FROM f0_c0
-    UNION ALL
-    SELECT user_id, 2 AS k FROM f0_c1
-  ) AS r GROUP BY user_id
+  SELECT DISTINCT user_id, 2 AS reached FROM f0_c1
 )
 SELECT u.user_id
 FROM "users" AS u
