@@ -189,7 +189,7 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| ingestion through `POST /events` (embedded, 1,000-event batches) | %.0f events/s (%d events) |\n", r.IngestPerSecond, r.IngestEvents)
 		fmt.Fprintf(w, "| export, a run's `members.txt` | %.2fM IDs/s (%d IDs) |\n", r.ExportPerSecond/1e6, r.ExportIDs)
 	}
-	if r.TypedKeys > 0 {
+	if r.Typing > 0 {
 		fmt.Fprintf(w, "| typing the %d attribute keys the trees read (typed columns of users) | %.1f s |\n", r.TypedKeys, r.Typing.Seconds())
 	}
 	if c := r.ClickHouse; c != nil {
