@@ -473,16 +473,16 @@ func valueRow(v string, t typedValues) string {
 // RFC 3339 instant).
 const TypedAttributeType = "STRUCT(j JSON, n DOUBLE, s VARCHAR, b BOOLEAN, t TIMESTAMPTZ)"
 
-// TypedAttribute is the DuckDB expression, over a users row's attributes,
-// of the typed column of the attribute key (TypedAttributeType): typed
-// the way row types a value when a query reads the JSON, so a condition
-// reads the same from either.
-func TypedAttribute(key string) (string, error) {
+// TypedAttribute is the DuckDB expression of the typed column of the
+// attribute key (TypedAttributeType) in a users row whose attributes are
+// the JSON expression attributes: typed the way row types a value when a
+// query reads the JSON, so a condition reads the same from either.
+func TypedAttribute(key, attributes string) (string, error) {
 	q, err := pathKey(key)
 	if err != nil {
 		return "", err
 	}
-	v := "json_extract(attributes, " + Literal("$."+q) + ")"
+	v := "json_extract(" + attributes + ", " + Literal("$."+q) + ")"
 	s := jsonString(v)
 	return "CASE WHEN " + v + " IS NOT NULL THEN {'j': " + v + ", 'n': " + jsonNumber(v) + ", 's': " + s +
 		", 'b': " + jsonBool(v) + ", 't': " + parseTime(s) + "} END", nil

@@ -66,7 +66,7 @@ func (e *Engine) loadTyped(ctx context.Context) error {
 // TypeAttributes keeps the attribute keys typed that are not yet: each
 // gets a column of users holding every user's value of the key as
 // compile.TypedAttribute types it, filled in the same transaction and
-// kept up on every later write of attributes (retype), which queries then
+// kept up on every later write of attributes, which queries then
 // read instead of parsing the JSON (compile.Tables.Typed). It holds the
 // write lock while it fills the columns: about 1.4 s for five keys of
 // 1,000,000 users (docs/BENCHMARKS.md). Keys past MaxTypedAttributes are
@@ -109,20 +109,69 @@ func (e *Engine) TypeAttributes(ctx context.Context, keys []string) error {
 		return fmt.Errorf("duckdb: typing attributes: %w", err)
 	}
 	e.typed.set(cols)
+	if err := e.prepareProfileWrites(ctx); err != nil {
+		return err
+	}
 	return refused
+}
+
+// profileWrites are the statements of a profile write with the typed
+// columns cols: swap sets a user's attributes ($1) if they still have
+// the text read ($4), insert creates the user; both set the typed columns
+// from the new attributes in the same statement, and return the user's
+// row.
+func profileWrites(cols map[string]string) (swap, insert string, err error) {
+	var set, names, values strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(cols)) {
+		swapExpr, err := compile.TypedAttribute(k, "$1::JSON")
+		if err != nil {
+			return "", "", err
+		}
+		insertExpr, err := compile.TypedAttribute(k, "$3::JSON")
+		if err != nil {
+			return "", "", err
+		}
+		fmt.Fprintf(&set, ", %s = %s", cols[k], swapExpr)
+		fmt.Fprintf(&names, ", %s", cols[k])
+		fmt.Fprintf(&values, ", %s", insertExpr)
+	}
+	const returning = `
+		RETURNING attributes::VARCHAR, first_seen, last_seen`
+	swap = `UPDATE users SET attributes = $1::JSON` + set.String() + ` WHERE app_id = $2 AND user_id = $3 AND attributes::VARCHAR = $4` + returning
+	insert = `INSERT INTO users (app_id, user_id, attributes` + names.String() + `) VALUES ($1, $2, $3::JSON` + values.String() + `)` + returning
+	return swap, insert, nil
+}
+
+// prepareProfileWrites prepares the profile writes again for the keys
+// typed now. The caller holds writeMu, as every profile write does.
+func (e *Engine) prepareProfileWrites(ctx context.Context) error {
+	swap, insert, err := profileWrites(e.typed.get())
+	if err != nil {
+		return err
+	}
+	for st, text := range map[**sql.Stmt]string{&e.stmts.swapUser: swap, &e.stmts.insertUser: insert} {
+		next, err := e.db.PrepareContext(ctx, text)
+		if err != nil {
+			return fmt.Errorf("duckdb: preparing: %w", err)
+		}
+		(*st).Close()
+		*st = next
+	}
+	return nil
 }
 
 // retype sets, in tx, the typed columns of keys (their columns in cols)
 // of the users rows that where (SQL over users, args its parameters)
-// selects, from their attributes. Every write of attributes calls it
-// with the keys typed, so a typed column never differs from its JSON.
+// selects, from their attributes. Loads call it with the keys typed, and
+// profile writes set them in their own statement (profileWrites), so a
+// typed column never differs from its JSON.
 func retype(ctx context.Context, tx *sql.Tx, keys []string, cols map[string]string, where string, args ...any) error {
 	if len(keys) == 0 {
 		return nil
 	}
 	set := make([]string, 0, len(keys))
 	for _, k := range keys {
-		expr, err := compile.TypedAttribute(k)
+		expr, err := compile.TypedAttribute(k, "attributes")
 		if err != nil {
 			return err
 		}

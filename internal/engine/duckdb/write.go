@@ -125,6 +125,10 @@ func (s *statements) all() []**sql.Stmt {
 }
 
 func (e *Engine) prepare(ctx context.Context) error {
+	swapUser, insertUser, err := profileWrites(e.typed.get())
+	if err != nil {
+		return err
+	}
 	texts := []string{fmt.Sprintf(insertEvents, "events", ""), fmt.Sprintf(insertEvents, "late_events", onConflict),
 		fmt.Sprintf(insertEvents, "late_events", ""), upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser}
 	for i, st := range e.stmts.all() {
@@ -507,9 +511,6 @@ func (e *Engine) SwapProfile(ctx context.Context, appID, userID string, attrs ma
 		if err != nil {
 			return err
 		}
-		if err := e.retypeAll(ctx, tx, "app_id = ? AND user_id = ?", appID, userID); err != nil {
-			return err
-		}
 		swapped = true
 		_, err = e.advance(ctx, tx, appID)
 		return err
@@ -533,12 +534,6 @@ func checkIDs(appID, userID string) error {
 const (
 	getUser       = `SELECT attributes::VARCHAR, first_seen, last_seen FROM users WHERE app_id = ? AND user_id = ?`
 	getAttributes = `SELECT attributes::VARCHAR FROM users WHERE app_id = ? AND user_id = ?`
-	// swapUser sets a user's attributes if they still have the text
-	// read, and returns the user's row; insertUser creates the user.
-	swapUser = `UPDATE users SET attributes = ?::JSON WHERE app_id = ? AND user_id = ? AND attributes::VARCHAR = ?
-		RETURNING attributes::VARCHAR, first_seen, last_seen`
-	insertUser = `INSERT INTO users (app_id, user_id, attributes) VALUES (?, ?, ?::JSON)
-		RETURNING attributes::VARCHAR, first_seen, last_seen`
 )
 
 // GetUser returns a user's profile: attributes as decoded JSON (numbers
