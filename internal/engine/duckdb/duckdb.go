@@ -123,6 +123,7 @@ func (e *Engine) migrate(ctx context.Context) error {
 // Close closes the database.
 func (e *Engine) Close() error {
 	e.stopCommitter()
+	e.typed.get().close()
 	for _, st := range e.stmts.all() {
 		if *st != nil {
 			(*st).Close()
@@ -143,7 +144,7 @@ func (e *Engine) Tables() compile.Tables {
 	if e.history != nil {
 		t = HistoryTables
 	}
-	t.Typed = e.typed.get()
+	t.Typed = e.typed.get().cols
 	return t
 }
 

@@ -23,22 +23,68 @@ const MaxTypedAttributes = 64
 var ErrTooManyTyped = errors.New("duckdb: too many typed attribute keys")
 
 // typedColumns is the attribute keys kept typed, each with its column of
-// users. The map is replaced, never changed, so Tables can hand it out.
+// users, and the profile writes that keep those columns (profileWrites).
+// A state is replaced whole, never changed, so Tables can hand out its
+// map; it is replaced only under writeMu, after the columns exist, so a
+// profile write (which holds writeMu) always sets every typed column.
 type typedColumns struct {
-	mu   sync.Mutex
-	cols map[string]string
+	mu sync.Mutex
+	st typedState
 }
 
-func (t *typedColumns) get() map[string]string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.cols
+type typedState struct {
+	cols         map[string]string
+	swap, insert string
+	// The two prepared, when preparing succeeded (nil: run the text).
+	swapStmt, insertStmt *sql.Stmt
 }
 
-func (t *typedColumns) set(cols map[string]string) {
+func (t *typedColumns) get() typedState {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.cols = cols
+	return t.st
+}
+
+// set makes cols the typed columns, with their profile writes, prepared
+// on db when it can be (a failure to prepare leaves them to run as text).
+// It closes the statements it replaces: the caller holds writeMu, so no
+// profile write uses them.
+func (t *typedColumns) set(ctx context.Context, db *sql.DB, cols map[string]string) error {
+	swap, insert, err := profileWrites(cols)
+	if err != nil {
+		return err
+	}
+	st := typedState{cols: cols, swap: swap, insert: insert}
+	ctx = context.WithoutCancel(ctx)
+	if st.swapStmt, err = db.PrepareContext(ctx, swap); err == nil {
+		if st.insertStmt, err = db.PrepareContext(ctx, insert); err != nil {
+			st.swapStmt.Close()
+			st.swapStmt = nil
+		}
+	}
+	t.mu.Lock()
+	old := t.st
+	t.st = st
+	t.mu.Unlock()
+	old.close()
+	return nil
+}
+
+func (st typedState) close() {
+	for _, s := range []*sql.Stmt{st.swapStmt, st.insertStmt} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// row runs a profile write: the prepared statement if there is one, else
+// the text.
+func (st typedState) row(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, text string, args ...any) *sql.Row {
+	if stmt != nil {
+		return tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, text, args...)
 }
 
 // loadTyped reads the keys typed before.
@@ -59,8 +105,7 @@ func (e *Engine) loadTyped(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("duckdb: typed attributes: %w", err)
 	}
-	e.typed.set(cols)
-	return nil
+	return e.typed.set(ctx, e.db, cols)
 }
 
 // TypeAttributes keeps the attribute keys typed that are not yet: each
@@ -68,13 +113,13 @@ func (e *Engine) loadTyped(ctx context.Context) error {
 // compile.TypedAttribute types it, filled in the same transaction and
 // kept up on every later write of attributes, which queries then
 // read instead of parsing the JSON (compile.Tables.Typed). It holds the
-// write lock while it fills the columns: about 1.4 s for five keys of
+// write lock while it fills the columns: 3.0 s for six keys of
 // 1,000,000 users (docs/BENCHMARKS.md). Keys past MaxTypedAttributes are
 // refused with ErrTooManyTyped, after those that fit were typed.
 func (e *Engine) TypeAttributes(ctx context.Context, keys []string) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	cols := maps.Clone(e.typed.get())
+	cols := maps.Clone(e.typed.get().cols)
 	var added []string
 	var refused error
 	for _, k := range keys {
@@ -108,8 +153,9 @@ func (e *Engine) TypeAttributes(ctx context.Context, keys []string) error {
 	if err != nil {
 		return fmt.Errorf("duckdb: typing attributes: %w", err)
 	}
-	e.typed.set(cols)
-	if err := e.prepareProfileWrites(ctx); err != nil {
+	// The keys were checked above, so this cannot fail: profile writes
+	// use the new statements from here on, prepared or as text.
+	if err := e.typed.set(ctx, e.db, cols); err != nil {
 		return err
 	}
 	return refused
@@ -119,7 +165,8 @@ func (e *Engine) TypeAttributes(ctx context.Context, keys []string) error {
 // columns cols: swap sets a user's attributes ($1) if they still have
 // the text read ($4), insert creates the user; both set the typed columns
 // from the new attributes in the same statement, and return the user's
-// row.
+// row. They change with the keys typed (typedColumns.set), which a
+// statement prepared before would leave behind.
 func profileWrites(cols map[string]string) (swap, insert string, err error) {
 	var set, names, values strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(cols)) {
@@ -140,24 +187,6 @@ func profileWrites(cols map[string]string) (swap, insert string, err error) {
 	swap = `UPDATE users SET attributes = $1::JSON` + set.String() + ` WHERE app_id = $2 AND user_id = $3 AND attributes::VARCHAR = $4` + returning
 	insert = `INSERT INTO users (app_id, user_id, attributes` + names.String() + `) VALUES ($1, $2, $3::JSON` + values.String() + `)` + returning
 	return swap, insert, nil
-}
-
-// prepareProfileWrites prepares the profile writes again for the keys
-// typed now. The caller holds writeMu, as every profile write does.
-func (e *Engine) prepareProfileWrites(ctx context.Context) error {
-	swap, insert, err := profileWrites(e.typed.get())
-	if err != nil {
-		return err
-	}
-	for st, text := range map[**sql.Stmt]string{&e.stmts.swapUser: swap, &e.stmts.insertUser: insert} {
-		next, err := e.db.PrepareContext(ctx, text)
-		if err != nil {
-			return fmt.Errorf("duckdb: preparing: %w", err)
-		}
-		(*st).Close()
-		*st = next
-	}
-	return nil
 }
 
 // retype sets, in tx, the typed columns of keys (their columns in cols)
@@ -184,6 +213,6 @@ func retype(ctx context.Context, tx *sql.Tx, keys []string, cols map[string]stri
 // retypeAll is retype of every typed key; the caller holds writeMu, which
 // TypeAttributes takes too, so the keys cannot change meanwhile.
 func (e *Engine) retypeAll(ctx context.Context, tx *sql.Tx, where string, args ...any) error {
-	cols := e.typed.get()
+	cols := e.typed.get().cols
 	return retype(ctx, tx, slices.Sorted(maps.Keys(cols)), cols, where, args...)
 }

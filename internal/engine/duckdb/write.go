@@ -117,20 +117,16 @@ const (
 // opens: a write then only binds and runs them (preparing the event
 // insert costs about as much as running it).
 type statements struct {
-	insertEvents, insertLate, insertNewLate, upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser *sql.Stmt
+	insertEvents, insertLate, insertNewLate, upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes *sql.Stmt
 }
 
 func (s *statements) all() []**sql.Stmt {
-	return []**sql.Stmt{&s.insertEvents, &s.insertLate, &s.insertNewLate, &s.upsertSeen, &s.moveWatermark, &s.insertWatermark, &s.getUser, &s.getAttributes, &s.swapUser, &s.insertUser}
+	return []**sql.Stmt{&s.insertEvents, &s.insertLate, &s.insertNewLate, &s.upsertSeen, &s.moveWatermark, &s.insertWatermark, &s.getUser, &s.getAttributes}
 }
 
 func (e *Engine) prepare(ctx context.Context) error {
-	swapUser, insertUser, err := profileWrites(e.typed.get())
-	if err != nil {
-		return err
-	}
 	texts := []string{fmt.Sprintf(insertEvents, "events", ""), fmt.Sprintf(insertEvents, "late_events", onConflict),
-		fmt.Sprintf(insertEvents, "late_events", ""), upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes, swapUser, insertUser}
+		fmt.Sprintf(insertEvents, "late_events", ""), upsertSeen, moveWatermark, insertWatermark, getUser, getAttributes}
 	for i, st := range e.stmts.all() {
 		var err error
 		if *st, err = e.db.PrepareContext(ctx, texts[i]); err != nil {
@@ -496,11 +492,13 @@ func (e *Engine) SwapProfile(ctx context.Context, appID, userID string, attrs ma
 	var u record.User
 	swapped := false
 	err = e.write(ctx, func(tx *sql.Tx) error {
+		// Read under the write lock, which typing takes too.
+		typed := e.typed.get()
 		var err error
 		if v.Exists {
-			u, err = scanUser(tx.StmtContext(ctx, e.stmts.swapUser).QueryRowContext(ctx, text, appID, userID, *v.Text), userID)
+			u, err = scanUser(typed.row(ctx, tx, typed.swapStmt, typed.swap, text, appID, userID, *v.Text), userID)
 		} else {
-			u, err = scanUser(tx.StmtContext(ctx, e.stmts.insertUser).QueryRowContext(ctx, appID, userID, text), userID)
+			u, err = scanUser(typed.row(ctx, tx, typed.insertStmt, typed.insert, appID, userID, text), userID)
 			if isConflict(err) {
 				return errUserExists
 			}
@@ -543,7 +541,7 @@ func (e *Engine) GetUser(ctx context.Context, appID, userID string) (record.User
 	return scanUser(e.stmts.getUser.QueryRowContext(ctx, appID, userID), userID)
 }
 
-// scanUser reads a row of getUser, swapUser or insertUser.
+// scanUser reads a row of getUser or of a profile write (profileWrites).
 func scanUser(row *sql.Row, userID string) (record.User, error) {
 	var attrs string
 	var first, last sql.NullTime
