@@ -29,6 +29,14 @@ type Explain struct {
 	// evaluates every leaf for every user, a count only until its and or
 	// or is decided). Each such Source's Pre is its key's place here.
 	AttrKeys []string
+	// ScanOnly: every leaf is an aggregate of the scan, and every event's
+	// user has a profile (Tables.EventsProfiled). The rows are then the
+	// scan's users, and the app's users without a row, alike in every
+	// leaf (no events), are counted by their number: the users are not
+	// joined to the scan, which costs explain as much as the aggregates
+	// it adds to the count (a fused count joins only the users its
+	// filter leaves).
+	ScanOnly bool
 }
 
 func (*Explain) relation() {}
@@ -87,6 +95,10 @@ func MakeExplain(tree segment.Node, cols []Column, opt Options) (*Plan, error) {
 		}
 	}
 	x.preExtract()
+	x.ScanOnly = opt.profiled && x.Query.Scan != nil && len(x.Query.Funnels) == 0 && !slices.ContainsFunc(x.Leaves, func(l Expr) bool {
+		c, ok := l.(*Cond)
+		return !ok || c.Agg == nil
+	})
 	pl.Root = x
 	return pl, nil
 }
@@ -109,7 +121,7 @@ func (x *Explain) preExtract() {
 
 // CompileExplain plans and renders an explain query.
 func CompileExplain(tree segment.Node, cols []Column, d *Dialect, opt Options, tables Tables) (*SQL, error) {
-	opt.typed = tables.Typed
+	opt.typed, opt.profiled = tables.Typed, tables.EventsProfiled
 	p, err := MakeExplain(tree, cols, opt)
 	if err != nil {
 		return nil, err

@@ -40,6 +40,8 @@ type Options struct {
 	Split *Split
 	// typed is Tables.Typed of the tables the plan is rendered for.
 	typed map[string]string
+	// profiled is their EventsProfiled.
+	profiled bool
 }
 
 // Split describes events kept in two stores with an exact boundary, so that

@@ -142,6 +142,11 @@ type Tables struct {
 	// Typed maps attribute keys to the users' columns that keep their
 	// values typed (DuckDB: TypedAttribute), for the dialect to read.
 	Typed map[string]string
+	// EventsProfiled: the user of every event has a profile in Users
+	// (the embedded engine makes one on ingestion and on loads), so that
+	// an explain may count the users without events by their number
+	// (Explain.ScanOnly).
+	EventsProfiled bool
 }
 
 // DefaultTables are the tables of the embedded schema.

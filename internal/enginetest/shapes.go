@@ -87,7 +87,8 @@ func Shapes(nested bool) (*dataset.Data, []Case) {
 		event(id, map[string]any{"items": decode(it)})
 		event(id, map[string]any{"items": decode(items[(i+1)%len(items)])})
 	}
-	// Events of a user without a profile are no one's.
+	// A user with events and no profile: the engines make one (ingestion;
+	// the embedded engine's loads, Data.WithEventUsers).
 	event("shape-no-profile", map[string]any{"price": 1000.0, "items": []any{map[string]any{"price": 1000.0}}})
 	var cases []Case
 	add := func(name, tree string) { cases = append(cases, Case{Name: "shapes-" + name, JSON: []byte(tree)}) }

@@ -88,7 +88,8 @@ func TestShapesAgreement(t *testing.T) {
 	if err := eng.Load(ctx, "shapes", data); err != nil {
 		t.Fatal(err)
 	}
-	s := enginetest.Setup{AppID: "shapes", Data: data, AsOf: enginetest.ShapesAsOf, Location: time.UTC}
+	// The user with events and no profile gets one (Load).
+	s := enginetest.Setup{AppID: "shapes", Data: data.WithEventUsers(), AsOf: enginetest.ShapesAsOf, Location: time.UTC}
 	agree := func(t *testing.T) {
 		r := enginetest.Agreement(t, eng, s, cases, compile.Fused, compile.Naive)
 		if r.Nobody+r.Everybody == r.Cases {

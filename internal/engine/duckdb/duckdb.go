@@ -145,8 +145,24 @@ func (e *Engine) Tables() compile.Tables {
 		t = HistoryTables
 	}
 	t.Typed = e.typed.get().cols
+	// Ingestion and loads make a profile for every user with events
+	// (upsertSeen, profileEventUsers), and erasure deletes both.
+	t.EventsProfiled = true
 	return t
 }
+
+// profileEventUsers makes a profile, as ingestion does, for each user of
+// the app's events who has none: no attributes, first_seen and last_seen
+// the user's earliest and latest event times. Without it, a load given
+// events of a user it does not give would leave events of no one's, and
+// every explain would have to join the users to find them out.
+const profileEventUsers = `
+	INSERT INTO users (app_id, user_id, first_seen, last_seen)
+	SELECT ?, e.user_id, min(e.time), max(e.time)
+	FROM (SELECT user_id, time FROM events WHERE app_id = ?
+		UNION ALL SELECT user_id, time FROM late_events WHERE app_id = ?) AS e
+	ANTI JOIN (SELECT user_id FROM users WHERE app_id = ?) AS u ON u.user_id = e.user_id
+	GROUP BY e.user_id`
 
 // Split implements api.Data: without history, events are in one table;
 // with it, the query reads history before the app's boundary.
@@ -245,7 +261,9 @@ func (e *Engine) Members(ctx context.Context, q *compile.SQL) ([]string, error) 
 // stores everything or nothing. Users keep the first_seen and last_seen
 // of d as given. A user or event ID already stored in the app (or given
 // twice in d) fails the whole load: use WriteEvents to add to an app.
-// Load holds the write lock while it runs, so ingestion waits for it.
+// A user with events whom d does not give gets a profile as ingestion
+// makes one (profileEventUsers). Load holds the write lock while it runs,
+// so ingestion waits for it.
 func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
@@ -297,9 +315,6 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 		SELECT app_id, user_id, attributes::JSON, first_seen, last_seen FROM users_load`); err != nil {
 		return fmt.Errorf("duckdb: loading: %w", err)
 	}
-	if err := e.retypeAll(ctx, tx, "app_id = ?", appID); err != nil {
-		return fmt.Errorf("duckdb: loading: %w", err)
-	}
 	for _, insert := range []string{
 		`INSERT INTO events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load WHERE time >= ?`,
 		`INSERT INTO late_events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load WHERE time < ?`,
@@ -307,6 +322,12 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 		if _, err := tx.ExecContext(ctx, insert, horizon); err != nil {
 			return fmt.Errorf("duckdb: loading: %w", err)
 		}
+	}
+	if _, err := tx.ExecContext(ctx, profileEventUsers, appID, appID, appID, appID); err != nil {
+		return fmt.Errorf("duckdb: loading: %w", err)
+	}
+	if err := e.retypeAll(ctx, tx, "app_id = ?", appID); err != nil {
+		return fmt.Errorf("duckdb: loading: %w", err)
 	}
 	if err := e.checkLoaded(ctx, tx, appID); err != nil {
 		return err

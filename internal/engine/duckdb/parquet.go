@@ -21,9 +21,10 @@ import (
 // are appended in arrival order).
 //
 // As Load, it is one transaction that also advances the app's watermark,
-// keeps first_seen and last_seen as given, sends events of days before
-// the compaction horizon to the late events, fails on a user or event ID
-// the app already has, and holds the write lock while it runs.
+// keeps first_seen and last_seen as given, makes the profiles the files
+// do not give of users with events, sends events of days before the
+// compaction horizon to the late events, fails on a user or event ID the
+// app already has, and holds the write lock while it runs.
 func (e *Engine) LoadParquet(ctx context.Context, appID, usersPath, eventsPath string) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
@@ -41,6 +42,7 @@ func (e *Engine) LoadParquet(ctx context.Context, appID, usersPath, eventsPath s
 				SELECT ?, event_id, user_id, name, time, properties::JSON FROM ` + events + ` WHERE time >= ? ORDER BY name, time`, []any{appID, horizon}},
 			{`INSERT INTO late_events (app_id, event_id, user_id, name, time, properties)
 				SELECT ?, event_id, user_id, name, time, properties::JSON FROM ` + events + ` WHERE time < ?`, []any{appID, horizon}},
+			{profileEventUsers, []any{appID, appID, appID, appID}},
 		}
 		for _, in := range inserts {
 			if _, err := tx.ExecContext(ctx, in.query, in.args...); err != nil {

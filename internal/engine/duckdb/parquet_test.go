@@ -96,3 +96,67 @@ func TestLoadParquet(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadsMakeProfiles: a user with events whom a load does not give
+// gets the profile ingestion would make, from Load and from LoadParquet
+// (with history, where some of the user's events are late).
+func TestLoadsMakeProfiles(t *testing.T) {
+	ctx := context.Background()
+	asOf := time.Date(2026, time.March, 2, 3, 0, 0, 0, time.UTC)
+	d := dataset.Generate(dataset.Config{Users: 50, Events: 2000, Seed: 5,
+		Start: asOf.AddDate(0, 0, -10), End: asOf})
+	// The user of the first and the last event has no profile in the load.
+	gone := d.Events[0].UserID
+	if d.Events[len(d.Events)-1].UserID != gone {
+		d.Events[len(d.Events)-1].UserID = gone
+	}
+	partial := &dataset.Data{Events: d.Events}
+	for _, u := range d.Users {
+		if u.UserID != gone {
+			partial.Users = append(partial.Users, u)
+		}
+	}
+	made := partial.WithEventUsers().Users[len(partial.Users)]
+	if made.UserID != gone || !made.FirstSeen.Equal(d.Events[0].Time) || !made.LastSeen.Equal(d.Events[len(d.Events)-1].Time) {
+		t.Fatalf("WithEventUsers made %+v", made)
+	}
+	check := func(name string, eng *duckdb.Engine) {
+		t.Helper()
+		got, err := eng.GetUser(ctx, "app", gone)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(got.Attributes) != 0 || !got.FirstSeen.Equal(made.FirstSeen) || !got.LastSeen.Equal(made.LastSeen) {
+			t.Fatalf("%s: the made profile is %+v, want %+v", name, got, made)
+		}
+		var n int
+		if err := eng.DB().QueryRowContext(ctx, `SELECT count(*) FROM users WHERE app_id = 'app'`).Scan(&n); err != nil || n != len(d.Users) {
+			t.Fatalf("%s: %d users (%v), want %d", name, n, err, len(d.Users))
+		}
+	}
+	src := open(t)
+	if err := src.Load(ctx, "app", partial); err != nil {
+		t.Fatal(err)
+	}
+	check("Load", src)
+
+	dir := t.TempDir()
+	users, events := filepath.Join(dir, "users.parquet"), filepath.Join(dir, "events.parquet")
+	for path, query := range map[string]string{
+		users:  `SELECT user_id, attributes::VARCHAR AS attributes, first_seen, last_seen FROM users WHERE user_id <> ` + compile.Literal(gone),
+		events: `SELECT event_id, user_id, name, time, properties::VARCHAR AS properties FROM events`,
+	} {
+		if _, err := src.DB().ExecContext(ctx, `COPY (`+query+`) TO `+compile.Literal(path)+` (FORMAT parquet)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst := open(t)
+	duckdb.SetClock(dst, func() time.Time { return asOf })
+	if err := dst.EnableHistory(ctx, t.TempDir(), 48*time.Hour, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.LoadParquet(ctx, "app", users, events); err != nil {
+		t.Fatal(err)
+	}
+	check("LoadParquet", dst)
+}

@@ -1,7 +1,7 @@
 WITH s AS (
   SELECT e.user_id,
     (
-list_reduce(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f))), lambda a, x: a + x, 0::DOUBLE))::DOUBLE AS a0
+coalesce(list_sum(list_sort(flatten(list(e.a0_v) FILTER (WHERE e.a0_f)))), 0::DOUBLE))::DOUBLE AS a0
   FROM (SELECT e.user_id,
       (TRUE AND e.time > ?) AS a0_f,
       CASE WHEN TRUE AND e.time > ? THEN list_filter(list_transform(list_filter(flatten(list_transform(CASE WHEN len(json_extract(e.properties, '$."items"[*]."price"')) > 0 THEN json_extract(e.properties, '$."items"[*]."price"')

@@ -2,9 +2,9 @@ WITH s AS (
   SELECT e.user_id,
     arg_max_null(e.a0_v[1], (e.time, e.event_id)) FILTER (WHERE e.a0_f) AS a0,
     (
-list_reduce(list_sort(flatten(list(e.a1_v) FILTER (WHERE e.a1_f))), lambda a, x: a + x, 0::DOUBLE) / nullif(len(list_sort(flatten(list(e.a1_v) FILTER (WHERE e.a1_f)))), 0))::DOUBLE AS a1,
+coalesce(list_sum(list_sort(flatten(list(e.a1_v) FILTER (WHERE e.a1_f)))), 0::DOUBLE) / nullif(len(list_sort(flatten(list(e.a1_v) FILTER (WHERE e.a1_f)))), 0))::DOUBLE AS a1,
     (
-list_reduce(list_sort(flatten(list(e.a2_v) FILTER (WHERE e.a2_f))), lambda a, x: a + x, 0::DOUBLE))::DOUBLE AS a2,
+coalesce(list_sum(list_sort(flatten(list(e.a2_v) FILTER (WHERE e.a2_f)))), 0::DOUBLE))::DOUBLE AS a2,
     (count(*) FILTER (WHERE e.a3_f))::DOUBLE AS a3
   FROM (SELECT e.user_id, e.time, e.event_id,
       (TRUE AND e.time >= ?) AS a0_f,
