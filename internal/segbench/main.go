@@ -42,7 +42,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	})
 	fs.StringVar(&cfg.SQLDir, "sql-dir", "", "write each tree's queries (fused, naive, hand-written, explain) with their parameters to this folder, to profile them")
 	fs.StringVar(&jsonOut, "json", "", "write the report as JSON to this file")
-	fs.StringVar(&markdown, "markdown", "docs/BENCHMARKS.md", `append the report as Markdown to this file ("-": standard output)`)
+	fs.StringVar(&markdown, "markdown", "docs/BENCHMARKS.md", `append the report as Markdown to this file ("-": standard output, "": nowhere)`)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -66,7 +66,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil && jsonOut != "" {
 		err = writeJSON(jsonOut, rep)
 	}
-	if err == nil {
+	if err == nil && markdown != "" {
 		err = appendMarkdown(markdown, stdout, rep)
 	}
 	if err != nil {
