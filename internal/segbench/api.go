@@ -6,12 +6,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -51,11 +54,17 @@ func measureAPI(ctx context.Context, cfg Config, eng *duckdb.Engine, m Manifest,
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	if err := c.sendAll(ctx, 4, batches); err != nil {
+	stopProfile, err := startProfile(cfg.IngestProfile)
+	if err != nil {
 		return err
 	}
-	rep.IngestEvents, rep.IngestPerSecond = n, float64(n)/time.Since(start).Seconds()
+	start := time.Now()
+	err = c.sendAll(ctx, 4, batches)
+	elapsed := time.Since(start)
+	if err := errors.Join(err, stopProfile()); err != nil {
+		return err
+	}
+	rep.IngestEvents, rep.IngestPerSecond = n, float64(n)/elapsed.Seconds()
 
 	rep.ExportIDs, rep.ExportPerSecond, err = c.export(ctx)
 	return err
@@ -257,4 +266,24 @@ func (c client) export(ctx context.Context) (int64, float64, error) {
 		n++
 	}
 	return n, float64(n) / time.Since(start).Seconds(), sc.Err()
+}
+
+// startProfile starts a CPU profile into path ("": none) and returns how
+// to stop it.
+func startProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }

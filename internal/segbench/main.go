@@ -41,6 +41,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return nil
 	})
 	fs.StringVar(&cfg.SQLDir, "sql-dir", "", "write each tree's queries (fused, naive, hand-written, explain) with their parameters to this folder, to profile them")
+	fs.StringVar(&cfg.IngestProfile, "ingest-cpuprofile", "", "write a CPU profile (pprof) of the ingestion through the API to this file")
 	fs.StringVar(&jsonOut, "json", "", "write the report as JSON to this file")
 	fs.StringVar(&markdown, "markdown", "docs/BENCHMARKS.md", `append the report as Markdown to this file ("-": standard output, "": nowhere)`)
 	if err := fs.Parse(args); err != nil {

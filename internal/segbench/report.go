@@ -186,6 +186,8 @@ func (r *Report) Markdown(w io.Writer) {
 	if r.Load > 0 {
 		fmt.Fprintf(w, "| bulk load into DuckDB | %.1f s |\n", r.Load.Seconds())
 		fmt.Fprintf(w, "| DuckDB database after the load | %.0f MB |\n", float64(r.DuckDBBytes)/1e6)
+	}
+	if r.IngestEvents > 0 {
 		fmt.Fprintf(w, "| ingestion through `POST /events` (embedded, 1,000-event batches) | %.0f events/s (%d events) |\n", r.IngestPerSecond, r.IngestEvents)
 		fmt.Fprintf(w, "| export, a run's `members.txt` | %.2fM IDs/s (%d IDs) |\n", r.ExportPerSecond/1e6, r.ExportIDs)
 	}

@@ -49,6 +49,9 @@ type Config struct {
 	Trees []string
 	// SQLDir, when set, receives every query measured, to profile.
 	SQLDir string
+	// IngestProfile, when set, receives a CPU profile (pprof) of the
+	// ingestion through the API.
+	IngestProfile string
 	Log    *slog.Logger
 }
 
