@@ -52,7 +52,7 @@ type Config struct {
 	// IngestProfile, when set, receives a CPU profile (pprof) of the
 	// ingestion through the API.
 	IngestProfile string
-	Log    *slog.Logger
+	Log           *slog.Logger
 }
 
 // measures is whether the tree named name is among those cfg measures.
