@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path"
 	"runtime"
 	"sort"
@@ -357,7 +358,21 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 	if err != nil {
 		return fmt.Errorf("duckdb: loading: %w", err)
 	}
+	e.checkpointLoad(ctx)
 	return nil
+}
+
+// checkpointLoad writes a committed bulk load into the database file, its
+// rows and the events' user_id index. Under CheckpointThreshold a load
+// stays in the log until later writes pass the threshold: it would be
+// replayed on a restart, and the next write would pay for the checkpoint
+// (segbench: typing six keys after a load took 16.1 s instead of 2.9 s,
+// and the file's size left the index out). The load is committed either
+// way, so a failed checkpoint does not fail it.
+func (e *Engine) checkpointLoad(ctx context.Context) {
+	if _, err := e.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		slog.Warn("duckdb: checkpoint after a load", "err", err)
+	}
 }
 
 // appendAll appends n rows to table. The rows are made in chunks on every

@@ -31,7 +31,7 @@ func (e *Engine) LoadParquet(ctx context.Context, appID, usersPath, eventsPath s
 	users, events := `read_parquet(`+compile.Literal(usersPath)+`)`, `read_parquet(`+compile.Literal(eventsPath)+`)`
 	// Without history the horizon is the zero time: every event is on time.
 	horizon := e.Horizon(e.now())
-	return e.writeOnce(ctx, func(tx *sql.Tx) error {
+	err := e.writeOnce(ctx, func(tx *sql.Tx) error {
 		inserts := []struct {
 			query string
 			args  []any
@@ -58,4 +58,9 @@ func (e *Engine) LoadParquet(ctx context.Context, appID, usersPath, eventsPath s
 		_, err := e.advance(ctx, tx, appID)
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	e.checkpointLoad(ctx)
+	return nil
 }
