@@ -99,7 +99,9 @@ func TestLoadParquet(t *testing.T) {
 
 // TestLoadsMakeProfiles: a user with events whom a load does not give
 // gets the profile ingestion would make, from Load and from LoadParquet
-// (with history, where some of the user's events are late).
+// (with history, where some of the user's events are late), whatever
+// another app holds: a profile of the same user ID, events of a user the
+// loaded app does not have.
 func TestLoadsMakeProfiles(t *testing.T) {
 	ctx := context.Background()
 	asOf := time.Date(2026, time.March, 2, 3, 0, 0, 0, time.UTC)
@@ -129,22 +131,33 @@ func TestLoadsMakeProfiles(t *testing.T) {
 		if len(got.Attributes) != 0 || !got.FirstSeen.Equal(made.FirstSeen) || !got.LastSeen.Equal(made.LastSeen) {
 			t.Fatalf("%s: the made profile is %+v, want %+v", name, got, made)
 		}
-		var n int
-		if err := eng.DB().QueryRowContext(ctx, `SELECT count(*) FROM users WHERE app_id = 'app'`).Scan(&n); err != nil || n != len(d.Users) {
-			t.Fatalf("%s: %d users (%v), want %d", name, n, err, len(d.Users))
+		for app, want := range map[string]int{"app": len(d.Users), "other": 2} {
+			var n int
+			if err := eng.DB().QueryRowContext(ctx, `SELECT count(*) FROM users WHERE app_id = ?`, app).Scan(&n); err != nil || n != want {
+				t.Fatalf("%s: %s has %d users (%v), want %d", name, app, n, err, want)
+			}
 		}
 	}
+	// The other app, loaded first: gone's ID with a profile, and an event
+	// of a user only it has, who gets a profile there.
+	other := &dataset.Data{Users: []record.User{{UserID: gone, FirstSeen: asOf, LastSeen: asOf}},
+		Events: []record.Event{{EventID: "other-1", UserID: "only-other", Name: "$buy", Time: asOf.Add(-time.Hour)}}}
 	src := open(t)
-	if err := src.Load(ctx, "app", partial); err != nil {
-		t.Fatal(err)
+	for _, app := range []struct {
+		id string
+		d  *dataset.Data
+	}{{"other", other}, {"app", partial}} {
+		if err := src.Load(ctx, app.id, app.d); err != nil {
+			t.Fatal(err)
+		}
 	}
 	check("Load", src)
 
 	dir := t.TempDir()
 	users, events := filepath.Join(dir, "users.parquet"), filepath.Join(dir, "events.parquet")
 	for path, query := range map[string]string{
-		users:  `SELECT user_id, attributes::VARCHAR AS attributes, first_seen, last_seen FROM users WHERE user_id <> ` + compile.Literal(gone),
-		events: `SELECT event_id, user_id, name, time, properties::VARCHAR AS properties FROM events`,
+		users:  `SELECT user_id, attributes::VARCHAR AS attributes, first_seen, last_seen FROM users WHERE app_id = 'app' AND user_id <> ` + compile.Literal(gone),
+		events: `SELECT event_id, user_id, name, time, properties::VARCHAR AS properties FROM events WHERE app_id = 'app'`,
 	} {
 		if _, err := src.DB().ExecContext(ctx, `COPY (`+query+`) TO `+compile.Literal(path)+` (FORMAT parquet)`); err != nil {
 			t.Fatal(err)
@@ -153,6 +166,9 @@ func TestLoadsMakeProfiles(t *testing.T) {
 	dst := open(t)
 	duckdb.SetClock(dst, func() time.Time { return asOf })
 	if err := dst.EnableHistory(ctx, t.TempDir(), 48*time.Hour, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Load(ctx, "other", other); err != nil {
 		t.Fatal(err)
 	}
 	if err := dst.LoadParquet(ctx, "app", users, events); err != nil {
