@@ -70,6 +70,11 @@ func (e *Engine) stopCommitter() {
 // queue takes it out (nothing stored); once taken, b's outcome is its
 // group's.
 func (e *Engine) commitEvents(ctx context.Context, b *eventBatch) (int, error) {
+	// A context already done stores nothing. Queued, the batch could be
+	// taken by the committer before the select below sees ctx.Done.
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	c := &e.commits
 	b.done = make(chan batchResult, 1)
 	c.mu.Lock()
