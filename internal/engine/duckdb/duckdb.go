@@ -169,6 +169,15 @@ func (e *Engine) Tables() compile.Tables {
 	return t
 }
 
+// loadOrder is the order in which bulk loads store events (and migration
+// 0006 stored those before it): by name, so that a segment query, which
+// reads the events of a few names, skips the row groups of the others; then
+// by user, so that a single user's events are in a few row groups that
+// their user_id statistics point to (UserData, without an index), and the
+// queries' aggregation by user meets each user's rows together. Events
+// ingested later are appended in arrival order.
+const loadOrder = "name, user_id, time"
+
 // profileEventUsers makes a profile, as ingestion does, for each user of
 // the app's events who has none: no attributes, first_seen and last_seen
 // the user's earliest and latest event times. Without it, a load given
@@ -334,7 +343,7 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 		return fmt.Errorf("duckdb: loading: %w", err)
 	}
 	for _, insert := range []string{
-		`INSERT INTO events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load WHERE time >= ?`,
+		`INSERT INTO events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load WHERE time >= ? ORDER BY ` + loadOrder,
 		`INSERT INTO late_events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load WHERE time < ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, insert, horizon); err != nil {

@@ -15,10 +15,7 @@ import (
 // properties as JSON text; they are read where they are, so a path must
 // be readable by this process.
 //
-// Events are inserted in the order of their name, then time: a segment
-// query reads the events of a few names in a window, and DuckDB skips the
-// row groups whose name and time ranges miss it (events ingested later
-// are appended in arrival order).
+// Events are inserted in loadOrder.
 //
 // As Load, it is one transaction that also advances the app's watermark,
 // keeps first_seen and last_seen as given, makes the profiles the files
@@ -39,7 +36,7 @@ func (e *Engine) LoadParquet(ctx context.Context, appID, usersPath, eventsPath s
 			{`INSERT INTO users (app_id, user_id, attributes, first_seen, last_seen)
 				SELECT ?, user_id, attributes::JSON, first_seen, last_seen FROM ` + users, []any{appID}},
 			{`INSERT INTO events (app_id, event_id, user_id, name, time, properties)
-				SELECT ?, event_id, user_id, name, time, properties::JSON FROM ` + events + ` WHERE time >= ? ORDER BY name, time`, []any{appID, horizon}},
+				SELECT ?, event_id, user_id, name, time, properties::JSON FROM ` + events + ` WHERE time >= ? ORDER BY ` + loadOrder, []any{appID, horizon}},
 			{`INSERT INTO late_events (app_id, event_id, user_id, name, time, properties)
 				SELECT ?, event_id, user_id, name, time, properties::JSON FROM ` + events + ` WHERE time < ?`, []any{appID, horizon}},
 			{profileEventUsers, []any{appID, appID, appID, appID}},

@@ -25,6 +25,7 @@ func TestLoadParquet(t *testing.T) {
 	if err := src.Load(ctx, "app", d); err != nil {
 		t.Fatal(err)
 	}
+	clustered(t, src, "app")
 	// The files' names hold a quote, which only a literal keeps in place.
 	dir := t.TempDir()
 	users, events := filepath.Join(dir, "it's users.parquet"), filepath.Join(dir, "events.parquet")
@@ -60,6 +61,7 @@ func TestLoadParquet(t *testing.T) {
 		if err := dst.LoadParquet(ctx, "app", users, events); err != nil {
 			t.Fatal(err)
 		}
+		clustered(t, dst, "app")
 		counts := func() [3]int {
 			var c [3]int
 			for i, table := range []string{"users", "events", "late_events"} {
@@ -94,6 +96,22 @@ func TestLoadParquet(t *testing.T) {
 		if got := counts(); got != want {
 			t.Fatalf("history %v: a failed load left %v, want %v", history, got, want)
 		}
+	}
+}
+
+// clustered fails t unless the app's events are stored (in row order) by
+// name, user and time, as loads store them: single-user reads find a
+// user's events by the row groups' user_id ranges.
+func clustered(t *testing.T, eng *duckdb.Engine, appID string) {
+	t.Helper()
+	var out, n int
+	if err := eng.DB().QueryRow(`SELECT count(*) FILTER (WHERE (name, user_id, time) < prev), count(*) FROM (
+		SELECT name, user_id, time, lag((name, user_id, time)) OVER (ORDER BY rowid) AS prev
+		FROM events WHERE app_id = ?)`, appID).Scan(&out, &n); err != nil {
+		t.Fatal(err)
+	}
+	if out > 0 || n == 0 {
+		t.Fatalf("%d of the %d events of %s follow a later one in (name, user_id, time)", out, n, appID)
 	}
 }
 

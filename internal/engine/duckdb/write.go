@@ -579,19 +579,17 @@ func (e *Engine) UserData(ctx context.Context, appID, userID string) (record.Use
 	if err != nil {
 		return record.User{}, nil, err
 	}
-	// The user's events are found through the index on user_id alone
-	// (see migrations/duckdb/0003), then kept to the app.
-	query := `WITH e AS MATERIALIZED (SELECT * FROM events WHERE user_id = $2)
-		SELECT event_id, name, time, properties::VARCHAR FROM e
-		WHERE app_id = $1 ORDER BY time, event_id`
+	// The user's events are found by the row groups' user_id ranges
+	// (loadOrder).
+	query := `SELECT event_id, name, time, properties::VARCHAR FROM events
+		WHERE app_id = $1 AND user_id = $2 ORDER BY time, event_id`
 	if e.history != nil {
 		// Every event is in one of the three, or in more (a retry, or a
 		// compaction that has not cleaned up yet): one copy of each.
-		query = `WITH e AS MATERIALIZED (SELECT * FROM events WHERE user_id = $2)
-		SELECT event_id, name, time, properties::VARCHAR FROM (
+		query = `SELECT event_id, name, time, properties::VARCHAR FROM (
 			SELECT DISTINCT ON (event_id) * FROM (
 				SELECT event_id, name, time, properties FROM history_events WHERE app_id = $1 AND user_id = $2
-				UNION ALL SELECT event_id, name, time, properties FROM e WHERE app_id = $1
+				UNION ALL SELECT event_id, name, time, properties FROM events WHERE app_id = $1 AND user_id = $2
 				UNION ALL SELECT event_id, name, time, properties FROM late_events WHERE app_id = $1 AND user_id = $2))
 			ORDER BY time, event_id`
 	}
