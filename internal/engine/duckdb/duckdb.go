@@ -83,9 +83,9 @@ func Open(ctx context.Context, path string) (*Engine, error) {
 }
 
 // CheckpointThreshold is how much write-ahead log DuckDB gathers before
-// it checkpoints (its default is 16 MB). A checkpoint writes the
-// events' user_id index anew, whatever the writes since the last one: in
-// the 30M-event database of segbench, four clients posting batches of
+// it checkpoints (its default is 16 MB). It was chosen when a checkpoint
+// also wrote the events' user_id index anew (dropped by migration 0006):
+// in the 30M-event database of segbench, four clients posting batches of
 // 1,000 events wrote 22,844 events/s with checkpoints every 16 MB and
 // 33,631 with 256 MB (36,177 with 1 GB). A larger log takes longer to
 // replay when the database opens, so it stays bounded; every commit is
@@ -371,13 +371,12 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 	return nil
 }
 
-// checkpointLoad writes a committed bulk load into the database file, its
-// rows and the events' user_id index. Under CheckpointThreshold a load
-// stays in the log until later writes pass the threshold: it would be
-// replayed on a restart, and the next write would pay for the checkpoint
-// (segbench: typing six keys after a load took 16.1 s instead of 2.9 s,
-// and the file's size left the index out). The load is committed either
-// way, so a failed checkpoint does not fail it.
+// checkpointLoad writes a committed bulk load into the database file.
+// Under CheckpointThreshold a load stays in the log until later writes
+// pass the threshold: it would be replayed on a restart, and the next
+// write would pay for the checkpoint (segbench: typing six keys after a
+// load took 16.1 s instead of 2.9 s). The load is committed either way,
+// so a failed checkpoint does not fail it.
 func (e *Engine) checkpointLoad(ctx context.Context) {
 	if _, err := e.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
 		slog.Warn("duckdb: checkpoint after a load", "err", err)
