@@ -194,3 +194,35 @@ func TestLoadsMakeProfiles(t *testing.T) {
 	}
 	check("LoadParquet", dst)
 }
+
+// TestFileRowGroups: a database file keeps events in row groups of
+// RowGroupSize rows, and keeps them when opened again.
+func TestFileRowGroups(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "events.duckdb")
+	asOf := time.Date(2026, time.March, 2, 3, 0, 0, 0, time.UTC)
+	d := dataset.Generate(dataset.Config{Users: 500, Events: 3 * duckdb.RowGroupSize, Seed: 7,
+		Start: asOf.AddDate(0, 0, -10), End: asOf})
+	for i := range 2 {
+		eng, err := duckdb.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if err := eng.Load(ctx, "app", d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var groups, most, events int
+		if err := eng.DB().QueryRowContext(ctx, `SELECT count(DISTINCT row_group_id), max(count), (SELECT count(*) FROM events)
+			FROM pragma_storage_info('events') WHERE column_name = 'user_id' AND segment_type = 'VARCHAR'`).Scan(&groups, &most, &events); err != nil {
+			t.Fatal(err)
+		}
+		if events != len(d.Events) || most > duckdb.RowGroupSize || groups < 3 {
+			t.Fatalf("opening %d: %d events in %d row groups of at most %d rows; want %d events in row groups of at most %d",
+				i, events, groups, most, len(d.Events), duckdb.RowGroupSize)
+		}
+		clustered(t, eng, "app")
+		eng.Close()
+	}
+}
