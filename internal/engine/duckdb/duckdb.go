@@ -77,6 +77,15 @@ func Open(ctx context.Context, path string) (*Engine, error) {
 		return nil, fmt.Errorf("duckdb: open %q: %w", path, err)
 	}
 	e := &Engine{db: sql.OpenDB(connector), now: time.Now}
+	if path != "" {
+		// Spills go beside the file, as they would had DuckDB opened it:
+		// an in-memory instance spills to .tmp in the working directory.
+		// Set once: DuckDB refuses to set it again after a spill.
+		if _, err := e.db.ExecContext(ctx, "SET GLOBAL temp_directory = "+compile.Literal(path+".tmp")); err != nil {
+			e.db.Close()
+			return nil, fmt.Errorf("duckdb: temp directory: %w", err)
+		}
+	}
 	if err := cmp.Or(e.setCheckpointThreshold(ctx), e.migrate(ctx), e.loadTyped(ctx)); err != nil {
 		e.db.Close()
 		return nil, err

@@ -196,7 +196,8 @@ func TestLoadsMakeProfiles(t *testing.T) {
 }
 
 // TestFileRowGroups: a database file keeps events in row groups of
-// RowGroupSize rows, and keeps them when opened again.
+// RowGroupSize rows, and keeps them when opened again; DuckDB spills
+// beside it.
 func TestFileRowGroups(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "events.duckdb")
@@ -223,6 +224,10 @@ func TestFileRowGroups(t *testing.T) {
 				i, events, groups, most, len(d.Events), duckdb.RowGroupSize)
 		}
 		clustered(t, eng, "app")
+		var tmp string
+		if err := eng.DB().QueryRowContext(ctx, `SELECT current_setting('temp_directory')`).Scan(&tmp); err != nil || tmp != path+".tmp" {
+			t.Fatalf("temp directory %q (%v), want %q", tmp, err, path+".tmp")
+		}
 		eng.Close()
 	}
 }
