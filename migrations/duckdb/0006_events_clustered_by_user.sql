@@ -5,7 +5,8 @@
 -- instead (UserData): for each name, the row groups whose user_id range
 -- holds the user. A segment query still skips the names it does not read.
 -- Bulk loads store their events in the same order (loadOrder in
--- internal/engine/duckdb).
+-- internal/engine/duckdb). clustered says an event is stored so; events
+-- ingested later are not until the engine reclusters them (recluster.go).
 DROP INDEX IF EXISTS events_user;
 CREATE TABLE events_0006 (
     app_id      VARCHAR NOT NULL,
@@ -13,8 +14,9 @@ CREATE TABLE events_0006 (
     user_id     VARCHAR NOT NULL,
     name        VARCHAR NOT NULL,
     time        TIMESTAMPTZ NOT NULL,
-    properties  JSON NOT NULL DEFAULT '{}'
+    properties  JSON NOT NULL DEFAULT '{}',
+    clustered   BOOLEAN NOT NULL DEFAULT false
 );
-INSERT INTO events_0006 SELECT app_id, event_id, user_id, name, time, properties FROM events ORDER BY app_id, name, user_id, time;
+INSERT INTO events_0006 SELECT app_id, event_id, user_id, name, time, properties, true FROM events ORDER BY app_id, name, user_id, time;
 DROP TABLE events;
 ALTER TABLE events_0006 RENAME TO events;

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -57,6 +58,11 @@ type Engine struct {
 	typed typedColumns
 	// boundary is each app's compaction boundary (with history).
 	boundary func(ctx context.Context, appID string) (time.Time, error)
+	// unclustered is about how many events ingestion appended since the
+	// last recluster, and recluster when the committer sorts them
+	// (recluster.go).
+	unclustered atomic.Int64
+	recluster   reclusterPolicy
 }
 
 // Open opens (creating if needed) the database at path, "" for an
@@ -76,7 +82,7 @@ func Open(ctx context.Context, path string) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: open %q: %w", path, err)
 	}
-	e := &Engine{db: sql.OpenDB(connector), now: time.Now}
+	e := &Engine{db: sql.OpenDB(connector), now: time.Now, recluster: defaultRecluster}
 	if path != "" {
 		// Spills go beside the file, as they would had DuckDB opened it:
 		// an in-memory instance spills to .tmp in the working directory.
@@ -86,7 +92,7 @@ func Open(ctx context.Context, path string) (*Engine, error) {
 			return nil, fmt.Errorf("duckdb: temp directory: %w", err)
 		}
 	}
-	if err := cmp.Or(e.setCheckpointThreshold(ctx), e.migrate(ctx), e.loadTyped(ctx)); err != nil {
+	if err := cmp.Or(e.setCheckpointThreshold(ctx), e.migrate(ctx), e.loadTyped(ctx), e.countUnclustered(ctx)); err != nil {
 		e.db.Close()
 		return nil, err
 	}
@@ -367,7 +373,8 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 		return fmt.Errorf("duckdb: loading: %w", err)
 	}
 	for _, insert := range []string{
-		`INSERT INTO events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load WHERE time >= ? ORDER BY ` + loadOrder,
+		`INSERT INTO events (app_id, event_id, user_id, name, time, properties, clustered)
+			SELECT app_id, event_id, user_id, name, time, properties::JSON, true FROM events_load WHERE time >= ? ORDER BY ` + loadOrder,
 		`INSERT INTO late_events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load WHERE time < ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, insert, horizon); err != nil {

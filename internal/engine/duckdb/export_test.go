@@ -17,3 +17,9 @@ func Queued(e *Engine) int {
 	defer e.commits.mu.Unlock()
 	return len(e.commits.queue)
 }
+
+// SetRecluster sets when the committer reclusters: from min unclustered
+// events, after idle without a batch, chunk events per transaction.
+func SetRecluster(e *Engine, min int64, idle time.Duration, chunk int) {
+	e.recluster = reclusterPolicy{min: min, idle: idle, chunk: chunk}
+}

@@ -106,6 +106,13 @@ func (e *Engine) commitEvents(ctx context.Context, b *eventBatch) (int, error) {
 	return r.inserted, r.err
 }
 
+// pending says whether a batch waits.
+func (c *committer) pending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue) > 0
+}
+
 // next takes the batches of the next group off the queue: all those
 // waiting, up to maxGroupEvents (at least one).
 func (c *committer) next() []*eventBatch {
@@ -127,6 +134,9 @@ func (e *Engine) commitLoop() {
 	for {
 		select {
 		case <-c.wake:
+		case <-e.reclusterDue():
+			e.reclusterIdle()
+			continue
 		case <-c.closing:
 			return // the batches still queued see closing
 		}
@@ -152,6 +162,9 @@ func (e *Engine) commitGroup(group []*eventBatch) {
 		return
 	}
 	for i, b := range group {
+		if err == nil {
+			e.unclustered.Add(int64(counts[i]))
+		}
 		b.done <- batchResult{counts[i], err}
 	}
 }

@@ -35,8 +35,8 @@ func (e *Engine) LoadParquet(ctx context.Context, appID, usersPath, eventsPath s
 		}{
 			{`INSERT INTO users (app_id, user_id, attributes, first_seen, last_seen)
 				SELECT ?, user_id, attributes::JSON, first_seen, last_seen FROM ` + users, []any{appID}},
-			{`INSERT INTO events (app_id, event_id, user_id, name, time, properties)
-				SELECT ?, event_id, user_id, name, time, properties::JSON FROM ` + events + ` WHERE time >= ? ORDER BY ` + loadOrder, []any{appID, horizon}},
+			{`INSERT INTO events (app_id, event_id, user_id, name, time, properties, clustered)
+				SELECT ?, event_id, user_id, name, time, properties::JSON, true FROM ` + events + ` WHERE time >= ? ORDER BY ` + loadOrder, []any{appID, horizon}},
 			{`INSERT INTO late_events (app_id, event_id, user_id, name, time, properties)
 				SELECT ?, event_id, user_id, name, time, properties::JSON FROM ` + events + ` WHERE time < ?`, []any{appID, horizon}},
 			{profileEventUsers, []any{appID, appID, appID, appID}},
