@@ -69,14 +69,14 @@ type Engine struct {
 // in-memory one, and applies the schema.
 func Open(ctx context.Context, path string) (*Engine, error) {
 	// Nothing may reach for the network: extensions are built in.
-	init := "SET autoinstall_known_extensions = false; SET autoload_known_extensions = true"
+	setup := "SET autoinstall_known_extensions = false; SET autoload_known_extensions = true"
 	if path != "" {
 		// A file is attached to an in-memory instance, the one way to
 		// give it RowGroupSize; every connection then uses it.
-		init += "; ATTACH IF NOT EXISTS " + compile.Literal(path) + " AS segmentd (ROW_GROUP_SIZE " + strconv.Itoa(RowGroupSize) + "); USE segmentd"
+		setup += "; ATTACH IF NOT EXISTS " + compile.Literal(path) + " AS segmentd (ROW_GROUP_SIZE " + strconv.Itoa(RowGroupSize) + "); USE segmentd"
 	}
 	connector, err := duckdb.NewConnector("", func(c driver.ExecerContext) error {
-		_, err := c.ExecContext(ctx, init, nil)
+		_, err := c.ExecContext(ctx, setup, nil)
 		return err
 	})
 	if err != nil {

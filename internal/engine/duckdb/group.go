@@ -157,16 +157,22 @@ func (e *Engine) commitGroup(group []*eventBatch) {
 	if err != nil && len(group) > 1 {
 		for _, b := range group {
 			counts, err := e.writeGroup(ctx, []*eventBatch{b})
-			b.done <- batchResult{counts[0], err}
+			e.answer(b, counts[0], err)
 		}
 		return
 	}
 	for i, b := range group {
-		if err == nil {
-			e.unclustered.Add(int64(counts[i]))
-		}
-		b.done <- batchResult{counts[i], err}
+		e.answer(b, counts[i], err)
 	}
+}
+
+// answer gives b its outcome; the events it stored are unclustered
+// (recluster.go).
+func (e *Engine) answer(b *eventBatch, inserted int, err error) {
+	if err == nil {
+		e.unclustered.Add(int64(inserted))
+	}
+	b.done <- batchResult{inserted, err}
 }
 
 // writeGroup stores the batches of a group in one transaction, as if each

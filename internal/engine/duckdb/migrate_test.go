@@ -20,7 +20,7 @@ import (
 // TestMigrateKeyedEvents opens a database made before engine_migrations
 // (migrations 0001–0003 applied, the events table keyed by event_id) with
 // data in it: the engine drops the key (0004) and the index on user_id
-// (0006), keeps every event, stays idempotent on the events it had, and applies
+// (0006), keeps every event, stored clustered, stays idempotent on the events it had, and applies
 // nothing again when opened once more.
 func TestMigrateKeyedEvents(t *testing.T) {
 	ctx := context.Background()
@@ -57,20 +57,22 @@ func TestMigrateKeyedEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		db := eng.DB()
-		var rows, keys, indexes, applied int
+		var rows, sorted, keys, indexes, applied int
 		if err := db.QueryRowContext(ctx, `SELECT
 			(SELECT count(*) FROM events),
+			(SELECT count(*) FROM events WHERE clustered),
 			(SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'events' AND constraint_type = 'PRIMARY KEY'),
 			(SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'events' AND index_name = 'events_user'),
-			(SELECT count(*) FROM engine_migrations)`).Scan(&rows, &keys, &indexes, &applied); err != nil {
+			(SELECT count(*) FROM engine_migrations)`).Scan(&rows, &sorted, &keys, &indexes, &applied); err != nil {
 			t.Fatal(err)
 		}
 		files, err := fs.Glob(migrations.FS, "duckdb/*.sql")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rows != 3 || keys != 0 || indexes != 0 || applied != len(files) {
-			t.Fatalf("after opening: %d events, %d keys, %d indexes on user_id, %d migrations recorded; want 3, 0, 0, %d", rows, keys, indexes, applied, len(files))
+		if rows != 3 || sorted != 3 || keys != 0 || indexes != 0 || applied != len(files) {
+			t.Fatalf("after opening: %d events (%d clustered), %d keys, %d indexes on user_id, %d migrations recorded; want 3 (3), 0, 0, %d",
+				rows, sorted, keys, indexes, applied, len(files))
 		}
 		_, events, err := eng.UserData(ctx, "a", "u1")
 		if err != nil || len(events) != 1 || events[0].EventID != "e1" || events[0].Properties["n"] != 1.0 {
