@@ -81,7 +81,7 @@ func BenchmarkSegmentMemberCassandra(b *testing.B) {
 	})
 	b.Run("UserData/heavy", func(b *testing.B) {
 		latencies(b, func() {
-			if _, evs, err := fresh.UserData(ctx, app, heavyUser); err != nil || len(evs) != heavyEvents {
+			if _, evs, err := fresh.UserData(ctx, app, heavyUser, record.AllEvents); err != nil || len(evs) != heavyEvents {
 				b.Fatalf("%d events, %v", len(evs), err)
 			}
 		})

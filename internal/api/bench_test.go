@@ -390,7 +390,7 @@ func BenchmarkDemo(b *testing.B) {
 		latencies(b, func() { explain(b, demoUser(i)); i++ })
 	})
 	userData := func(b *testing.B, user string) {
-		if _, _, err := env.eng.UserData(ctx, demo.AppID, user); err != nil {
+		if _, _, err := env.eng.UserData(ctx, demo.AppID, user, record.AllEvents); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -410,7 +410,7 @@ func BenchmarkDemo(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		u, evs, err := env.eng.UserData(ctx, demo.AppID, heavyUser)
+		u, evs, err := env.eng.UserData(ctx, demo.AppID, heavyUser, record.AllEvents)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -426,7 +426,7 @@ func BenchmarkDemo(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		u, evs, err := env.eng.UserData(ctx, demo.AppID, heavyUser)
+		u, evs, err := env.eng.UserData(ctx, demo.AppID, heavyUser, record.AllEvents)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -368,11 +368,12 @@ func (st *Store) SwapProfile(ctx context.Context, appID, userID string, attrs ma
 	return u, true, err
 }
 
-// UserData returns a profile and every event of the user, oldest first,
-// from the user's own partition.
-func (st *Store) UserData(ctx context.Context, appID, userID string) (record.User, []record.Event, error) {
+// UserData returns a profile and the events of the user that reads
+// selects, oldest first, from the user's own partition (which holds every
+// name: the others are skipped undecoded).
+func (st *Store) UserData(ctx context.Context, appID, userID string, reads record.Reads) (record.User, []record.Event, error) {
 	u, err := st.GetUser(ctx, appID, userID)
-	if err != nil {
+	if err != nil || (!reads.All && len(reads.Names) == 0) {
 		return u, nil, err
 	}
 	iter := st.s.Query("SELECT time, event_id, name, properties FROM "+st.cfg.Keyspace+".events_by_user WHERE app_id = ? AND user_id = ?",
@@ -381,9 +382,16 @@ func (st *Store) UserData(ctx context.Context, appID, userID string) (record.Use
 	var t time.Time
 	var id, name, props string
 	for iter.Scan(&t, &id, &name, &props) {
+		read, withProps := reads.Of(name)
+		if !read {
+			continue
+		}
 		ev := record.Event{EventID: id, UserID: userID, Name: name, Time: t.UTC()}
-		if err := json.Unmarshal([]byte(props), &ev.Properties); err != nil {
-			return u, nil, fmt.Errorf("cassandra: event %q: properties: %w", id, err)
+		if withProps {
+			if err := json.Unmarshal([]byte(props), &ev.Properties); err != nil {
+				iter.Close()
+				return u, nil, fmt.Errorf("cassandra: event %q: properties: %w", id, err)
+			}
 		}
 		events = append(events, ev)
 	}

@@ -70,7 +70,7 @@ func TestWriteEvents(t *testing.T) {
 	if fresh != 2 || late != 1 {
 		t.Fatalf("fresh %d late %d, want 2 and 1", fresh, late)
 	}
-	u, evs, err := st.UserData(ctx, a, "u1")
+	u, evs, err := st.UserData(ctx, a, "u1", record.AllEvents)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +79,11 @@ func TestWriteEvents(t *testing.T) {
 	}
 	if !u.FirstSeen.Equal(at("2026-11-01T10:00:00Z")) || !u.LastSeen.Equal(at("2026-11-10T10:00:00Z")) {
 		t.Fatalf("first %v last %v", u.FirstSeen, u.LastSeen)
+	}
+	// Only the names read, with properties only where they are read.
+	_, evs, err = st.UserData(ctx, a, "u1", record.Reads{Names: map[string]bool{"$buy": false}})
+	if err != nil || len(evs) != 1 || evs[0].EventID != "e1" || evs[0].Properties != nil {
+		t.Fatalf("$buy without properties: %+v %v", evs, err)
 	}
 	// A later batch with an older event moves first_seen back, a newer one
 	// last_seen forward, whatever the order of writes.

@@ -23,9 +23,10 @@ type Writer interface {
 	WriteEvents(ctx context.Context, appID string, events []record.Event) (int, error)
 	PutUser(ctx context.Context, appID, userID string, attrs map[string]any) (record.User, error)
 	GetUser(ctx context.Context, appID, userID string) (record.User, error)
-	// UserData is a user's stored profile and every event, from the
-	// engine's own per-user read (the single-user membership check).
-	UserData(ctx context.Context, appID, userID string) (record.User, []record.Event, error)
+	// UserData is a user's stored profile and the events reads selects,
+	// from the engine's own per-user read (the single-user membership
+	// check).
+	UserData(ctx context.Context, appID, userID string, reads record.Reads) (record.User, []record.Event, error)
 }
 
 // Compaction is an engine that keeps events in a fresh store and a
@@ -222,7 +223,7 @@ func eraseAgreement(t *testing.T, c Compaction, stored *dataset.Data, cases []Ca
 		if _, err := c.Writer.GetUser(ctx, c.AppID, id); !errors.Is(err, record.ErrNotFound) {
 			t.Fatalf("GetUser(%s) after the erasure: %v, want not found", id, err)
 		}
-		if _, evs, err := c.Writer.UserData(ctx, c.AppID, id); err == nil && len(evs) > 0 {
+		if _, evs, err := c.Writer.UserData(ctx, c.AppID, id, record.AllEvents); err == nil && len(evs) > 0 {
 			t.Fatalf("UserData(%s) after the erasure: %d events", id, len(evs))
 		}
 	}

@@ -21,7 +21,8 @@ const UnknownUser = "enginetest-never-seen"
 // MembershipAgreement is the differential test of the two ways segmentd
 // answers "is this user in the segment": the single-user check (the
 // reference evaluator over the engine's own read of one user,
-// Writer.UserData, as GET …/members/{user_id} does) and the engine's query
+// Writer.UserData of the events the tree reads, as GET
+// …/members/{user_id} does) and the engine's query
 // (as a run does). For each case, at s.AsOf with s.Split, it runs the
 // query and checks perCase users drawn with the seed: half from the
 // query's members (when it has any), the rest from candidates, and
@@ -58,9 +59,10 @@ func MembershipAgreement(t *testing.T, eng engine.Engine, w Writer, s Setup, cas
 				users = append(users, candidates[rng.IntN(len(candidates))])
 			}
 			eopt := evaluate.Options{AsOf: s.AsOf, Location: s.Location}
+			reads := evaluate.Reads(tree)
 			for _, id := range users {
 				member := false
-				u, events, err := w.UserData(ctx, s.AppID, id)
+				u, events, err := w.UserData(ctx, s.AppID, id, reads)
 				switch {
 				case errors.Is(err, record.ErrNotFound):
 				case err != nil:

@@ -416,3 +416,28 @@ func Sum(nums []float64) float64 {
 	}
 	return sum
 }
+
+// Reads is what Member and Explain read of a user's events for tree:
+// the events of the names its event conditions and funnel steps name,
+// and their properties only where a predicate or an aggregate reads
+// them. Evaluating tree over the events Reads keeps (properties left
+// out where it says so) decides as over every event. An unexpanded
+// reference reads every event.
+func Reads(tree segment.Node) record.Reads {
+	r := record.Reads{Names: map[string]bool{}}
+	read := func(name string, properties bool) { r.Names[name] = r.Names[name] || properties }
+	segment.Walk(tree, "", func(n segment.Node, _ string, _ int) bool {
+		switch n := n.(type) {
+		case *segment.Event:
+			read(n.Event, len(n.Where) > 0 || n.Aggregate.Property != "")
+		case *segment.Funnel:
+			for _, s := range n.Steps {
+				read(s.Event, len(s.Where) > 0)
+			}
+		case *segment.SegmentRef:
+			r.All = true
+		}
+		return true
+	})
+	return r
+}

@@ -45,9 +45,10 @@ type Fresh interface {
 	// Watermark is the app's watermark: every acknowledged write moved
 	// it, strictly.
 	Watermark(ctx context.Context, appID string) (time.Time, error)
-	// UserData is a user's profile and every event (an acknowledged write
-	// is in it): the single-user membership check reads it.
-	UserData(ctx context.Context, appID, userID string) (record.User, []record.Event, error)
+	// UserData is a user's profile and the events reads selects (an
+	// acknowledged write is in it): the single-user membership check
+	// reads it.
+	UserData(ctx context.Context, appID, userID string, reads record.Reads) (record.User, []record.Event, error)
 }
 
 // maxSwaps bounds how often a profile write reads and tries again when

@@ -413,7 +413,7 @@ func (s *Service) Member(ctx context.Context, app store.App, segmentID, userID s
 		return Membership{}, err
 	}
 	m := Membership{AsOf: now.UTC().Truncate(time.Microsecond), Version: seg.Version}
-	user, events, err := s.cfg.Fresh.UserData(ctx, app.ID, userID)
+	user, events, err := s.cfg.Fresh.UserData(ctx, app.ID, userID, evaluate.Reads(tree))
 	switch {
 	case errors.Is(err, record.ErrNotFound):
 		// A user the app has never seen is in no segment.

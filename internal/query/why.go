@@ -36,7 +36,7 @@ type WhyRequest struct {
 func (s *Service) Why(ctx context.Context, req WhyRequest) (Why, error) {
 	w := Why{AsOf: req.AsOf}
 	xopt := evaluate.ExplainOptions{ExpandReferences: req.ExpandReferences}
-	user, events, err := s.cfg.Fresh.UserData(ctx, req.App.ID, req.UserID)
+	user, events, err := s.cfg.Fresh.UserData(ctx, req.App.ID, req.UserID, evaluate.Reads(req.Tree))
 	switch {
 	case errors.Is(err, record.ErrNotFound):
 		// A user the app has never seen is in no segment: every node is

@@ -43,3 +43,27 @@ type LateEvent struct {
 	EventID string
 	Day     time.Time // UTC midnight
 }
+
+// Reads is what a single-user read returns of a user's events: every
+// event with its properties (AllEvents), or the events whose names Names
+// holds, with their properties where it maps the name to true. The
+// reference evaluator reads nothing else of a tree's events
+// (evaluate.Reads), so a membership check need not fetch, send and
+// decode the others: a user's sessions counted without a predicate cost
+// no JSON.
+type Reads struct {
+	All   bool
+	Names map[string]bool
+}
+
+// AllEvents reads every event with its properties.
+var AllEvents = Reads{All: true}
+
+// Of says whether an event of the name is read, and its properties.
+func (r Reads) Of(name string) (read, properties bool) {
+	if r.All {
+		return true, true
+	}
+	properties, read = r.Names[name]
+	return read, properties
+}

@@ -74,7 +74,7 @@ func TestMigrateKeyedEvents(t *testing.T) {
 			t.Fatalf("after opening: %d events (%d clustered), %d keys, %d indexes on user_id, %d migrations recorded; want 3 (3), 0, 0, %d",
 				rows, sorted, keys, indexes, applied, len(files))
 		}
-		_, events, err := eng.UserData(ctx, "a", "u1")
+		_, events, err := eng.UserData(ctx, "a", "u1", record.AllEvents)
 		if err != nil || len(events) != 1 || events[0].EventID != "e1" || events[0].Properties["n"] != 1.0 {
 			t.Fatalf("u1's events after the migration: %+v (%v)", events, err)
 		}

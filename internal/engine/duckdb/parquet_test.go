@@ -80,11 +80,11 @@ func TestLoadParquet(t *testing.T) {
 			t.Fatalf("history %v: watermark %v (%v), want %v", history, mark, err, asOf)
 		}
 		for _, u := range []record.User{d.Users[0], d.Users[len(d.Users)/2], d.Users[len(d.Users)-1]} {
-			wantUser, wantEvents, err := src.UserData(ctx, "app", u.UserID)
+			wantUser, wantEvents, err := src.UserData(ctx, "app", u.UserID, record.AllEvents)
 			if err != nil {
 				t.Fatal(err)
 			}
-			gotUser, gotEvents, err := dst.UserData(ctx, "app", u.UserID)
+			gotUser, gotEvents, err := dst.UserData(ctx, "app", u.UserID, record.AllEvents)
 			if err != nil || !reflect.DeepEqual(gotUser, wantUser) || !reflect.DeepEqual(gotEvents, wantEvents) {
 				t.Fatalf("history %v: user %s differs after LoadParquet (%v)", history, u.UserID, err)
 			}

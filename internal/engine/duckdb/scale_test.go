@@ -88,7 +88,7 @@ func BenchmarkDemoScale(b *testing.B) {
 	const reads = 20
 	events := 0
 	for i := range reads {
-		_, evs, err := eng.UserData(ctx, "demo", d.Users[i*4999].UserID)
+		_, evs, err := eng.UserData(ctx, "demo", d.Users[i*4999].UserID, record.AllEvents)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -565,35 +567,37 @@ func scanUser(row *sql.Row, userID string) (record.User, error) {
 	return u, nil
 }
 
-// UserData returns one user's profile and all their events, ordered by
-// time and then event_id, read from one snapshot (a write cannot fall
-// between the two). It is what a single-user membership check evaluates.
-// A user the app does not have is an error wrapping record.ErrNotFound.
-func (e *Engine) UserData(ctx context.Context, appID, userID string) (record.User, []record.Event, error) {
+// UserData returns one user's profile and the events reads selects,
+// ordered by time and then event_id, read from one snapshot (a write
+// cannot fall between the two). It is what a single-user membership check
+// evaluates. A user the app does not have is an error wrapping
+// record.ErrNotFound.
+func (e *Engine) UserData(ctx context.Context, appID, userID string, reads record.Reads) (record.User, []record.Event, error) {
 	tx, err := e.db.BeginTx(ctx, nil)
 	if err != nil {
 		return record.User{}, nil, fmt.Errorf("duckdb: begin: %w", err)
 	}
 	defer tx.Rollback()
 	u, err := scanUser(tx.StmtContext(ctx, e.stmts.getUser).QueryRowContext(ctx, appID, userID), userID)
-	if err != nil {
-		return record.User{}, nil, err
+	if err != nil || (!reads.All && len(reads.Names) == 0) {
+		return u, nil, err
 	}
+	filter, props, args := readFilter(reads, appID, userID)
 	// The user's events are found by the row groups' user_id ranges
-	// (loadOrder).
-	query := `SELECT event_id, name, time, properties::VARCHAR FROM events
-		WHERE app_id = $1 AND user_id = $2 ORDER BY time, event_id`
+	// (loadOrder), and by their names' too when reads has names.
+	query := `SELECT event_id, name, time, ` + props + ` FROM events
+		WHERE app_id = $1 AND user_id = $2` + filter + ` ORDER BY time, event_id`
 	if e.history != nil {
 		// Every event is in one of the three, or in more (a retry, or a
 		// compaction that has not cleaned up yet): one copy of each.
-		query = `SELECT event_id, name, time, properties::VARCHAR FROM (
+		query = `SELECT event_id, name, time, ` + props + ` FROM (
 			SELECT DISTINCT ON (event_id) * FROM (
-				SELECT event_id, name, time, properties FROM history_events WHERE app_id = $1 AND user_id = $2
-				UNION ALL SELECT event_id, name, time, properties FROM events WHERE app_id = $1 AND user_id = $2
-				UNION ALL SELECT event_id, name, time, properties FROM late_events WHERE app_id = $1 AND user_id = $2))
+				SELECT event_id, name, time, properties FROM history_events WHERE app_id = $1 AND user_id = $2` + filter + `
+				UNION ALL SELECT event_id, name, time, properties FROM events WHERE app_id = $1 AND user_id = $2` + filter + `
+				UNION ALL SELECT event_id, name, time, properties FROM late_events WHERE app_id = $1 AND user_id = $2` + filter + `))
 			ORDER BY time, event_id`
 	}
-	rows, err := tx.QueryContext(ctx, query, appID, userID)
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return record.User{}, nil, fmt.Errorf("duckdb: reading events: %w", err)
 	}
@@ -601,13 +605,15 @@ func (e *Engine) UserData(ctx context.Context, appID, userID string) (record.Use
 	var events []record.Event
 	for rows.Next() {
 		ev := record.Event{UserID: userID}
-		var props string
+		var props sql.NullString
 		if err := rows.Scan(&ev.EventID, &ev.Name, &ev.Time, &props); err != nil {
 			return record.User{}, nil, fmt.Errorf("duckdb: reading events: %w", err)
 		}
 		ev.Time = ev.Time.UTC()
-		if err := json.Unmarshal([]byte(props), &ev.Properties); err != nil {
-			return record.User{}, nil, fmt.Errorf("duckdb: event %q properties: %w", ev.EventID, err)
+		if props.Valid {
+			if err := json.Unmarshal([]byte(props.String), &ev.Properties); err != nil {
+				return record.User{}, nil, fmt.Errorf("duckdb: event %q properties: %w", ev.EventID, err)
+			}
 		}
 		events = append(events, ev)
 	}
@@ -615,6 +621,35 @@ func (e *Engine) UserData(ctx context.Context, appID, userID string) (record.Use
 		return record.User{}, nil, fmt.Errorf("duckdb: reading events: %w", err)
 	}
 	return u, events, nil
+}
+
+// readFilter is UserData's condition on the names of reads (after the
+// user's) and its column of properties, NULL for the names whose
+// properties are not read, with the parameters of both: $1 the app, $2
+// the user, then the names.
+func readFilter(reads record.Reads, appID, userID string) (filter, props string, args []any) {
+	args = []any{appID, userID}
+	if reads.All {
+		return "", "properties::VARCHAR", args
+	}
+	var all, withProps []string
+	for _, name := range slices.Sorted(maps.Keys(reads.Names)) {
+		args = append(args, name)
+		all = append(all, fmt.Sprintf("$%d", len(args)))
+		if reads.Names[name] {
+			withProps = append(withProps, fmt.Sprintf("$%d", len(args)))
+		}
+	}
+	filter = " AND name IN (" + strings.Join(all, ", ") + ")"
+	switch len(withProps) {
+	case len(all):
+		props = "properties::VARCHAR"
+	case 0:
+		props = "NULL::VARCHAR"
+	default:
+		props = "CASE WHEN name IN (" + strings.Join(withProps, ", ") + ") THEN properties::VARCHAR END"
+	}
+	return filter, props, args
 }
 
 // Count runs a compiled segment query and returns how many users it

@@ -109,7 +109,7 @@ func TestWriteEventsIdempotent(t *testing.T) {
 	if _, err := eng.GetUser(ctx, "a", "u3"); !errors.Is(err, record.ErrNotFound) {
 		t.Errorf("the rejected duplicate created its user: %v", err)
 	}
-	_, events, err := eng.UserData(ctx, "a", "u1")
+	_, events, err := eng.UserData(ctx, "a", "u1", record.AllEvents)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestWriteEventsDuplicateInBatch(t *testing.T) {
 	if ev, us := counts(t, eng, "a"); ev != 3 || us != 1 {
 		t.Errorf("%d events, %d users; want 3, 1", ev, us)
 	}
-	_, events, err := eng.UserData(context.Background(), "a", "u1")
+	_, events, err := eng.UserData(context.Background(), "a", "u1", record.AllEvents)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,10 +435,10 @@ func TestTenantIsolation(t *testing.T) {
 	if _, err := eng.GetUser(ctx, "a", "only-b"); !errors.Is(err, record.ErrNotFound) {
 		t.Errorf("a sees b's user: %v", err)
 	}
-	if _, _, err := eng.UserData(ctx, "a", "only-b"); !errors.Is(err, record.ErrNotFound) {
+	if _, _, err := eng.UserData(ctx, "a", "only-b", record.AllEvents); !errors.Is(err, record.ErrNotFound) {
 		t.Errorf("a sees b's user: %v", err)
 	}
-	_, events, err := eng.UserData(ctx, "b", "u1")
+	_, events, err := eng.UserData(ctx, "b", "u1", record.AllEvents)
 	if err != nil || len(events) != 1 {
 		t.Errorf("b's u1 has %d events, %v", len(events), err)
 	}
@@ -628,7 +628,7 @@ func TestUserData(t *testing.T) {
 	if _, err := eng.PatchUser(ctx, "app", "u1", map[string]any{"plan": "pro"}); err != nil {
 		t.Fatal(err)
 	}
-	u, events, err := eng.UserData(ctx, "app", "u1")
+	u, events, err := eng.UserData(ctx, "app", "u1", record.AllEvents)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -639,11 +639,23 @@ func TestUserData(t *testing.T) {
 	if !reflect.DeepEqual(events, want) {
 		t.Errorf("events\n%+v\nwant\n%+v", events, want)
 	}
+	// Only the names read, with properties only where they are read.
+	session, view := event("d", "u1", 1), event("e", "u1", -1)
+	session.Name, view.Name = "$session", "view"
+	write(t, eng, "app", session, view)
+	view.Properties = nil
+	_, events, err = eng.UserData(ctx, "app", "u1", record.Reads{Names: map[string]bool{"$buy": true, "view": false, "never": true}})
+	if want := []record.Event{c, view, b, a}; err != nil || !reflect.DeepEqual(events, want) {
+		t.Errorf("events read of $buy and view: %v\n%+v\nwant\n%+v", err, events, want)
+	}
+	if u, events, err := eng.UserData(ctx, "app", "u1", record.Reads{}); err != nil || events != nil || u.Attributes["plan"] != "pro" {
+		t.Errorf("no events read: %+v %v %v", u, events, err)
+	}
 	// A user without events.
 	if _, err := eng.PutUser(ctx, "app", "u3", nil); err != nil {
 		t.Fatal(err)
 	}
-	if u, events, err := eng.UserData(ctx, "app", "u3"); err != nil || len(events) != 0 || !reflect.DeepEqual(u.Attributes, map[string]any{}) {
+	if u, events, err := eng.UserData(ctx, "app", "u3", record.AllEvents); err != nil || len(events) != 0 || !reflect.DeepEqual(u.Attributes, map[string]any{}) {
 		t.Errorf("u3: %+v %v %v", u, events, err)
 	}
 }

@@ -21,7 +21,7 @@ import (
 // as fresh.
 func EventRules(t *testing.T, f ingest.Fresh, appID string, at time.Time) {
 	ctx := context.Background()
-	if _, _, err := f.UserData(ctx, appID, "u1"); !errors.Is(err, record.ErrNotFound) {
+	if _, _, err := f.UserData(ctx, appID, "u1", record.AllEvents); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("the data of a user the app does not have: %v", err)
 	}
 	base := at.Add(-2 * time.Hour).UTC().Truncate(time.Millisecond)
@@ -53,7 +53,7 @@ func EventRules(t *testing.T, f ingest.Fresh, appID string, at time.Time) {
 			t.Fatal(err)
 		}
 	}
-	_, got, err := f.UserData(ctx, appID, "u1")
+	_, got, err := f.UserData(ctx, appID, "u1", record.AllEvents)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func EventRules(t *testing.T, f ingest.Fresh, appID string, at time.Time) {
 		}
 	}
 	// Events alone make a user, whose profile the single-user check reads.
-	u, _, err := f.UserData(ctx, appID, "u2")
+	u, _, err := f.UserData(ctx, appID, "u2", record.AllEvents)
 	if err != nil || u.UserID != "u2" {
 		t.Fatalf("u2, who only sent events: %+v %v", u, err)
 	}
