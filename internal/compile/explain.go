@@ -131,7 +131,7 @@ func (x *Explain) preExtract() {
 
 // CompileExplain plans and renders an explain query.
 func CompileExplain(tree segment.Node, cols []Column, d *Dialect, opt Options, tables Tables) (*SQL, error) {
-	opt.typed, opt.profiled = tables.Typed, tables.EventsProfiled
+	opt.typed, opt.numbers, opt.profiled = tables.Typed, tables.Numbers, tables.EventsProfiled
 	p, err := MakeExplain(tree, cols, opt)
 	if err != nil {
 		return nil, err

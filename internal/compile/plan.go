@@ -40,6 +40,8 @@ type Options struct {
 	Split *Split
 	// typed is Tables.Typed of the tables the plan is rendered for.
 	typed map[string]string
+	// numbers is their Tables.Numbers.
+	numbers map[TypedProperty]string
 	// profiled is their EventsProfiled.
 	profiled bool
 }
@@ -220,6 +222,10 @@ type Source struct {
 	// Typed is the users' column that keeps the path's first key typed
 	// (Tables.Typed), read instead of the JSON; "": none.
 	Typed string `json:",omitempty"`
+	// Numbers, for the property of a numeric aggregate, is the events'
+	// column that keeps the numbers at the path for the events of the
+	// aggregate's name (Tables.Numbers); "": none.
+	Numbers string `json:",omitempty"`
 }
 
 // Comparison is an operator with its operands resolved: times are
@@ -646,6 +652,9 @@ func (p *planner) agg(n *segment.Event) *Agg {
 	}
 	if n.Aggregate.Property != "" {
 		a.Source = &Source{Root: "properties", Path: segment.PathSegments(n.Aggregate.Property)}
+		if numericAgg(a.Fn) {
+			a.Source.Numbers = p.opt.numbers[TypedProperty{n.Event, n.Aggregate.Property}]
+		}
 	}
 	s := &p.scan
 	a.Branch = p.branches.add(n.Event, a.Filter.from, a.Filter.until)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -142,6 +143,11 @@ type Tables struct {
 	// Typed maps attribute keys to the users' columns that keep their
 	// values typed (DuckDB: TypedAttribute), for the dialect to read.
 	Typed map[string]string
+	// Numbers maps an event name and property path to the events' column
+	// that keeps, for the events of the name, the numbers at the path
+	// (DuckDB: PropertyNumbers), or NULL where it was not computed yet;
+	// the numeric aggregates read it (DuckDB).
+	Numbers map[TypedProperty]string
 	// EventsProfiled: the user of every event has a profile in Users
 	// (the embedded engine makes one on ingestion and on loads), so that
 	// an explain may count the users without events by their number
@@ -299,7 +305,7 @@ func (d *Dialect) execute(root Relation) (string, error) {
 
 // Compile plans and renders an expanded tree.
 func Compile(tree segment.Node, d *Dialect, opt Options, tables Tables) (*SQL, error) {
-	opt.typed = tables.Typed
+	opt.typed, opt.numbers = tables.Typed, tables.Numbers
 	p, err := MakePlan(tree, opt)
 	if err != nil {
 		return nil, err
@@ -491,6 +497,44 @@ func TypedAttribute(key, attributes string) (string, error) {
 	s := jsonString(v)
 	return "CASE WHEN " + v + " IS NOT NULL THEN {'j': " + v + ", 'n': " + jsonNumber(v) + ", 's': " + s +
 		", 'b': " + jsonBool(v) + ", 't': " + parseTime(s) + "} END", nil
+}
+
+// TypedProperty is an event name and a property path that the numeric
+// aggregates (sum, avg, min, max) of its events read.
+type TypedProperty struct{ Event, Path string }
+
+// NumericProperties lists the event names and property paths the numeric
+// aggregates of an expanded tree read, each once, in tree order: what an
+// engine may keep typed (Tables.Numbers).
+func NumericProperties(tree segment.Node) []TypedProperty {
+	var out []TypedProperty
+	segment.Walk(tree, "", func(n segment.Node, _ string, _ int) bool {
+		if e, ok := n.(*segment.Event); ok && e.Aggregate.Property != "" && numericAgg(e.Aggregate.Fn) {
+			if tp := (TypedProperty{e.Event, e.Aggregate.Property}); !slices.Contains(out, tp) {
+				out = append(out, tp)
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// numericAgg says whether an aggregate reads the numbers of its property
+// only (the "numbers" template).
+func numericAgg(fn segment.AggFn) bool {
+	return fn == segment.AggSum || fn == segment.AggAvg || fn == segment.AggMin || fn == segment.AggMax
+}
+
+// PropertyNumbers is the DuckDB expression of the numbers at a property
+// path in an events row e (its properties JSON): exactly what a numeric
+// aggregate reads from the JSON, for an engine to keep in the column that
+// Tables.Numbers names.
+func PropertyNumbers(path string) (string, error) {
+	var b strings.Builder
+	if err := DuckDB.tmpl.ExecuteTemplate(&b, "jsonnumbers", &Source{Root: "properties", Path: segment.PathSegments(path)}); err != nil {
+		return "", fmt.Errorf("compile: the numbers of %q: %w", path, err)
+	}
+	return b.String(), nil
 }
 
 // preextracted is, for a source of one key whose value is at hand (a

@@ -66,21 +66,35 @@ type AttributeTyper interface {
 	TypeAttributes(ctx context.Context, keys []string) error
 }
 
-// TypeTrees asks e, when it is an AttributeTyper, to keep typed the
-// attribute keys that trees read (segment.AttributeKeys).
+// PropertyTyper is an engine that can keep the numbers at property paths
+// typed beside the JSON, for the events of a name (DuckDB: a column of
+// events each), which Tables then names for the numeric aggregates to
+// read instead of parsing each event's properties.
+type PropertyTyper interface {
+	// TypeProperties keeps the paths typed that are not yet, for every
+	// app.
+	TypeProperties(ctx context.Context, props []compile.TypedProperty) error
+}
+
+// TypeTrees asks e to keep typed what the expanded trees read: the
+// attribute keys (segment.AttributeKeys) when it is an AttributeTyper, the
+// properties of numeric aggregates (compile.NumericProperties) when it is
+// a PropertyTyper.
 func TypeTrees(ctx context.Context, e any, trees ...segment.Node) error {
-	typer, ok := e.(AttributeTyper)
-	if !ok {
-		return nil
-	}
 	var keys []string
+	var props []compile.TypedProperty
 	for _, t := range trees {
 		keys = append(keys, segment.AttributeKeys(t)...)
+		props = append(props, compile.NumericProperties(t)...)
 	}
-	if len(keys) == 0 {
-		return nil
+	var errs []error
+	if typer, ok := e.(AttributeTyper); ok && len(keys) > 0 {
+		errs = append(errs, typer.TypeAttributes(ctx, keys))
 	}
-	return typer.TypeAttributes(ctx, keys)
+	if typer, ok := e.(PropertyTyper); ok && len(props) > 0 {
+		errs = append(errs, typer.TypeProperties(ctx, props))
+	}
+	return errors.Join(errs...)
 }
 
 // Members collects what Stream returns.

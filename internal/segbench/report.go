@@ -126,12 +126,16 @@ type Report struct {
 	Load time.Duration `json:"load_ns"`
 	// DuckDBBytes is the embedded engine's database file after the load.
 	DuckDBBytes int64 `json:"duckdb_bytes,omitempty"`
-	// Typing is typing the attribute keys the suite's trees read
-	// (engine.TypeTrees), as saving them through the API does; 0 when
-	// they were typed already (--keep-db).
+	// Typing is typing the attribute keys and the numeric aggregates'
+	// property paths the suite's trees read (engine.TypeTrees), as saving
+	// them through the API does; 0 when they were typed already
+	// (--keep-db).
 	Typing time.Duration `json:"typing_ns,omitempty"`
 	// TypedKeys is how many keys the embedded engine keeps typed.
 	TypedKeys int `json:"typed_keys,omitempty"`
+	// TypedProperties is how many property paths (of an event name) it
+	// keeps typed.
+	TypedProperties int `json:"typed_properties,omitempty"`
 	// ClickHouse is the load into the ClickHouse peer, when it ran.
 	ClickHouse *ClickHouseLoad `json:"clickhouse_load,omitempty"`
 	// TrinoLoad is the load into the distributed path, when measured.
@@ -192,7 +196,7 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| export, a run's `members.txt` | %.2fM IDs/s (%d IDs) |\n", r.ExportPerSecond/1e6, r.ExportIDs)
 	}
 	if r.Typing > 0 {
-		fmt.Fprintf(w, "| typing the %d attribute keys the trees read (typed columns of users) | %.1f s |\n", r.TypedKeys, r.Typing.Seconds())
+		fmt.Fprintf(w, "| typing the %d attribute keys and %d property paths the trees read (typed columns of users and events) | %.1f s |\n", r.TypedKeys, r.TypedProperties, r.Typing.Seconds())
 	}
 	if c := r.ClickHouse; c != nil {
 		fmt.Fprintf(w, "| load into ClickHouse (chdb, inserts from Parquet and merges) | %.1f s |\n", c.Load.Seconds())

@@ -165,12 +165,13 @@ func typeSuite(ctx context.Context, eng *duckdb.Engine, rep *Report) error {
 			trees = append(trees, tree)
 		}
 	}
-	before, start := len(eng.Tables().Typed), time.Now()
+	typed := func() int { return len(eng.Tables().Typed) + len(eng.Tables().Numbers) }
+	before, start := typed(), time.Now()
 	if err := engine.TypeTrees(ctx, eng, trees...); err != nil {
 		return err
 	}
-	rep.TypedKeys = len(eng.Tables().Typed)
-	if rep.TypedKeys > before {
+	rep.TypedKeys, rep.TypedProperties = len(eng.Tables().Typed), len(eng.Tables().Numbers)
+	if typed() > before {
 		rep.Typing = time.Since(start)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/segmentd/segmentd/internal/dataset"
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/enginetest"
+	"github.com/segmentd/segmentd/internal/query"
 )
 
 // TestCorpusAgreement runs every corpus tree, fused and naive, on the
@@ -39,6 +40,21 @@ func TestCorpusAgreement(t *testing.T) {
 	if err := eng.TypeAttributes(ctx, before); err != nil {
 		t.Fatal(err)
 	}
+	// The same of the numeric aggregates' properties (typing fills their
+	// columns, the loads compute them; the others read the JSON).
+	props := numericProperties(t)
+	var propsBefore, propsAfter []compile.TypedProperty
+	for i, p := range props {
+		switch i % 3 {
+		case 0:
+			propsBefore = append(propsBefore, p)
+		case 1:
+			propsAfter = append(propsAfter, p)
+		}
+	}
+	if err := eng.TypeProperties(ctx, propsBefore); err != nil {
+		t.Fatal(err)
+	}
 	if err := eng.Load(ctx, "corpus", data); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +67,11 @@ func TestCorpusAgreement(t *testing.T) {
 	if err := eng.TypeAttributes(ctx, after); err != nil {
 		t.Fatal(err)
 	}
+	if err := eng.TypeProperties(ctx, propsAfter); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("typed before the load %q, after %q, of %q", before, after, keys)
+	t.Logf("properties typed before the load %q, after %q, of %q", propsBefore, propsAfter, props)
 	var cases []enginetest.Case
 	for _, c := range corpus.Cases() {
 		cases = append(cases, enginetest.Case{Name: c.Name, JSON: c.JSON})
@@ -105,6 +125,28 @@ func TestShapesAgreement(t *testing.T) {
 		t.Fatal("no key typed")
 	}
 	t.Run("typed", agree)
+}
+
+// numericProperties is the event names and property paths that the
+// numeric aggregates of the corpus trees read.
+func numericProperties(t *testing.T) []compile.TypedProperty {
+	t.Helper()
+	var out []compile.TypedProperty
+	for _, c := range corpus.Cases() {
+		tree, err := query.Tree(context.Background(), c.JSON, "", corpus.Lookup())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range compile.NumericProperties(tree) {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	if len(out) < 3 {
+		t.Fatalf("the corpus trees aggregate the numbers of %d properties", len(out))
+	}
+	return out
 }
 
 // attributeKeys is the keys of the users' attributes, sorted.

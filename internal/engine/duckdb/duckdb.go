@@ -56,6 +56,8 @@ type Engine struct {
 	ids eventIDs
 	// typed is the attribute keys kept typed (typed.go).
 	typed typedColumns
+	// props is the property paths kept typed (typedprops.go).
+	props typedProps
 	// boundary is each app's compaction boundary (with history).
 	boundary func(ctx context.Context, appID string) (time.Time, error)
 	// unclustered is about how many events ingestion appended since the
@@ -92,7 +94,7 @@ func Open(ctx context.Context, path string) (*Engine, error) {
 			return nil, fmt.Errorf("duckdb: temp directory: %w", err)
 		}
 	}
-	if err := cmp.Or(e.setCheckpointThreshold(ctx), e.migrate(ctx), e.loadTyped(ctx), e.countUnclustered(ctx)); err != nil {
+	if err := cmp.Or(e.setCheckpointThreshold(ctx), e.migrate(ctx), e.loadTyped(ctx), e.loadTypedProps(ctx), e.countUnclustered(ctx)); err != nil {
 		e.db.Close()
 		return nil, err
 	}
@@ -193,6 +195,10 @@ func (e *Engine) Tables() compile.Tables {
 		t = HistoryTables
 	}
 	t.Typed = e.typed.get().cols
+	if e.history == nil {
+		// History's Parquet files have no typed columns.
+		t.Numbers = e.props.get()
+	}
 	// Ingestion and loads make a profile for every user with events
 	// (upsertSeen, profileEventUsers), and erasure deletes both.
 	t.EventsProfiled = true
@@ -372,9 +378,14 @@ func (e *Engine) Load(ctx context.Context, appID string, d *dataset.Data) error 
 		SELECT app_id, user_id, attributes::JSON, first_seen, last_seen FROM users_load`); err != nil {
 		return fmt.Errorf("duckdb: loading: %w", err)
 	}
+	cols, values, err := e.propColumns(false)
+	if err != nil {
+		return fmt.Errorf("duckdb: loading: %w", err)
+	}
 	for _, insert := range []string{
-		`INSERT INTO events (app_id, event_id, user_id, name, time, properties, clustered)
-			SELECT app_id, event_id, user_id, name, time, properties::JSON, true FROM events_load WHERE time >= ? ORDER BY ` + loadOrder,
+		`INSERT INTO events (app_id, event_id, user_id, name, time, properties, clustered` + cols + `)
+			SELECT app_id, event_id, user_id, name, time, properties, true` + values + `
+			FROM (SELECT * REPLACE (properties::JSON AS properties) FROM events_load) AS e WHERE time >= ? ORDER BY ` + loadOrder,
 		`INSERT INTO late_events SELECT app_id, event_id, user_id, name, time, properties::JSON FROM events_load WHERE time < ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, insert, horizon); err != nil {

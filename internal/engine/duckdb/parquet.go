@@ -29,14 +29,19 @@ func (e *Engine) LoadParquet(ctx context.Context, appID, usersPath, eventsPath s
 	// Without history the horizon is the zero time: every event is on time.
 	horizon := e.Horizon(e.now())
 	err := e.writeOnce(ctx, func(tx *sql.Tx) error {
+		cols, values, err := e.propColumns(false)
+		if err != nil {
+			return fmt.Errorf("duckdb: loading Parquet: %w", err)
+		}
 		inserts := []struct {
 			query string
 			args  []any
 		}{
 			{`INSERT INTO users (app_id, user_id, attributes, first_seen, last_seen)
 				SELECT ?, user_id, attributes::JSON, first_seen, last_seen FROM ` + users, []any{appID}},
-			{`INSERT INTO events (app_id, event_id, user_id, name, time, properties, clustered)
-				SELECT ?, event_id, user_id, name, time, properties::JSON, true FROM ` + events + ` WHERE time >= ? ORDER BY ` + loadOrder, []any{appID, horizon}},
+			{`INSERT INTO events (app_id, event_id, user_id, name, time, properties, clustered` + cols + `)
+				SELECT ?, event_id, user_id, name, time, properties, true` + values + `
+				FROM (SELECT * REPLACE (properties::JSON AS properties) FROM ` + events + `) AS e WHERE time >= ? ORDER BY ` + loadOrder, []any{appID, horizon}},
 			{`INSERT INTO late_events (app_id, event_id, user_id, name, time, properties)
 				SELECT ?, event_id, user_id, name, time, properties::JSON FROM ` + events + ` WHERE time < ?`, []any{appID, horizon}},
 			{profileEventUsers, []any{appID, appID, appID, appID}},
@@ -52,7 +57,7 @@ func (e *Engine) LoadParquet(ctx context.Context, appID, usersPath, eventsPath s
 		if err := e.checkLoaded(ctx, tx, appID); err != nil {
 			return err
 		}
-		_, err := e.advance(ctx, tx, appID)
+		_, err = e.advance(ctx, tx, appID)
 		return err
 	})
 	if err != nil {

@@ -84,6 +84,11 @@ func (e *Engine) reclusterIdle() {
 func (e *Engine) reclusterChunk(ctx context.Context) (int, error) {
 	var n int
 	err := e.write(ctx, func(tx *sql.Tx) error {
+		// The copy computes the typed properties the events lack.
+		cols, values, err := e.propColumns(true)
+		if err != nil {
+			return err
+		}
 		// The chunk's rows, by rowid: the copy and the delete take the
 		// same ones, in this transaction.
 		steps := [...]struct {
@@ -91,8 +96,8 @@ func (e *Engine) reclusterChunk(ctx context.Context) (int, error) {
 			args  []any
 		}{
 			{`CREATE OR REPLACE TEMP TABLE recluster_chunk AS SELECT rowid AS r FROM events WHERE NOT clustered LIMIT ?`, []any{e.recluster.chunk}},
-			{`INSERT INTO events (app_id, event_id, user_id, name, time, properties, clustered)
-				SELECT app_id, event_id, user_id, name, time, properties, true FROM events
+			{`INSERT INTO events (app_id, event_id, user_id, name, time, properties, clustered` + cols + `)
+				SELECT app_id, event_id, user_id, name, time, properties, true` + values + ` FROM events AS e
 				WHERE NOT clustered AND rowid IN (SELECT r FROM recluster_chunk)
 				ORDER BY app_id, ` + loadOrder, nil},
 			{`DELETE FROM events WHERE NOT clustered AND rowid IN (SELECT r FROM recluster_chunk)`, nil},
