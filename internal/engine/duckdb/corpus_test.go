@@ -28,30 +28,14 @@ func TestCorpusAgreement(t *testing.T) {
 	// what they write), a third after (typing fills the columns), a third
 	// read from the JSON: the trees mix the three.
 	keys := attributeKeys(data)
-	var before, after []string
-	for i, k := range keys {
-		switch i % 3 {
-		case 0:
-			before = append(before, k)
-		case 1:
-			after = append(after, k)
-		}
-	}
+	before, after := thirds(keys)
 	if err := eng.TypeAttributes(ctx, before); err != nil {
 		t.Fatal(err)
 	}
 	// The same of the numeric aggregates' properties (typing fills their
 	// columns, the loads compute them; the others read the JSON).
 	props := numericProperties(t)
-	var propsBefore, propsAfter []compile.TypedProperty
-	for i, p := range props {
-		switch i % 3 {
-		case 0:
-			propsBefore = append(propsBefore, p)
-		case 1:
-			propsAfter = append(propsAfter, p)
-		}
-	}
+	propsBefore, propsAfter := thirds(props)
 	if err := eng.TypeProperties(ctx, propsBefore); err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +109,20 @@ func TestShapesAgreement(t *testing.T) {
 		t.Fatal("no key typed")
 	}
 	t.Run("typed", agree)
+}
+
+// thirds splits xs in turn into a first and a second third, leaving the
+// last out.
+func thirds[T any](xs []T) (first, second []T) {
+	for i, x := range xs {
+		switch i % 3 {
+		case 0:
+			first = append(first, x)
+		case 1:
+			second = append(second, x)
+		}
+	}
+	return first, second
 }
 
 // numericProperties is the event names and property paths that the

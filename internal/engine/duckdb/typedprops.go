@@ -105,23 +105,25 @@ func (e *Engine) TypeProperties(ctx context.Context, props []compile.TypedProper
 		return refused
 	}
 	err := e.writeOnce(ctx, func(tx *sql.Tx) error {
+		// Every column first: DuckDB refuses to commit a transaction
+		// that alters a table after updating it.
+		type step struct {
+			query string
+			args  []any
+		}
+		var alters, fills []step
 		for _, p := range added {
 			expr, err := compile.PropertyNumbers(p.Path)
 			if err != nil {
 				return err
 			}
-			steps := []struct {
-				query string
-				args  []any
-			}{
-				{`ALTER TABLE events ADD COLUMN ` + cols[p] + ` DOUBLE[]`, nil},
-				{`UPDATE events AS e SET ` + cols[p] + ` = ` + expr + ` WHERE e.name = ?`, []any{p.Event}},
-				{`INSERT INTO typed_properties VALUES (?, ?, ?, now())`, []any{p.Event, p.Path, cols[p]}},
-			}
-			for _, s := range steps {
-				if _, err := tx.ExecContext(ctx, s.query, s.args...); err != nil {
-					return err
-				}
+			alters = append(alters, step{`ALTER TABLE events ADD COLUMN ` + cols[p] + ` DOUBLE[]`, nil})
+			fills = append(fills, step{`UPDATE events AS e SET ` + cols[p] + ` = ` + expr + ` WHERE e.name = ?`, []any{p.Event}},
+				step{`INSERT INTO typed_properties VALUES (?, ?, ?, now())`, []any{p.Event, p.Path, cols[p]}})
+		}
+		for _, s := range append(alters, fills...) {
+			if _, err := tx.ExecContext(ctx, s.query, s.args...); err != nil {
+				return err
 			}
 		}
 		return nil
