@@ -65,6 +65,9 @@ type Engine struct {
 	// (recluster.go).
 	unclustered atomic.Int64
 	recluster   reclusterPolicy
+	// reclusterAfter, after a recluster failed, is when the committer
+	// tries again; only the committer reads and writes it.
+	reclusterAfter time.Time
 }
 
 // Open opens (creating if needed) the database at path, "" for an

@@ -19,7 +19,8 @@ func Queued(e *Engine) int {
 }
 
 // SetRecluster sets when the committer reclusters: from min unclustered
-// events, after idle without a batch, chunk events per transaction.
-func SetRecluster(e *Engine, min int64, idle time.Duration, chunk int) {
-	e.recluster = reclusterPolicy{min: min, idle: idle, chunk: chunk}
+// events, after idle without a batch, chunk events per transaction, and
+// without a pause past max.
+func SetRecluster(e *Engine, min int64, idle time.Duration, chunk int, max int64) {
+	e.recluster = reclusterPolicy{min: min, idle: idle, chunk: chunk, max: max}
 }

@@ -142,6 +142,7 @@ func (e *Engine) commitLoop() {
 		}
 		for group := c.next(); len(group) > 0; group = c.next() {
 			e.commitGroup(group)
+			e.reclusterOverdue()
 		}
 	}
 }

@@ -16,8 +16,11 @@ import (
 // loadOrder and deletes the originals, in one transaction, so a reader
 // sees either and no event is lost or counted twice. The events do not
 // change, so neither does the watermark. A batch that arrives meanwhile
-// waits for the chunk in progress at most; under a steady stream the
-// committer never pauses and the events stay as they are.
+// waits for the chunk in progress at most. A steady stream never lets
+// the committer pause: past max unclustered events it sorts a chunk
+// between two groups of batches anyway, so the unsorted tail, and a
+// single-user read's scan of it, stay bounded. A failed recluster is not
+// tried again before reclusterRetry has passed.
 
 // reclusterPolicy says when the committer reclusters.
 type reclusterPolicy struct {
@@ -29,9 +32,16 @@ type reclusterPolicy struct {
 	// chunk bounds the events sorted in one transaction, and so the wait
 	// of a batch that arrives meanwhile (about a second at 500,000).
 	chunk int
+	// max is the unclustered events past which a chunk is sorted without
+	// waiting for a pause.
+	max int64
 }
 
-var defaultRecluster = reclusterPolicy{min: 100_000, idle: time.Second, chunk: 500_000}
+var defaultRecluster = reclusterPolicy{min: 100_000, idle: time.Second, chunk: 500_000, max: 2_000_000}
+
+// reclusterRetry is how long the committer leaves events unsorted after a
+// recluster failed, instead of failing (and logging) at every pause.
+const reclusterRetry = time.Minute
 
 // countUnclustered reads how many events are unclustered, at Open.
 func (e *Engine) countUnclustered(ctx context.Context) error {
@@ -46,7 +56,7 @@ func (e *Engine) countUnclustered(ctx context.Context) error {
 // reclusterDue is a channel that fires once the committer has been idle
 // long enough with enough unclustered events, or nil.
 func (e *Engine) reclusterDue() <-chan time.Time {
-	if e.unclustered.Load() < e.recluster.min {
+	if e.unclustered.Load() < e.recluster.min || time.Now().Before(e.reclusterAfter) {
 		return nil
 	}
 	return time.After(e.recluster.idle)
@@ -62,21 +72,36 @@ func (e *Engine) reclusterIdle() {
 			return
 		default:
 		}
-		if c.pending() {
+		if c.pending() || !e.reclusterStep() {
 			return
 		}
-		n, err := e.reclusterChunk(context.Background())
-		if err != nil {
-			// The events stay as they were; the next pause tries again.
-			slog.Warn("duckdb: reclustering events", "err", err)
-			return
-		}
-		if n < e.recluster.chunk {
-			e.unclustered.Store(0)
-			return
-		}
-		e.unclustered.Add(-int64(n))
 	}
+}
+
+// reclusterOverdue sorts one chunk when the unclustered events are past
+// max, whatever waits. It runs on the committer, between groups.
+func (e *Engine) reclusterOverdue() {
+	if e.unclustered.Load() >= e.recluster.max && !time.Now().Before(e.reclusterAfter) {
+		e.reclusterStep()
+	}
+}
+
+// reclusterStep sorts a chunk and says whether unclustered events may be
+// left.
+func (e *Engine) reclusterStep() bool {
+	n, err := e.reclusterChunk(context.Background())
+	if err != nil {
+		// The events stay as they were, and are tried again later.
+		e.reclusterAfter = time.Now().Add(reclusterRetry)
+		slog.Warn("duckdb: reclustering events failed; trying again later", "err", err, "retry", reclusterRetry)
+		return false
+	}
+	if n < e.recluster.chunk {
+		e.unclustered.Store(0)
+		return false
+	}
+	e.unclustered.Add(-int64(n))
+	return true
 }
 
 // reclusterChunk sorts up to a chunk of unclustered events and returns

@@ -2,10 +2,12 @@ package duckdb_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,7 +23,7 @@ func TestRecluster(t *testing.T) {
 	ctx := context.Background()
 	eng := open(t)
 	const chunk = 300
-	duckdb.SetRecluster(eng, 1, 5*time.Millisecond, chunk)
+	duckdb.SetRecluster(eng, 1, 5*time.Millisecond, chunk, 1<<40)
 	names := []string{"$buy", "view_item", "$session"}
 	batch := func(app string, b, size int) []record.Event {
 		events := make([]record.Event, size)
@@ -123,4 +125,63 @@ func unclustered(t *testing.T, eng *duckdb.Engine) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestReclusterSteadyStream: writers that never pause leave the
+// committer no idle second, so past max unclustered events it sorts a
+// chunk between two groups of batches: the unsorted tail stays within
+// max and a chunk.
+func TestReclusterSteadyStream(t *testing.T) {
+	ctx := context.Background()
+	eng := open(t)
+	const chunk, max, batches, size = 200, 500, 30, 100
+	duckdb.SetRecluster(eng, 1, time.Hour, chunk, max)
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for b := range batches / 2 {
+				events := make([]record.Event, size)
+				for i := range events {
+					n := (w*batches/2+b)*size + i
+					events[i] = record.Event{EventID: fmt.Sprintf("e%d", n), UserID: fmt.Sprintf("u%03d", n%97),
+						Name: "$session", Time: t0.Add(time.Duration(n) * time.Second)}
+				}
+				if _, err := eng.WriteEvents(ctx, "a", events); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var n int
+	if err := eng.DB().QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil || n != batches*size {
+		t.Fatalf("%d events stored (%v), want %d", n, err, batches*size)
+	}
+	if left := unclustered(t, eng); left > max+chunk {
+		t.Errorf("%d of %d events unclustered after a steady stream, want at most %d", left, n, max+chunk)
+	}
+}
+
+// TestReclusterFailureWaits: a recluster that fails leaves the events
+// as they were, and the committer does not try again (nor log again) at
+// every pause before the retry delay has passed.
+func TestReclusterFailureWaits(t *testing.T) {
+	eng := open(t)
+	duckdb.SetRecluster(eng, 1, 5*time.Millisecond, 100, 1<<40)
+	var commits atomic.Int32
+	duckdb.SetBeforeCommit(eng, func() error {
+		if commits.Add(1) == 1 {
+			return nil // the batch's
+		}
+		return errors.New("the recluster dies here")
+	})
+	write(t, eng, "a", event("e1", "u1", 0), event("e2", "u2", 1))
+	time.Sleep(300 * time.Millisecond)
+	if n := commits.Load(); n != 2 {
+		t.Errorf("%d commits tried in 300 ms of 5 ms pauses, want the batch's and one recluster's", n)
+	}
+	if n := unclustered(t, eng); n != 2 {
+		t.Errorf("%d events unclustered after the failed recluster, want 2", n)
+	}
 }

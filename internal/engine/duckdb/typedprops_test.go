@@ -29,7 +29,7 @@ func TestTypedPropertiesKeptUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { eng.Close() }()
-	duckdb.SetRecluster(eng, 1<<40, time.Hour, 1000) // not before the reopening
+	duckdb.SetRecluster(eng, 1<<40, time.Hour, 1000, 1<<40) // not before the reopening
 	buy := func(id, user string, props map[string]any) record.Event {
 		return record.Event{EventID: id, UserID: user, Name: "$buy", Time: t0, Properties: props}
 	}
@@ -100,7 +100,7 @@ func TestTypedPropertiesKeptUp(t *testing.T) {
 	if eng, err = duckdb.Open(ctx, path); err != nil {
 		t.Fatal(err)
 	}
-	duckdb.SetRecluster(eng, 1, 5*time.Millisecond, 2)
+	duckdb.SetRecluster(eng, 1, 5*time.Millisecond, 2, 1<<40)
 	write(t, eng, "a", buy("e7", "u2", items(70.0)))
 	deadline := time.Now().Add(30 * time.Second)
 	for unclustered(t, eng) > 0 {
