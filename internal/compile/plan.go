@@ -222,9 +222,9 @@ type Source struct {
 	// Typed is the users' column that keeps the path's first key typed
 	// (Tables.Typed), read instead of the JSON; "": none.
 	Typed string `json:",omitempty"`
-	// Numbers, for the property of a numeric aggregate, is the events'
-	// column that keeps the numbers at the path for the events of the
-	// aggregate's name (Tables.Numbers); "": none.
+	// Numbers, for a property of which a numeric aggregate or predicate
+	// reads only the numbers, is the events' column that keeps them for
+	// the events of the condition's name (Tables.Numbers); "": none.
 	Numbers string `json:",omitempty"`
 }
 
@@ -632,10 +632,11 @@ func (p *planner) filter(name string, where []segment.Predicate, w segment.Windo
 	b := w.Resolve(p.opt.AsOf, p.opt.Location)
 	f := Filter{Name: p.param(name), From: p.instant(b.From), FromEx: b.FromExclusive, Until: p.instant(b.Until), from: b.From, until: b.Until}
 	for _, pr := range where {
-		f.Where = append(f.Where, &Cond{
-			Source: &Source{Root: "properties", Path: segment.PathSegments(pr.Property)},
-			Cmp:    p.comparison(pr.Op, pr.Value),
-		})
+		src := &Source{Root: "properties", Path: segment.PathSegments(pr.Property)}
+		if numericPredicate(pr.Op, pr.Value) {
+			src.Numbers = p.opt.numbers[TypedProperty{name, pr.Property}]
+		}
+		f.Where = append(f.Where, &Cond{Source: src, Cmp: p.comparison(pr.Op, pr.Value)})
 	}
 	return f
 }

@@ -146,7 +146,7 @@ type Tables struct {
 	// Numbers maps an event name and property path to the events' column
 	// that keeps, for the events of the name, the numbers at the path
 	// (DuckDB: PropertyNumbers), or NULL where it was not computed yet;
-	// the numeric aggregates read it (DuckDB).
+	// the numeric aggregates and predicates read it (DuckDB).
 	Numbers map[TypedProperty]string
 	// EventsProfiled: the user of every event has a profile in Users
 	// (the embedded engine makes one on ingestion and on loads), so that
@@ -499,19 +499,38 @@ func TypedAttribute(key, attributes string) (string, error) {
 		", 'b': " + jsonBool(v) + ", 't': " + parseTime(s) + "} END", nil
 }
 
-// TypedProperty is an event name and a property path that the numeric
-// aggregates (sum, avg, min, max) of its events read.
+// TypedProperty is an event name and a property path of which the
+// conditions on its events read only the numbers: numeric aggregates
+// (sum, avg, min, max) and predicates that only a number can satisfy.
 type TypedProperty struct{ Event, Path string }
 
-// NumericProperties lists the event names and property paths the numeric
-// aggregates of an expanded tree read, each once, in tree order: what an
-// engine may keep typed (Tables.Numbers).
+// NumericProperties lists the event names and property paths whose
+// numbers an expanded tree reads (numericAgg, numericPredicate), each
+// once, in tree order: what an engine may keep typed (Tables.Numbers).
 func NumericProperties(tree segment.Node) []TypedProperty {
 	var out []TypedProperty
+	add := func(event, path string) {
+		if tp := (TypedProperty{event, path}); !slices.Contains(out, tp) {
+			out = append(out, tp)
+		}
+	}
+	where := func(event string, preds []segment.Predicate) {
+		for _, pr := range preds {
+			if numericPredicate(pr.Op, pr.Value) {
+				add(event, pr.Property)
+			}
+		}
+	}
 	segment.Walk(tree, "", func(n segment.Node, _ string, _ int) bool {
-		if e, ok := n.(*segment.Event); ok && e.Aggregate.Property != "" && numericAgg(e.Aggregate.Fn) {
-			if tp := (TypedProperty{e.Event, e.Aggregate.Property}); !slices.Contains(out, tp) {
-				out = append(out, tp)
+		switch n := n.(type) {
+		case *segment.Event:
+			where(n.Event, n.Where)
+			if n.Aggregate.Property != "" && numericAgg(n.Aggregate.Fn) {
+				add(n.Event, n.Aggregate.Property)
+			}
+		case *segment.Funnel:
+			for _, s := range n.Steps {
+				where(s.Event, s.Where)
 			}
 		}
 		return true
@@ -523,6 +542,21 @@ func NumericProperties(tree segment.Node) []TypedProperty {
 // only (the "numbers" template).
 func numericAgg(fn segment.AggFn) bool {
 	return fn == segment.AggSum || fn == segment.AggAvg || fn == segment.AggMin || fn == segment.AggMax
+}
+
+// numericPredicate says whether only a number can satisfy a predicate:
+// a comparison with number operands other than not_in (which a string
+// satisfies) and exists (which any value does). A value of another type
+// makes such a comparison false, so the predicate holds when one of the
+// path's numbers satisfies it.
+func numericPredicate(op segment.Op, v segment.Value) bool {
+	switch op {
+	case segment.OpEq, segment.OpNeq, segment.OpLt, segment.OpLte, segment.OpGt, segment.OpGte:
+		return v.Kind == segment.KindNumber
+	case segment.OpBetween, segment.OpIn:
+		return v.Kind == segment.KindList && !slices.ContainsFunc(v.List, func(x segment.Value) bool { return x.Kind != segment.KindNumber })
+	}
+	return false
 }
 
 // PropertyNumbers is the DuckDB expression of the numbers at a property

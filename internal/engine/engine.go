@@ -68,7 +68,7 @@ type AttributeTyper interface {
 
 // PropertyTyper is an engine that can keep the numbers at property paths
 // typed beside the JSON, for the events of a name (DuckDB: a column of
-// events each), which Tables then names for the numeric aggregates to
+// events each), which Tables then names for the numeric conditions to
 // read instead of parsing each event's properties.
 type PropertyTyper interface {
 	// TypeProperties keeps the paths typed that are not yet, for every
@@ -77,9 +77,9 @@ type PropertyTyper interface {
 }
 
 // TypeTrees asks e to keep typed what the expanded trees read: the
-// attribute keys (segment.AttributeKeys) when it is an AttributeTyper, the
-// properties of numeric aggregates (compile.NumericProperties) when it is
-// a PropertyTyper.
+// attribute keys (segment.AttributeKeys) when it is an AttributeTyper,
+// the properties whose numbers the conditions read
+// (compile.NumericProperties) when it is a PropertyTyper.
 func TypeTrees(ctx context.Context, e any, trees ...segment.Node) error {
 	var keys []string
 	var props []compile.TypedProperty

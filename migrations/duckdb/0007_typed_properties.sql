@@ -1,6 +1,6 @@
 -- The property paths kept typed beside the JSON, each for the events of
 -- one name: a column of events (col, DOUBLE[]) holding the numbers at the
--- path as a numeric aggregate reads them (compile.PropertyNumbers), added
+-- path as the numeric conditions read them (compile.PropertyNumbers), added
 -- when the path was typed (internal/engine/duckdb/typedprops.go), filled
 -- by loads and by reclustering, and NULL for events ingested since.
 CREATE TABLE IF NOT EXISTS typed_properties (

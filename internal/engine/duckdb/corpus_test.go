@@ -12,6 +12,7 @@ import (
 	"github.com/segmentd/segmentd/internal/engine/duckdb"
 	"github.com/segmentd/segmentd/internal/enginetest"
 	"github.com/segmentd/segmentd/internal/query"
+	"github.com/segmentd/segmentd/internal/randtree"
 )
 
 // TestCorpusAgreement runs every corpus tree, fused and naive, on the
@@ -34,7 +35,7 @@ func TestCorpusAgreement(t *testing.T) {
 	}
 	// The same of the numeric aggregates' properties (typing fills their
 	// columns, the loads compute them; the others read the JSON).
-	props := numericProperties(t)
+	props := numericProperties(t, data)
 	propsBefore, propsAfter := thirds(props)
 	if err := eng.TypeProperties(ctx, propsBefore); err != nil {
 		t.Fatal(err)
@@ -125,13 +126,30 @@ func thirds[T any](xs []T) (first, second []T) {
 	return first, second
 }
 
-// numericProperties is the event names and property paths that the
-// numeric aggregates of the corpus trees read.
-func numericProperties(t *testing.T) []compile.TypedProperty {
+// numericProperties is the event names and property paths whose numbers
+// the corpus trees read, and random trees over the corpus data (the
+// first 500 seeds: RandomAgreement's draw from the same vocabulary).
+func numericProperties(t *testing.T, data *dataset.Data) []compile.TypedProperty {
 	t.Helper()
-	var out []compile.TypedProperty
+	ctx := context.Background()
+	var trees [][]byte
 	for _, c := range corpus.Cases() {
-		tree, err := query.Tree(context.Background(), c.JSON, "", corpus.Lookup())
+		trees = append(trees, c.JSON)
+	}
+	v := randtree.FromData(data, corpus.AsOf)
+	var ids []string
+	for _, s := range corpus.SavedSegments() {
+		ids = append(ids, s.ID)
+	}
+	if err := v.WithSegments(ctx, corpus.Lookup(), ids...); err != nil {
+		t.Fatal(err)
+	}
+	for seed := range uint64(500) {
+		trees = append(trees, randtree.Generate(v, seed))
+	}
+	var out []compile.TypedProperty
+	for _, js := range trees {
+		tree, err := query.Tree(ctx, js, "", corpus.Lookup())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,8 +159,8 @@ func numericProperties(t *testing.T) []compile.TypedProperty {
 			}
 		}
 	}
-	if len(out) < 3 {
-		t.Fatalf("the corpus trees aggregate the numbers of %d properties", len(out))
+	if len(out) < 6 {
+		t.Fatalf("the trees read the numbers of %d properties", len(out))
 	}
 	return out
 }

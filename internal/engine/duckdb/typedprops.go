@@ -73,7 +73,7 @@ func (e *Engine) loadTypedProps(ctx context.Context) error {
 // TypeProperties keeps the property paths typed that are not yet, each
 // for the events of its name: a column of events holding each event's
 // numbers at the path, filled in one transaction for the events stored,
-// which numeric aggregates then read instead of parsing the JSON. DuckDB
+// which numeric conditions then read instead of parsing the JSON. DuckDB
 // rewrites the rows of a list column it updates, so the name's events
 // move to the end of the table, in the order they had (by user within
 // the name). Paths past MaxTypedProperties are refused with
