@@ -16,6 +16,7 @@ import (
 	"github.com/segmentd/segmentd/internal/api"
 	"github.com/segmentd/segmentd/internal/cassandra"
 	"github.com/segmentd/segmentd/internal/demo"
+	"github.com/segmentd/segmentd/internal/record"
 	"github.com/segmentd/segmentd/internal/store"
 	"github.com/segmentd/segmentd/internal/store/sqlstore"
 )
