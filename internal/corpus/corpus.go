@@ -28,6 +28,7 @@ import (
 	_ "time/tzdata" // the cases mean the same on a machine without a zone database
 
 	"github.com/segmentd/segmentd/internal/dataset"
+	"github.com/segmentd/segmentd/internal/randtree"
 	"github.com/segmentd/segmentd/segment"
 )
 
@@ -139,4 +140,19 @@ func decodeSaved(data []byte) (segment.Node, error) {
 		return nil, errors.New("corpus: a saved segment needs a name and a tree")
 	}
 	return segment.Decode(body.Tree, "/tree")
+}
+
+// Vocabulary is what random trees over data at asOf draw from
+// (randtree.FromData), with the saved segments to refer to, resolved by
+// lookup.
+func Vocabulary(data *dataset.Data, asOf time.Time, lookup segment.Lookup) (*randtree.Vocabulary, error) {
+	v := randtree.FromData(data, asOf)
+	var ids []string
+	for _, s := range SavedSegments() {
+		ids = append(ids, s.ID)
+	}
+	if err := v.WithSegments(context.Background(), lookup, ids...); err != nil {
+		return nil, err
+	}
+	return v, nil
 }

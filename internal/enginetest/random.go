@@ -1,7 +1,6 @@
 package enginetest
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -43,12 +42,8 @@ func RandomCases(t *testing.T, s Setup, n int) (uint64, []Case) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := randtree.FromData(s.Data, s.AsOf)
-	var ids []string
-	for _, saved := range corpus.SavedSegments() {
-		ids = append(ids, saved.ID)
-	}
-	if err := v.WithSegments(context.Background(), s.Lookup, ids...); err != nil {
+	v, err := corpus.Vocabulary(s.Data, s.AsOf, s.Lookup)
+	if err != nil {
 		t.Fatal(err)
 	}
 	cases := make([]Case, n)

@@ -35,12 +35,8 @@ func TestReadsDecideAsEveryEvent(t *testing.T) {
 	ctx := context.Background()
 	data := corpus.Dataset()
 	byUser := data.EventsByUser()
-	v := randtree.FromData(data, corpus.AsOf)
-	var ids []string
-	for _, s := range corpus.SavedSegments() {
-		ids = append(ids, s.ID)
-	}
-	if err := v.WithSegments(ctx, corpus.Lookup(), ids...); err != nil {
+	v, err := corpus.Vocabulary(data, corpus.AsOf, corpus.Lookup())
+	if err != nil {
 		t.Fatal(err)
 	}
 	var trees [][]byte

@@ -13,12 +13,8 @@ import (
 
 func vocabulary(t *testing.T) *randtree.Vocabulary {
 	t.Helper()
-	v := randtree.FromData(corpus.Dataset(), corpus.AsOf)
-	var ids []string
-	for _, s := range corpus.SavedSegments() {
-		ids = append(ids, s.ID)
-	}
-	if err := v.WithSegments(context.Background(), corpus.Lookup(), ids...); err != nil {
+	v, err := corpus.Vocabulary(corpus.Dataset(), corpus.AsOf, corpus.Lookup())
+	if err != nil {
 		t.Fatal(err)
 	}
 	return v

@@ -136,12 +136,8 @@ func numericProperties(t *testing.T, data *dataset.Data) []compile.TypedProperty
 	for _, c := range corpus.Cases() {
 		trees = append(trees, c.JSON)
 	}
-	v := randtree.FromData(data, corpus.AsOf)
-	var ids []string
-	for _, s := range corpus.SavedSegments() {
-		ids = append(ids, s.ID)
-	}
-	if err := v.WithSegments(ctx, corpus.Lookup(), ids...); err != nil {
+	v, err := corpus.Vocabulary(data, corpus.AsOf, corpus.Lookup())
+	if err != nil {
 		t.Fatal(err)
 	}
 	for seed := range uint64(500) {
